@@ -1,0 +1,5 @@
+"""Account pages: register, login, logout."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

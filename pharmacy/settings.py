@@ -1,0 +1,268 @@
+"""Settings, read from the environment in this one place (12-factor).
+
+PHARMACY_ENV selects the profile:
+- ``development`` (default): safe embedded defaults. SQLite, a Celery broker on the
+  filesystem (no server), the local Stripe stand-in, e-mail to the console, DEBUG on.
+- ``test``: what ``make test`` uses; PostgreSQL and Redis come from DATABASE_URL / REDIS_URL.
+- ``production``: DEBUG off; SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL and the
+  Stripe keys are required, and ``manage.py check --deploy`` passes with no warnings.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("PHARMACY_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+PHARMACY_ENV = env.str("PHARMACY_ENV", default="development")
+if PHARMACY_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured("PHARMACY_ENV must be development, test or production")
+PRODUCTION = PHARMACY_ENV == "production"
+
+
+def _required_in_production(name, default, **kwargs):
+    """Return the variable, with a development default that production never uses."""
+    if PRODUCTION:
+        value = env.str(name, default="")
+        if not value:
+            raise ImproperlyConfigured(f"{name} must be set when PHARMACY_ENV=production")
+        return value
+    return env.str(name, default=default, **kwargs)
+
+
+SECRET_KEY = _required_in_production(
+    "SECRET_KEY", "dev-insecure-3f9a1c7e5b2d4a6f8e0c1b3d5f7a9c2e4b6d8f0a1c3e5g7"
+)
+DEBUG = env.bool("DEBUG", default=PHARMACY_ENV == "development") and not PRODUCTION
+ALLOWED_HOSTS = (
+    env.list("ALLOWED_HOSTS")
+    if PRODUCTION or "ALLOWED_HOSTS" in env.ENVIRON
+    else ["127.0.0.1", "localhost", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when PHARMACY_ENV=production")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "pharmacy",
+    "catalog",
+    "rx",
+    "shop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "pharmacy.urls"
+WSGI_APPLICATION = "pharmacy.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pharmacy.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+if PRODUCTION and not env.str("DATABASE_URL", default=""):
+    raise ImproperlyConfigured("DATABASE_URL must be set when PHARMACY_ENV=production")
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server, the worker and beat share the file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "catalog:product-list"
+LOGOUT_REDIRECT_URL = "catalog:product-list"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+# The pharmacy's own calendar (business days, cut-off hours) is computed in this zone.
+PHARMACY_TIME_ZONE = env.str("PHARMACY_TIME_ZONE", default="America/New_York")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Uploaded prescriptions are PHI: kept outside any public URL and served by a view
+        # that checks access and writes the audit log.
+        "OPTIONS": {"location": str(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))),
+                    "base_url": "/private/"},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- E-mail -------------------------------------------------------------------------------
+# Django 6.1 mailers. Development prints mail to the console; production sends by SMTP.
+_EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": (
+            {"host": env.str("EMAIL_HOST", default="localhost"), "port": env.int("EMAIL_PORT", default=25),
+             "username": env.str("EMAIL_HOST_USER", default=""), "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+             "use_tls": env.bool("EMAIL_USE_TLS", default=False)}
+            if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="pharmacy@localhost")
+PHARMACY_STAFF_EMAILS = env.list("PHARMACY_STAFF_EMAILS", default=["staff@localhost"])
+
+# --- REST framework and OpenAPI -----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "pharmacy.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pharmacy API",
+    "DESCRIPTION": "Catalogue, cart and checkout, prescriptions and refill-kit dispatch.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery -------------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set when PHARMACY_ENV=production")
+CELERY_QUEUE_DIR = VAR_DIR / "celery"
+if REDIS_URL:
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task whose worker died is redelivered after this many seconds.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
+else:
+    # No server needed: the web process, the worker and beat pass messages through files.
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
+        "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
+        "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The beat schedule is declared by each app (see pharmacy/celery.py) and collected here.
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Stripe -------------------------------------------------------------------------------
+# Without keys, development runs against the local Stripe stand-in started by `make run`.
+LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
+STRIPE_SECRET_KEY = _required_in_production("STRIPE_SECRET_KEY", "sk_test_localstripe")
+STRIPE_PUBLISHABLE_KEY = _required_in_production("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
+STRIPE_WEBHOOK_SECRET = _required_in_production("STRIPE_WEBHOOK_SECRET", "whsec_localstripe")
+STRIPE_API_BASE = env.str(
+    "STRIPE_API_BASE",
+    default="" if PRODUCTION or "STRIPE_SECRET_KEY" in env.ENVIRON
+    else f"http://127.0.0.1:{LOCALSTRIPE_PORT}",
+)
+STRIPE_CURRENCY = env.str("STRIPE_CURRENCY", default="usd")
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+
+# --- Business settings --------------------------------------------------------------------
+CART_RESERVATION_MINUTES = env.int("CART_RESERVATION_MINUTES", default=15)
+RESERVATION_TTL = timedelta(minutes=CART_RESERVATION_MINUTES)
+# A non-controlled prescription expires this long after it was written (state law varies).
+RX_NONCONTROLLED_EXPIRY_DAYS = env.int("RX_NONCONTROLLED_EXPIRY_DAYS", default=365)
+# Refilling before this fraction of the last fill's days supply has passed is "too soon".
+RX_EARLY_REFILL_THRESHOLD = env.float("RX_EARLY_REFILL_THRESHOLD", default=0.75)
+RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
+# Never allocate a lot that expires before the dispensed days supply ends.
+FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
+
+# --- Security -----------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

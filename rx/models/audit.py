@@ -1,0 +1,3 @@
+"""rx audit models (to be written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""rx prescriptions models (to be written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""rx pumps models (to be written)."""
+
+__all__: list[str] = []
