@@ -1,6 +1,9 @@
-"""Storefront pages of the rx app."""
+"""rx pages (private files, clinic pages). Each concern keeps its own url module."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "rx"
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("rx.prescription_urls")),
+    path("", include("rx.pump_urls")),
+]

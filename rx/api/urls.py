@@ -1,6 +1,8 @@
-"""API routes of the rx app, mounted under /api/v1/."""
+"""API routes of the rx app, mounted under /api/v1/. Each concern keeps its own url module."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-app_name = "rx-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("rx.api.prescription_urls")),
+    path("", include("rx.api.pump_urls")),
+]

@@ -1,0 +1,1 @@
+"""Admin for patients, prescribers, prescriptions and the verification queue."""

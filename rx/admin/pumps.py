@@ -1,0 +1,1 @@
+"""Admin for pumps, programs, refills and appointments."""
