@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
-
 api_v1 = [
     path("auth/", include("pharmacy.auth_api")),
     path("", include("catalog.api.urls")),
@@ -17,7 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("pharmacy.auth_urls")),
-    path("healthz", views.healthz, name="healthz"),
     path("", include("rx.urls")),
     path("", include("shop.urls")),
     path("", include("catalog.urls")),
