@@ -7,7 +7,8 @@ ambiguous, so 10-digit input is accepted only hyphenated. We store the 11-digit 
 
 import re
 
-_HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+# [0-9], not \d: \d also matches other scripts' digits, which the database refuses.
+_HYPHENATED = re.compile(r"^([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})$")
 _TARGET = (5, 4, 2)
 _ALLOWED_10 = {(4, 4, 2), (5, 3, 2), (5, 4, 1)}
 
@@ -21,9 +22,9 @@ def normalize_ndc(value: str) -> str:
     if not isinstance(value, str):
         raise InvalidNDC("NDC must be text.")
     text = value.strip()
-    if re.fullmatch(r"\d{11}", text):
+    if re.fullmatch(r"[0-9]{11}", text):
         return text
-    if re.fullmatch(r"\d{10}", text):
+    if re.fullmatch(r"[0-9]{10}", text):
         raise InvalidNDC(
             "A 10-digit NDC without hyphens is ambiguous; write it as 4-4-2, 5-3-2 or 5-4-1."
         )
@@ -43,7 +44,7 @@ def normalize_ndc(value: str) -> str:
 
 def format_ndc(ndc11: str) -> str:
     """Show an 11-digit NDC as 5-4-2 with hyphens."""
-    if not re.fullmatch(r"\d{11}", ndc11 or ""):
+    if not re.fullmatch(r"[0-9]{11}", ndc11 or ""):
         raise InvalidNDC("Expected an 11-digit NDC.")
     return f"{ndc11[:5]}-{ndc11[5:9]}-{ndc11[9:]}"
 

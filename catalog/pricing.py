@@ -7,7 +7,7 @@ Money is Decimal, rounded half-up to the cent only for the line total.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 CENT = Decimal("0.01")
 
@@ -74,10 +74,16 @@ def tier_for(tiers: Sequence[Tier], quantity: int) -> Tier:
 def quote(tiers: Sequence[Tier], quantity: int) -> Quote:
     """Return the unit price and the line total for ``quantity`` units."""
     tier = tier_for(tiers, quantity)
-    total = (tier.unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:
+        # Exact whatever the quantity: the default 28 digits would round a huge product
+        # silently and make quantize() raise.
+        ctx.prec = max(ctx.prec, len(str(quantity)) + len(tier.unit_price.as_tuple().digits) + 4)
+        total = (tier.unit_price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
     return Quote(quantity=quantity, unit_price=tier.unit_price, total=total)
 
 
 def to_cents(amount: Decimal) -> int:
     """Convert a Decimal amount of money to integer cents (for Stripe)."""
-    return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, amount.adjusted() + 6)
+        return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
