@@ -6,7 +6,7 @@ Every error body is ``{"code": str, "detail": str, ...}``; validation errors add
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -60,3 +60,14 @@ def exception_handler(exc, context):
             "detail": str(detail) if not isinstance(detail, (list, dict)) else str(detail),
         }
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body every 4xx has, for OpenAPI ``responses`` (``{400: ErrorSerializer}``)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="Validation errors only: messages by field.",
+    )
