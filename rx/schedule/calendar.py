@@ -36,6 +36,7 @@ MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 # How far back or forward a business-day search may look before it gives up (a calendar with
 # no business day in a quarter of a year is misconfigured, not a reason to loop forever).
 MAX_SEARCH_DAYS = 92
+UTC = ZoneInfo("UTC")
 
 
 def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
@@ -210,20 +211,22 @@ class ShippingPolicy:
         return moment.astimezone(self.zone).date()
 
     def cutoff_moment(self, day: date) -> datetime:
-        """Return the cut-off of ``day`` as an aware datetime.
+        """Return the cut-off of ``day`` as an aware datetime in UTC.
 
         On a day when the clocks change, the cut-off's wall time may not exist (spring forward) or
         exist twice (fall back); the earlier of the two readings is taken, so we never believe we
         still have time when we may not.
         """
         zone = self.zone
-        readings = [datetime.combine(day, self.cutoff, tzinfo=zone).replace(fold=f) for f in (0, 1)]
-        return min(readings, key=lambda dt: dt.astimezone(ZoneInfo("UTC")))
+        readings = [datetime.combine(day, self.cutoff, tzinfo=zone).replace(fold=f).astimezone(UTC) for f in (0, 1)]
+        return min(readings)
 
     def ship_date(self, moment: datetime) -> date:
         """Return the day a kit handed to the carrier at ``moment`` actually leaves."""
         day = self.local_date(moment)
-        if self.calendar.is_business_day(day) and moment < self.cutoff_moment(day):
+        # Compare in UTC: Python compares two datetimes sharing a tzinfo by wall clock, which is
+        # wrong in the repeated hour of a fall-back night.
+        if self.calendar.is_business_day(day) and moment.astimezone(UTC) < self.cutoff_moment(day):
             return day
         return self.calendar.next_business_day(day)
 

@@ -59,6 +59,7 @@ STABILITY_DAYS = 180
 HORIZON_DAYS = 3650
 
 _MICROSECONDS_PER_DAY = Decimal(86_400_000_000)
+UTC = ZoneInfo("UTC")
 _PRECISION = 50
 
 
@@ -75,19 +76,26 @@ def _dec(value, name: str) -> Decimal:
         raise ValueError(f"{name} is not a number: {value!r}") from None
 
 
-def _require_aware(moment: datetime, name: str) -> None:
+def _require_aware(moment: datetime, name: str) -> datetime:
+    """Return ``moment`` in UTC, or raise if it is naive.
+
+    Python adds and subtracts aware datetimes that share a tzinfo on the wall clock, ignoring a
+    clock change in between; the pump runs in absolute time, so every moment is moved to UTC first.
+    """
     if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
+    return moment.astimezone(UTC)
 
 
 def _days_between(start: datetime, end: datetime) -> Decimal:
-    return Decimal((end - start) // timedelta(microseconds=1)) / _MICROSECONDS_PER_DAY
+    # More time elapsed means less drug left: round up.
+    return _ctx(ROUND_CEILING).divide(Decimal((end - start) // timedelta(microseconds=1)), _MICROSECONDS_PER_DAY)
 
 
 def _days_to_timedelta(days: Decimal) -> timedelta:
     # Truncate to the microsecond downwards: the event is never placed later than computed.
     days = min(days, Decimal(HORIZON_DAYS))
-    micro = (days * _MICROSECONDS_PER_DAY).to_integral_value(rounding=ROUND_FLOOR)
+    micro = _ctx(ROUND_FLOOR).multiply(days, _MICROSECONDS_PER_DAY).to_integral_value(rounding=ROUND_FLOOR)
     return timedelta(microseconds=int(micro))
 
 
@@ -113,7 +121,7 @@ class Program:
     concentration_mcg_per_ml: Decimal
 
     def __post_init__(self):
-        _require_aware(self.effective_at, "effective_at")
+        object.__setattr__(self, "effective_at", _require_aware(self.effective_at, "effective_at"))
         object.__setattr__(self, "daily_dose_mcg", _dec(self.daily_dose_mcg, "daily_dose_mcg"))
         object.__setattr__(
             self, "concentration_mcg_per_ml", _dec(self.concentration_mcg_per_ml, "concentration_mcg_per_ml")
@@ -133,7 +141,7 @@ class Refill:
     concentration_mcg_per_ml: Decimal
 
     def __post_init__(self):
-        _require_aware(self.filled_at, "filled_at")
+        object.__setattr__(self, "filled_at", _require_aware(self.filled_at, "filled_at"))
         object.__setattr__(self, "volume_ml", _dec(self.volume_ml, "volume_ml"))
         object.__setattr__(
             self, "concentration_mcg_per_ml", _dec(self.concentration_mcg_per_ml, "concentration_mcg_per_ml")
@@ -173,6 +181,7 @@ class Segment:
     program: Program
 
     def volume_at(self, moment: datetime) -> Decimal:
+        moment = _require_aware(moment, "moment")
         used = _ctx(ROUND_CEILING).multiply(self.flow_ml_per_day, _days_between(self.start, moment))
         return max(Decimal(0), _ctx(ROUND_FLOOR).subtract(self.start_volume_ml, used))
 
@@ -181,7 +190,8 @@ class Segment:
         if self.start_volume_ml <= volume:
             return self.start
         # Fewer days means an earlier event: round down.
-        days = _ctx(ROUND_FLOOR).divide(self.start_volume_ml - volume, self.flow_ml_per_day)
+        floor = _ctx(ROUND_FLOOR)
+        days = floor.divide(floor.subtract(self.start_volume_ml, volume), self.flow_ml_per_day)
         moment = self.start + _days_to_timedelta(days)
         if self.end is not None and moment > self.end:
             return None
@@ -206,12 +216,13 @@ class Projection:
 
     def volume_at(self, moment: datetime) -> Decimal:
         """Return the projected volume at ``moment`` (the fill volume before the fill)."""
-        _require_aware(moment, "moment")
+        moment = _require_aware(moment, "moment")
         if moment <= self.refill.filled_at:
             return self.refill.volume_ml
         return self.segment_at(moment).volume_at(moment)
 
     def flow_at(self, moment: datetime) -> Decimal:
+        moment = _require_aware(moment, "moment")
         return self.segment_at(moment).flow_ml_per_day
 
     def points(self) -> list[tuple[datetime, Decimal]]:
@@ -273,6 +284,7 @@ def local_event_date(*, start: datetime, moment: datetime, zone: ZoneInfo) -> da
     the fill"). Across a clock change the two can fall on different dates when the event is near
     midnight; the earlier date is taken (towards safety).
     """
+    start, moment = _require_aware(start, "start"), _require_aware(moment, "moment")
     absolute = moment.astimezone(zone).date()
     wall = (start.astimezone(zone).replace(tzinfo=None) + (moment - start)).date()
     return min(absolute, wall)
@@ -350,9 +362,9 @@ def compute_schedule(
     and at most the stability limit), so that an appointment flagged as too late is not served by a
     kit that is late too.
     """
-    _require_aware(now, "now")
+    now = _require_aware(now, "now")
     if appointment_at is not None:
-        _require_aware(appointment_at, "appointment_at")
+        appointment_at = _require_aware(appointment_at, "appointment_at")
     if buffer_days < 0:
         raise ValueError("buffer_days must not be negative")
     zone = ZoneInfo(clinic_time_zone)
