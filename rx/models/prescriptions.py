@@ -1,3 +1,424 @@
-"""rx prescriptions models (to be written)."""
+"""Prescriptions, their status events, DUR findings, pharmacist decisions and dispenses.
 
-__all__: list[str] = []
+The status machine is declared once, in ``Prescription.TRANSITIONS``; the only writer of
+``status`` is ``rx.services.prescriptions.prescription_transition``, which records a
+``PrescriptionEvent`` in the same transaction.
+"""
+
+import uuid
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.models import DEASchedule, Route
+
+from .people import Patient, Prescriber
+
+__all__ = [
+    "Prescription", "VerificationQueueItem", "PrescriptionEvent", "Finding", "Decision", "Dispense",
+    "DirectionUnit", "ImmutableRecordError",
+]
+
+# 21 CFR 1306: the most refills each schedule allows (None: as written).
+MAX_REFILLS_BY_SCHEDULE = {DEASchedule.II: 0, DEASchedule.III: 5, DEASchedule.IV: 5}
+CONTROLLED_REFILL_WINDOW = relativedelta(months=6)  # Schedules III-IV
+
+
+class ImmutableRecordError(Exception):
+    """A record that is kept forever (a decision, an audit row) was asked to change."""
+
+
+class DirectionUnit(models.TextChoices):
+    MG = "mg", "mg"
+    MCG = "mcg", "mcg"
+    ML = "mL", "mL"
+    UNIT = "unit", "tablet / capsule / ampule"
+
+
+def _upload_to(instance, filename):
+    # The name never comes from the user: the content decides the extension (see services.uploads).
+    ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"prescriptions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+def prescription_expiry(*, written: date, schedule: str) -> date:
+    """Return the last day a prescription written on ``written`` may be filled.
+
+    Schedules III-IV: six months (21 CFR 1306.22). Everything else, Schedule II and V included
+    (federal law sets no limit there; state law does): ``RX_NONCONTROLLED_EXPIRY_DAYS``.
+    """
+    if schedule in (DEASchedule.III, DEASchedule.IV):
+        return written + CONTROLLED_REFILL_WINDOW
+    return written + timedelta(days=settings.RX_NONCONTROLLED_EXPIRY_DAYS)
+
+
+def legal_max_refills(schedule: str) -> int | None:
+    return MAX_REFILLS_BY_SCHEDULE.get(schedule)
+
+
+class Prescription(models.Model):
+    """A prescription for one patient and one drug, and how much of it is left to dispense.
+
+    Uploads arrive as a file only; a pharmacist transcribes the structured fields in review.
+    ``fills_remaining`` counts the fills left (the first fill plus refills, capped by the
+    schedule's legal limit), ``quantity_remaining`` the units left; fills use both up.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        NEEDS_INFORMATION = "needs_information", "Needs information"
+        EXPIRED = "expired", "Expired"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded image or PDF"
+        TRANSFER = "transfer", "Transfer request"
+        CLINIC = "clinic", "Entered by a clinic or the pharmacy"
+        FHIR = "fhir", "FHIR MedicationRequest"
+
+    class Priority(models.IntegerChoices):
+        ROUTINE = 0, "Routine"
+        URGENT = 1, "Urgent"
+
+    # The state machine, declared once: from -> allowed targets.
+    TRANSITIONS = {
+        Status.RECEIVED: {Status.IN_REVIEW, Status.REJECTED, Status.EXPIRED},
+        Status.IN_REVIEW: {Status.APPROVED, Status.REJECTED, Status.NEEDS_INFORMATION, Status.EXPIRED},
+        Status.NEEDS_INFORMATION: {Status.RECEIVED, Status.IN_REVIEW, Status.REJECTED, Status.EXPIRED},
+        Status.APPROVED: {Status.EXPIRED},
+        Status.REJECTED: set(),
+        Status.EXPIRED: set(),
+    }
+    QUEUE_STATUSES = (Status.RECEIVED, Status.IN_REVIEW, Status.NEEDS_INFORMATION)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    prescriber = models.ForeignKey(
+        Prescriber, on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
+    )
+    written_date = models.DateField(null=True, blank=True)
+    drug = models.ForeignKey(
+        "catalog.Drug", on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions",
+        help_text="The SKU written. Blank: any product of the drug with this route and strength.",
+    )
+    strength = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    strength_unit = models.CharField(max_length=20, blank=True)
+    substitution_allowed = models.BooleanField(
+        default=True, help_text="A generic of the same drug, strength and route may be dispensed."
+    )
+    # Structured directions (the sig).
+    dose_amount = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=4, choices=DirectionUnit.choices, blank=True)
+    route = models.CharField(max_length=20, choices=Route.choices, blank=True)
+    times_per_day = models.DecimalField(
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="As needed: the most per day."
+    )
+    as_needed = models.BooleanField(default=False)
+    sig = models.TextField("directions as written", blank=True)
+    # Quantities.
+    quantity = models.PositiveIntegerField("quantity per fill", null=True, blank=True)
+    refills_authorized = models.PositiveSmallIntegerField(default=0)
+    fills_remaining = models.PositiveSmallIntegerField(default=0, editable=False)
+    quantity_remaining = models.PositiveIntegerField(default=0, editable=False)
+    days_supply = models.PositiveSmallIntegerField(null=True, blank=True)
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="The prescriber's own end of validity (FHIR validityPeriod.end), if earlier."
+    )
+    expires_on = models.DateField(null=True, blank=True, editable=False)
+    # Where it came from.
+    source = models.CharField(max_length=10, choices=Source.choices)
+    file = models.FileField(upload_to=_upload_to, blank=True, max_length=200)
+    file_content_type = models.CharField(max_length=40, blank=True, editable=False)
+    external_id = models.CharField(max_length=200, blank=True, help_text="Identifier in the sending system.")
+    transfer_pharmacy = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True, help_text="From the shopper or clinic.")
+    # Workflow.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED, editable=False)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.ROUTINE, db_index=True)
+    priority_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-priority", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
+                                   name="prescription_quantity_positive"),
+            models.CheckConstraint(condition=Q(quantity_remaining__gte=0), name="prescription_qty_left_non_negative"),
+            models.CheckConstraint(condition=Q(fills_remaining__gte=0), name="prescription_fills_left_non_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True)
+                | Q(quantity_remaining__lte=F("quantity") * (F("refills_authorized") + 1)),
+                name="prescription_qty_left_le_total",
+            ),
+            models.CheckConstraint(condition=Q(fills_remaining__lte=F("refills_authorized") + 1),
+                                   name="prescription_fills_left_le_total"),
+            models.CheckConstraint(condition=Q(days_supply__isnull=True) | Q(days_supply__gt=0),
+                                   name="prescription_days_supply_positive"),
+            models.CheckConstraint(condition=Q(dose_amount__isnull=True) | Q(dose_amount__gt=0),
+                                   name="prescription_dose_positive"),
+            models.CheckConstraint(condition=Q(times_per_day__isnull=True) | Q(times_per_day__gt=0),
+                                   name="prescription_times_per_day_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["received", "in_review", "approved", "rejected", "needs_information",
+                                        "expired"]),
+                name="prescription_status_known"),
+        ]
+
+    def __str__(self):
+        what = self.product or self.drug or "untranscribed"
+        return f"Rx {self.pk} {what} for {self.patient}"
+
+    # --- derived ---------------------------------------------------------------------------
+    @property
+    def schedule(self) -> str:
+        return self.drug.dea_schedule if self.drug_id else ""
+
+    @property
+    def is_controlled(self) -> bool:
+        return bool(self.schedule)
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.priority == self.Priority.URGENT
+
+    @property
+    def fills_allowed(self) -> int:
+        """The first fill plus the refills the schedule lets us dispense."""
+        limit = legal_max_refills(self.schedule)
+        refills = self.refills_authorized if limit is None else min(self.refills_authorized, limit)
+        return refills + 1
+
+    def is_expired_on(self, day: date) -> bool:
+        return self.expires_on is not None and day > self.expires_on
+
+    REQUIRED_FOR_APPROVAL = ("prescriber_id", "written_date", "drug_id", "dose_amount", "dose_unit", "route",
+                             "times_per_day", "quantity", "days_supply")
+
+    def missing_fields(self) -> list[str]:
+        """Names of the structured fields approval needs and that are still empty."""
+        missing = [name.removesuffix("_id") for name in self.REQUIRED_FOR_APPROVAL
+                   if getattr(self, name) in (None, "")]
+        if not self.product_id and self.strength is None:
+            missing.append("product")
+        return missing
+
+    def can_transition(self, target: str) -> bool:
+        return target in self.TRANSITIONS.get(self.Status(self.status), set())
+
+    def clean(self):
+        errors = {}
+        if self.product_id and self.drug_id and self.product.drug_id != self.drug_id:
+            errors["product"] = "The product is not a form of the prescribed drug."
+        if self.product_id and self.route and self.product.route != self.route:
+            errors["route"] = f"The product is for {self.product.route} use, not {self.route}."
+        if errors:
+            raise ValidationError(errors)
+
+    # Written only by the services, with conditional UPDATEs (status transitions, fills), so a
+    # form saved from a stale copy can never put back a status or a quantity already used up.
+    SERVICE_FIELDS = frozenset({"status", "fills_remaining", "quantity_remaining"})
+
+    def save(self, *args, **kwargs):
+        recomputed = self.apply_derived_fields()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            protected = self.SERVICE_FIELDS - ({"fills_remaining", "quantity_remaining"} if recomputed else set())
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in protected]
+        super().save(*args, **kwargs)
+
+    def apply_derived_fields(self) -> bool:
+        """Fill what follows from the product and the dates: drug, route, strength, expiry,
+        and (before the first fill) what is left to dispense. Return True when the amounts
+        left were recomputed."""
+        if self.product_id:
+            product = self.product
+            self.drug_id = product.drug_id
+            self.route = self.route or product.route
+            self.strength = product.strength
+            self.strength_unit = product.strength_unit
+        if self.written_date and self.drug_id:
+            self.expires_on = prescription_expiry(written=self.written_date, schedule=self.schedule)
+            if self.valid_until and self.valid_until < self.expires_on:
+                self.expires_on = self.valid_until
+        if self.has_dispenses():
+            return False
+        self.fills_remaining = self.fills_allowed if self.quantity else 0
+        self.quantity_remaining = (self.quantity or 0) * self.fills_remaining
+        return True
+
+    def has_dispenses(self) -> bool:
+        return self.pk is not None and self.dispenses.exists()
+
+    def dose_strength(self):
+        """The ``rx.dose.Strength`` of the product, or of the prescription's own strength."""
+        from ..dose import Strength
+
+        if self.product_id:
+            p = self.product
+            return Strength(p.strength, p.strength_unit, p.concentration_mcg_per_ml, p.volume_ml)
+        if self.strength is not None:
+            return Strength(self.strength, self.strength_unit)
+        return None
+
+
+class VerificationQueueItem(Prescription):
+    """The pharmacist's verification queue (an admin view of prescriptions waiting on review)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "prescription to verify"
+        verbose_name_plural = "verification queue"
+
+
+class PrescriptionEvent(models.Model):
+    """One status change of a prescription, written with the change in one transaction."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class Finding(models.Model):
+    """A DUR finding (NCPDP conflict code or one of ours) stored on a prescription."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MODERATE = "moderate", "Moderate"
+        HIGH = "high", "High"
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=3)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    overridden = models.BooleanField(default=False)
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    SEVERITY_RANK = {Severity.HIGH: 0, Severity.MODERATE: 1, Severity.LOW: 2}
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overridden=False) | ~Q(override_reason=""), name="finding_override_needs_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"[{self.code}/{self.severity}] {self.message}"
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Refuses bulk updates and deletes: rows of these models are kept forever."""
+
+    def update(self, **kwargs):
+        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be changed.")
+
+    def delete(self):
+        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be deleted.")
+
+
+class Decision(models.Model):
+    """A pharmacist's decision on a prescription. Written once, never changed or deleted."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+        REQUEST_INFO = "request_info", "Request information"
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="decisions")
+    pharmacist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    message = models.TextField(blank=True, help_text="Reason (reject) or question (request information).")
+    # [{"finding": id, "code": "HD", "severity": "high", "message": ..., "reason": ...}]
+    overrides = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action="approve") | ~Q(message=""),
+                                   name="decision_reject_or_request_has_message"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.pharmacist} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("A decision is kept as made and cannot be changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("A decision is kept forever and cannot be deleted.")
+
+
+class Dispense(models.Model):
+    """What was dispensed against a prescription (mirrors FHIR MedicationDispense)."""
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="dispenses")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+")
+    quantity = models.PositiveIntegerField()
+    days_supply = models.PositiveSmallIntegerField()
+    reference = models.CharField(max_length=100, help_text='What the fill is for, e.g. "order:PH-1234:line:5".')
+    prepared_at = models.DateTimeField(default=timezone.now)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["prepared_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="dispense_quantity_positive"),
+            models.CheckConstraint(condition=Q(days_supply__gt=0), name="dispense_days_supply_positive"),
+            models.CheckConstraint(
+                condition=Q(handed_over_at__isnull=True) | Q(handed_over_at__gte=F("prepared_at")),
+                name="dispense_handed_over_after_prepared",
+            ),
+            models.UniqueConstraint(fields=["prescription", "reference"], name="dispense_unique_reference"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} for {self.reference}"
+
+    def clean(self):
+        if self.handed_over_at and self.prepared_at and self.handed_over_at < self.prepared_at:
+            raise ValidationError({"handed_over_at": "Cannot be handed over before it was prepared."})
+
+    @property
+    def effective_at(self):
+        return self.handed_over_at or self.prepared_at
+

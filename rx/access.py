@@ -1,0 +1,144 @@
+"""Who may see and do what with protected health information (PHI), in one place.
+
+The API, the pages and the admin all ask these functions; none decides on its own.
+
+- Anonymous users see nothing.
+- A shopper sees the patients on their account and those patients' prescriptions.
+- Clinic staff see their clinic's patients and prescriptions.
+- A pharmacist (member of the "Pharmacist" group) also sees the prescriptions waiting for
+  verification (received, in review, needs information), the ones they decided, and the
+  patients of those prescriptions.
+- A superuser sees everything.
+
+Everything else is answered as if it did not exist (404, never 403), so ids cannot be probed.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from pharmacy.errors import NotFound
+
+from .models import ClinicMembership, Decision, Dispense, Patient, Prescription
+
+PHARMACIST_GROUP = "Pharmacist"
+
+
+def is_authenticated(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_rx_admin(user) -> bool:
+    return is_authenticated(user) and user.is_superuser
+
+
+def is_pharmacist(user) -> bool:
+    """True for active members of the Pharmacist group (superusers are not pharmacists)."""
+    if not is_authenticated(user):
+        return False
+    cached = getattr(user, "_rx_is_pharmacist", None)
+    if cached is None:
+        cached = user.groups.filter(name=PHARMACIST_GROUP).exists()
+        user._rx_is_pharmacist = cached
+    return cached
+
+
+def can_decide(user) -> bool:
+    """Only pharmacists may approve, reject or request information."""
+    return is_pharmacist(user)
+
+
+def clinic_ids_of(user) -> list[int]:
+    if not is_authenticated(user):
+        return []
+    return list(ClinicMembership.objects.filter(user=user).values_list("clinic_id", flat=True))
+
+
+def _owned_patient_q(user, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}account": user}) | Q(**{f"{prefix}clinic__in": clinic_ids_of(user)})
+
+
+def _pharmacist_prescription_q(user) -> Q:
+    decided = Decision.objects.filter(prescription=OuterRef("pk"), pharmacist=user)
+    return Q(status__in=Prescription.QUEUE_STATUSES) | Q(Exists(decided))
+
+
+def patients_owned_by(user) -> QuerySet[Patient]:
+    """Patients the user may act for (upload, transfer, import): their own or their clinic's."""
+    if not is_authenticated(user):
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    return Patient.objects.filter(_owned_patient_q(user))
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    if not is_authenticated(user):
+        return Patient.objects.none()
+    if user.is_superuser:
+        return Patient.objects.all()
+    q = _owned_patient_q(user)
+    if is_pharmacist(user):
+        in_scope = Prescription.objects.filter(_pharmacist_prescription_q(user), patient=OuterRef("pk"))
+        q |= Q(Exists(in_scope))
+    return Patient.objects.filter(q)
+
+
+def prescriptions_visible_to(user) -> QuerySet[Prescription]:
+    if not is_authenticated(user):
+        return Prescription.objects.none()
+    if user.is_superuser:
+        return Prescription.objects.all()
+    q = _owned_patient_q(user, prefix="patient__")
+    if is_pharmacist(user):
+        q |= _pharmacist_prescription_q(user)
+    return Prescription.objects.filter(q)
+
+
+def dispenses_visible_to(user) -> QuerySet[Dispense]:
+    return Dispense.objects.filter(prescription__in=prescriptions_visible_to(user).values("pk"))
+
+
+def _get_or_404(queryset, pk, what: str):
+    try:
+        return queryset.get(pk=int(pk))
+    except (queryset.model.DoesNotExist, TypeError, ValueError):
+        raise NotFound(f"{what} not found.") from None
+
+
+def prescription_for(user, pk) -> Prescription:
+    """Return the prescription if ``user`` may see it; otherwise raise NotFound (404)."""
+    return _get_or_404(prescriptions_visible_to(user).select_related("patient", "drug", "product", "prescriber"),
+                       pk, "Prescription")
+
+
+def patient_for(user, pk) -> Patient:
+    return _get_or_404(patients_visible_to(user), pk, "Patient")
+
+
+def owned_patient_for(user, pk) -> Patient:
+    """Return a patient the user may act for; anyone else's patient is 'not found'."""
+    return _get_or_404(patients_owned_by(user), pk, "Patient")
+
+
+def dispense_for(user, pk) -> Dispense:
+    return _get_or_404(dispenses_visible_to(user).select_related("prescription__patient", "product"), pk, "Dispense")
+
+
+def can_view_prescription(user, prescription: Prescription) -> bool:
+    return prescriptions_visible_to(user).filter(pk=prescription.pk).exists()
+
+
+def can_review(user) -> bool:
+    """May open the verification queue and review pages (deciding needs ``can_decide``)."""
+    return is_pharmacist(user) or is_rx_admin(user)
+
+
+def review_history_for(user, prescription: Prescription) -> QuerySet[Prescription]:
+    """The patient's other prescriptions, for whoever may review ``prescription``.
+
+    A pharmacist needs the whole medication history of the patient under review (duplicate
+    therapy, early refills), not only what is in the queue.
+    """
+    if not (can_review(user) and can_view_prescription(user, prescription)):
+        return Prescription.objects.none()
+    return (Prescription.objects.filter(patient_id=prescription.patient_id).exclude(pk=prescription.pk)
+            .select_related("drug", "product").order_by("-created_at"))

@@ -1,0 +1,54 @@
+"""Write the PHI audit log. Every view or change of a patient, a prescription or an uploaded
+file goes through ``audit_record`` (or ``audit_record_many`` for lists).
+
+The client address is ``REMOTE_ADDR``: behind a proxy, the proxy must set it (for example
+gunicorn's ``--forwarded-allow-ips`` with a trusted proxy), because a client can forge
+``X-Forwarded-For`` and an audit trail must not record what a client claims.
+"""
+
+from collections.abc import Iterable
+
+from django.db import models
+
+from ..models import AuditLog
+
+Action = AuditLog.Action
+
+
+def object_type_of(obj) -> str:
+    return f"{obj._meta.app_label}.{obj._meta.model_name}"
+
+
+def _request_fields(request) -> dict:
+    if request is None:
+        return {"ip_address": None, "path": ""}
+    ip = request.META.get("REMOTE_ADDR") or None
+    return {"ip_address": ip, "path": request.get_full_path()[:500]}
+
+
+def _user_fields(user) -> dict:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"user": None, "username": ""}
+    return {"user": user, "username": user.get_username()}
+
+
+def audit_record(*, user, action: str, obj: models.Model | None = None, object_type: str = "",
+                 object_id=None, request=None, detail: str = "") -> AuditLog:
+    """Append one audit row: ``user`` did ``action`` to ``obj`` (or ``object_type``/``object_id``)."""
+    return AuditLog.objects.create(
+        action=action,
+        object_type=object_type or object_type_of(obj),
+        object_id=str(object_id if object_id is not None else obj.pk),
+        detail=detail[:500],
+        **_user_fields(user),
+        **_request_fields(request),
+    )
+
+
+def audit_record_many(*, user, action: str, objects: Iterable[models.Model], request=None,
+                      detail: str = "") -> list[AuditLog]:
+    """Append one audit row per object in a single INSERT (lists, admin changelists)."""
+    base = {**_user_fields(user), **_request_fields(request)}
+    rows = [AuditLog(action=action, object_type=object_type_of(o), object_id=str(o.pk), detail=detail[:500], **base)
+            for o in objects]
+    return AuditLog.objects.bulk_create(rows) if rows else []
