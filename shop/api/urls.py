@@ -1,6 +1,21 @@
-"""API routes of the shop app, mounted under /api/v1/."""
+"""API routes of the shop app, mounted under /api/v1/ (URL names in the ``shop-api`` namespace)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "shop-api"
-urlpatterns: list = []
+urlpatterns = [
+    path("cart/", views.CartView.as_view(), name="cart"),
+    path("cart/items/", views.CartItemsView.as_view(), name="cart-items"),
+    path("cart/items/<int:pk>/", views.CartItemView.as_view(), name="cart-item"),
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", views.OrderListView.as_view(), name="order-list"),
+    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<str:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
+    path("orders/<str:number>/payment/", views.OrderPaymentStatusView.as_view(), name="order-payment-status"),
+    path("orders/<str:number>/setup-intent/", views.OrderSetupIntentView.as_view(), name="order-setup-intent"),
+    path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
+    path("inventory/lots/", views.StockLotReceiveView.as_view(), name="inventory-lot-receive"),
+]

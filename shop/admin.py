@@ -1,0 +1,268 @@
+"""Back office for orders: read-only history, and actions that call the shop's services.
+
+Order actions: cancel (refund through Stripe + release stock), mark shipped, mark delivered, and
+a per-line partial refund form (``/admin/shop/order/<id>/refund/``). Stripe events, payments and
+refunds are read-only. Receiving stock: "Stock receipts" records a lot through the stock service.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from catalog.models import Product
+from pharmacy.errors import DomainError
+
+from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StockReceipt, StripeEvent
+from .services import inventory, orders, refunds
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = readonly_fields = ["product_name", "ndc", "rx_required", "unit_price", "quantity", "line_total",
+                                "refunded_amount"]
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = readonly_fields = ["created_at", "from_status", "to_status", "actor_label", "reason"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = readonly_fields = ["attempt", "stripe_payment_intent_id", "status", "amount_cents", "currency",
+                                "last_error", "created_at"]
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = readonly_fields = ["created_at", "order_line", "amount", "status", "stripe_refund_id", "reason",
+                                "error", "created_by"]
+
+
+class LineRefundForm(forms.Form):
+    line = forms.ModelChoiceField(queryset=OrderLine.objects.none(), help_text="The line to refund.")
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
+                                help_text="Blank: everything left on the line.")
+    reason = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = order.lines.all()
+        self.fields["line"].label_from_instance = (
+            lambda line: f"{line.product_name} x {line.quantity}: {line.line_total} ({line.refundable_amount} left)"
+        )
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "user", "status", "total", "currency", "created_at", "reservation_expires_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["number", "user__username", "user__email", "shipping_name", "lines__ndc"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, PaymentInline, RefundInline, OrderEventInline]
+    readonly_fields = ["number", "user", "status", "currency", "subtotal", "total", "reservation_expires_at",
+                       "payment_attempts", "created_at", "updated_at", "refund_link", "email",
+                       "shipping_name", "shipping_line1", "shipping_line2", "shipping_city", "shipping_state",
+                       "shipping_postal_code", "shipping_country", "shipping_phone"]
+    actions = ["cancel_orders", "mark_shipped", "mark_delivered"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Refunds")
+    def refund_link(self, obj):
+        if obj.pk is None:
+            return "-"
+        return format_html('<a href="{}">Refund part of a line…</a>', reverse("admin:shop_order_refund", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path("<int:order_id>/refund/", self.admin_site.admin_view(self.refund_view), name="shop_order_refund"),
+        ] + super().get_urls()
+
+    def _run(self, request, queryset, action, done: str):
+        ok = 0
+        for order in queryset.order_by("pk"):
+            try:
+                action(order=order, actor=request.user)
+                ok += 1
+            except DomainError as exc:
+                self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} order(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Cancel (refund through Stripe and release stock)", permissions=["change"])
+    def cancel_orders(self, request, queryset):
+        self._run(request, queryset,
+                  lambda order, actor: orders.order_cancel(order=order, actor=actor, reason="Cancelled by staff."),
+                  "cancelled")
+
+    @admin.action(description="Mark shipped", permissions=["change"])
+    def mark_shipped(self, request, queryset):
+        self._run(request, queryset, orders.order_mark_shipped, "marked shipped")
+
+    @admin.action(description="Mark delivered", permissions=["change"])
+    def mark_delivered(self, request, queryset):
+        self._run(request, queryset, orders.order_mark_delivered, "marked delivered")
+
+    def refund_view(self, request, order_id):
+        order = get_object_or_404(Order, pk=order_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        form = LineRefundForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = refunds.order_refund_line(
+                    order=order, line_id=form.cleaned_data["line"].pk, amount=form.cleaned_data["amount"],
+                    actor=request.user, reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                level = messages.SUCCESS if refund.status == Refund.Status.SUCCEEDED else messages.WARNING
+                self.message_user(request, f"Refund of {refund.amount}: {refund.get_status_display()}.", level)
+                return redirect("admin:shop_order_change", order.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "order": order, "form": form,
+                   "title": f"Refund part of order {order.number}"}
+        return TemplateResponse(request, "admin/shop/order/refund.html", context)
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    """Lines across orders; the action refunds what is left of each selected line."""
+
+    list_display = ["order", "product_name", "ndc", "quantity", "unit_price", "line_total", "refunded_amount"]
+    search_fields = ["order__number", "ndc", "product_name"]
+    readonly_fields = [f.name for f in OrderLine._meta.fields]
+    actions = ["refund_lines"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Refund what is left of the selected lines", permissions=["change"])
+    def refund_lines(self, request, queryset):
+        for line in queryset.select_related("order").order_by("pk"):
+            try:
+                refund = refunds.order_refund_line(order=line.order, line_id=line.pk, actor=request.user,
+                                                   reason="Refunded by staff.")
+                self.message_user(request, f"{line.order.number} {line.product_name}: refund of {refund.amount} "
+                                           f"{refund.get_status_display().lower()}.")
+            except DomainError as exc:
+                self.message_user(request, f"{line.order.number} {line.product_name}: {exc.message}", messages.ERROR)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "received_at", "processed_at", "result"]
+    list_filter = ["type", "processed_at"]
+    search_fields = ["event_id", "result"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["order", "attempt", "stripe_payment_intent_id", "status", "amount_cents", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["order__number", "stripe_payment_intent_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["order", "order_line", "amount", "status", "stripe_refund_id", "created_at", "created_by"]
+    list_filter = ["status"]
+    search_fields = ["order__number", "stripe_refund_id"]
+
+
+class CartLineInline(ReadOnlyInline):
+    model = CartLine
+    fields = readonly_fields = ["product", "quantity", "added_at"]
+
+
+@admin.register(Cart)
+class CartAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "user", "updated_at"]
+    inlines = [CartLineInline]
+
+
+class StockReceiptForm(forms.ModelForm):
+    quantity = forms.IntegerField(min_value=1)
+
+    class Meta:
+        model = StockReceipt
+        fields = ["product", "lot_number", "expiry_date"]
+
+    def clean_expiry_date(self):
+        expiry = self.cleaned_data["expiry_date"]
+        if expiry <= timezone.localdate():
+            raise forms.ValidationError("This lot has already expired; expired stock cannot be received.")
+        return expiry
+
+
+@admin.register(StockReceipt)
+class StockReceiptAdmin(admin.ModelAdmin):
+    """Receive stock: each saved form records a new lot through ``catalog.services.stock.stock_receive``."""
+
+    form = StockReceiptForm
+    list_display = ["product", "lot_number", "expiry_date", "quantity_received", "quantity_on_hand", "received_at"]
+    list_filter = ["expiry_date"]
+    search_fields = ["lot_number", "product__name", "product__ndc"]
+    autocomplete_fields: list = []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "product":
+            kwargs["queryset"] = Product.objects.order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            lot = inventory.stock_lot_receive(
+                product=form.cleaned_data["product"], lot_number=form.cleaned_data["lot_number"],
+                expiry_date=form.cleaned_data["expiry_date"], quantity=form.cleaned_data["quantity"],
+            )
+        except DomainError as exc:  # a race the form could not see (a duplicate lot number)
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk = lot.pk
+        obj.quantity_received = lot.quantity_received
+        obj.quantity_on_hand = lot.quantity_on_hand

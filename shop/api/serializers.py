@@ -1,0 +1,183 @@
+"""Serializers of the shop API: input validation and the shapes of carts, orders and payments."""
+
+from rest_framework import serializers
+
+from catalog import ndc as ndc_rules
+
+from ..models import Order, OrderEvent, OrderLine, Payment, Refund
+from ..services.cart import MAX_QUANTITY
+from ..state import CANCELLABLE, PAYABLE
+
+# --- input --------------------------------------------------------------------------------
+
+
+class NDCField(serializers.CharField):
+    """An NDC in any accepted form, normalised to 11 digits."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return ndc_rules.normalize_ndc(text)
+        except ndc_rules.InvalidNDC as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class CartItemCreateSerializer(serializers.Serializer):
+    product = NDCField(help_text="The product's NDC (11 digits, or hyphenated).")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
+
+
+class CartItemUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class CheckoutSerializer(serializers.Serializer):
+    shipping_name = serializers.CharField(max_length=200)
+    shipping_line1 = serializers.CharField(max_length=200)
+    shipping_line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    shipping_city = serializers.CharField(max_length=100)
+    shipping_state = serializers.CharField(max_length=50)
+    shipping_postal_code = serializers.RegexField(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,18}$", max_length=20)
+    shipping_country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, default="US",
+                                              help_text="ISO 3166-1 alpha-2 code.")
+    shipping_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    def shipping(self) -> dict:
+        return {key.removeprefix("shipping_"): value for key, value in self.validated_data.items()
+                if key.startswith("shipping_")}
+
+
+class PaySerializer(serializers.Serializer):
+    payment_method = serializers.CharField(max_length=255, help_text="A Stripe PaymentMethod id, e.g. pm_card_visa.")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class StockLotReceiveSerializer(serializers.Serializer):
+    product = NDCField()
+    lot_number = serializers.CharField(max_length=50)
+    expiry_date = serializers.DateField()
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+class CartProductSerializer(serializers.Serializer):
+    ndc = serializers.CharField()
+    ndc_display = serializers.CharField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    rx_required = serializers.BooleanField()
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="line.id")
+    product = CartProductSerializer(source="line.product")
+    quantity = serializers.IntegerField(source="line.quantity")
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    available = serializers.IntegerField()
+
+
+class CartSerializer(serializers.Serializer):
+    lines = CartLineSerializer(many=True)
+    quantity = serializers.IntegerField(help_text="Units in the cart.")
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="product_name")
+    ndc_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderLine
+        fields = ["id", "name", "ndc", "ndc_display", "rx_required", "unit_price", "quantity", "line_total",
+                  "refunded_amount"]
+
+    def get_ndc_display(self, line) -> str:
+        return ndc_rules.format_ndc(line.ndc)
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "actor", "reason", "created_at"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    intent_id = serializers.CharField(source="stripe_payment_intent_id", allow_null=True)
+
+    class Meta:
+        model = Payment
+        fields = ["attempt", "intent_id", "status", "amount_cents", "currency", "last_error", "created_at"]
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    line = serializers.IntegerField(source="order_line_id", allow_null=True)
+
+    class Meta:
+        model = Refund
+        fields = ["id", "line", "amount", "status", "reason", "created_at"]
+
+
+class ShippingSerializer(serializers.Serializer):
+    name = serializers.CharField(source="shipping_name")
+    line1 = serializers.CharField(source="shipping_line1")
+    line2 = serializers.CharField(source="shipping_line2")
+    city = serializers.CharField(source="shipping_city")
+    state = serializers.CharField(source="shipping_state")
+    postal_code = serializers.CharField(source="shipping_postal_code")
+    country = serializers.CharField(source="shipping_country")
+    phone = serializers.CharField(source="shipping_phone")
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+    lines = OrderLineSerializer(many=True)
+    payable = serializers.SerializerMethodField()
+    cancellable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["number", "status", "status_display", "created_at", "updated_at", "currency", "subtotal",
+                  "total", "total_cents", "reservation_expires_at", "payable", "cancellable", "lines"]
+
+    def get_payable(self, order) -> bool:
+        return order.status in PAYABLE
+
+    def get_cancellable(self, order) -> bool:
+        return order.status in CANCELLABLE
+
+
+class OrderSerializer(OrderSummarySerializer):
+    shipping = ShippingSerializer(source="*")
+    events = OrderEventSerializer(many=True)
+    payments = PaymentSerializer(many=True)
+    refunds = RefundSerializer(many=True)
+
+    class Meta(OrderSummarySerializer.Meta):
+        fields = OrderSummarySerializer.Meta.fields + ["email", "shipping", "events", "payments", "refunds"]
+
+
+class PaymentInfoSerializer(serializers.Serializer):
+    publishable_key = serializers.CharField()
+    setup_intent_client_secret = serializers.CharField(allow_null=True)
+    amount_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+    stripe_js_url = serializers.CharField()
+    test_mode = serializers.BooleanField()
+    error = serializers.CharField(allow_blank=True)
+
+
+class PayResultSerializer(serializers.Serializer):
+    intent_id = serializers.CharField(allow_null=True)
+    status = serializers.CharField(help_text="The PaymentIntent's status: succeeded, requires_action, processing …")
+    order_status = serializers.CharField()
+    client_secret = serializers.CharField(allow_null=True, help_text="Only when status is requires_action.")

@@ -1,0 +1,154 @@
+"""Carts: one per signed-in user, one per anonymous session, merged at sign-in.
+
+Lines hold a product and a quantity only; prices are always quoted from the product's
+current tiers at the line's quantity (``shop.selectors.cart_priced``), so changing a quantity
+reprices the line and checkout freezes whatever the tiers say at that moment. A quantity
+above what is available now is refused with 409 saying how many are left. Nothing is
+reserved before checkout.
+
+An anonymous cart is found through a token kept in the session data (``SESSION_KEY``), not
+through the session key: Django changes the key at sign-in but keeps the data.
+"""
+
+import uuid
+
+from django.db import transaction
+from django.db.models import F
+
+from catalog import pricing
+from catalog.models import Product
+from catalog.services.stock import InsufficientStock, ShortLine, stock_available
+from pharmacy.errors import Conflict, DomainError
+
+from ..models import Cart, CartLine
+
+SESSION_KEY = "shop_cart_token"
+MAX_QUANTITY = 10_000
+
+
+class QuantityUnavailable(InsufficientStock):
+    """The line would hold more than is available; the message and ``available`` say how many are left."""
+
+    def __init__(self, *, product: Product, requested: int, available: int):
+        super().__init__([ShortLine(product.pk, product.ndc, product.name, requested, available)])
+        if available <= 0:
+            self.message = f"{product.name} is out of stock."
+        else:
+            self.message = (f"Only {available} of {product.name} left; "
+                            f"your cart would hold {requested}.")
+        self.data.update({"product": product.ndc, "available": max(available, 0), "requested": requested})
+
+
+def _check_quantity(quantity) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(f"quantity: must be a whole number from 1 to {MAX_QUANTITY}.")
+    return quantity
+
+
+def _check_sellable(product: Product, quantity: int) -> None:
+    if not product.is_active:
+        raise Conflict(f"{product.name} is no longer sold.", code="product_unavailable")
+    try:
+        product.quote(quantity)
+    except (pricing.InvalidTiers, pricing.InvalidQuantity) as exc:
+        raise Conflict(f"{product.name} has no price for this quantity.", code="product_unavailable") from exc
+    available = stock_available(product_ids=[product.pk])[product.pk]
+    if quantity > available:
+        raise QuantityUnavailable(product=product, requested=quantity, available=available)
+
+
+def cart_for_user(*, user, create: bool = True) -> Cart | None:
+    if create:
+        cart, _ = Cart.objects.get_or_create(user=user)
+        return cart
+    return Cart.objects.filter(user=user).first()
+
+
+def cart_for_session(*, session, create: bool = True) -> Cart | None:
+    """The anonymous cart of a session (``request.session``); created and remembered when asked."""
+    token = session.get(SESSION_KEY)
+    cart = None
+    if token:
+        try:
+            cart = Cart.objects.filter(anonymous_token=uuid.UUID(str(token)), user__isnull=True).first()
+        except ValueError:
+            cart = None
+    if cart is None and create:
+        cart = Cart.objects.create()
+        session[SESSION_KEY] = str(cart.anonymous_token)
+    return cart
+
+
+def cart_for_request(*, request, create: bool = True) -> Cart | None:
+    """The cart of whoever makes the request: the user's when signed in, else the session's."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return cart_for_user(user=user, create=create)
+    return cart_for_session(session=request.session, create=create)
+
+
+def cart_add(*, cart: Cart, product: Product, quantity: int) -> CartLine:
+    """Add ``quantity`` units of ``product`` (to the existing line, if any)."""
+    _check_quantity(quantity)
+    with transaction.atomic():
+        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        line = CartLine.objects.filter(cart=cart, product=product).first()
+        new_quantity = (line.quantity if line else 0) + quantity
+        _check_quantity(new_quantity)
+        _check_sellable(product, new_quantity)
+        if line:
+            line.quantity = new_quantity
+            line.save(update_fields=["quantity", "updated_at"])
+        else:
+            line = CartLine.objects.create(cart=cart, product=product, quantity=new_quantity)
+        Cart.objects.filter(pk=cart.pk).update(updated_at=line.updated_at)
+    return line
+
+
+def cart_line_update(*, line: CartLine, quantity: int) -> CartLine:
+    """Set a line's quantity (it is then priced at the tier for that quantity)."""
+    _check_quantity(quantity)
+    with transaction.atomic():
+        Cart.objects.select_for_update().filter(pk=line.cart_id).first()
+        _check_sellable(line.product, quantity)
+        line.quantity = quantity
+        line.save(update_fields=["quantity", "updated_at"])
+    return line
+
+
+def cart_line_remove(*, line: CartLine) -> None:
+    line.delete()
+
+
+def cart_clear(*, cart: Cart) -> None:
+    cart.lines.all().delete()
+
+
+def cart_merge(*, source: Cart, target: Cart) -> Cart:
+    """Move every line of ``source`` into ``target`` (quantities add up), then delete ``source``.
+
+    Availability is not checked here (signing in must not fail); checkout checks it.
+    """
+    if source.pk == target.pk:
+        return target
+    with transaction.atomic():
+        list(Cart.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
+        for line in CartLine.objects.filter(cart=source):
+            updated = CartLine.objects.filter(cart=target, product_id=line.product_id).update(
+                quantity=F("quantity") + line.quantity
+            )
+            if not updated:
+                CartLine.objects.create(cart=target, product_id=line.product_id, quantity=line.quantity)
+        source.delete()
+    return target
+
+
+def cart_merge_session_into_user(*, session, user) -> Cart | None:
+    """At sign-in: merge the session's anonymous cart into the user's cart. Returns the user's cart."""
+    anonymous = cart_for_session(session=session, create=False)
+    session.pop(SESSION_KEY, None)
+    if anonymous is None or not anonymous.lines.exists():
+        if anonymous is not None:
+            anonymous.delete()
+        return cart_for_user(user=user, create=False)
+    return cart_merge(source=anonymous, target=cart_for_user(user=user))

@@ -1,0 +1,116 @@
+"""Checkout: turn the user's cart into an order with frozen prices and reserved stock.
+
+One transaction creates the order, its lines (name, NDC, prescription flag and tier price as
+they are now), the creation event, and the stock hold
+``stock_reserve(reference="order:<number>", ttl=settings.RESERVATION_TTL)``, and empties the
+cart. When any line is short, nothing is saved and the 409 lists every short line. Only after
+the commit is Stripe asked for a SetupIntent (no lock or transaction is held during the call).
+"""
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog import pricing
+from catalog.models import PriceTier
+from catalog.services.stock import stock_reserve
+from pharmacy.errors import Conflict, DomainError
+
+from ..models import CartLine, Order, OrderEvent, OrderLine
+from ..state import INITIAL
+from .cart import cart_for_user
+from .orders import actor_fields
+from .payments import PaymentInfo, payment_info_for
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+SHIPPING_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+
+
+class EmptyCart(DomainError):
+    code = "empty_cart"
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    payment: PaymentInfo
+
+
+def order_number_new() -> str:
+    return "PH-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+def checkout_create(*, user, shipping: dict, email: str = "", with_setup_intent: bool = True) -> CheckoutResult:
+    """Create the order from ``user``'s cart and reserve its stock; return it with payment details.
+
+    ``shipping`` has the keys of ``SHIPPING_FIELDS`` (``line2`` and ``phone`` optional,
+    ``country`` defaults to US). Raises EmptyCart (400), InsufficientStock (409) or Conflict (409)
+    for a product that is no longer sold or priced.
+    """
+    missing = [f for f in ("name", "line1", "city", "state", "postal_code") if not str(shipping.get(f, "")).strip()]
+    if missing:
+        raise DomainError(f"shipping_{missing[0]}: this field is required.")
+    cart = cart_for_user(user=user, create=False)
+    with transaction.atomic():
+        lines = list(
+            CartLine.objects.select_for_update(of=("self",)).filter(cart=cart)
+            .select_related("product").order_by("pk")
+        ) if cart else []
+        if not lines:
+            raise EmptyCart("cart: your cart is empty; add something before checking out.")
+        tiers = {}
+        for tier in PriceTier.objects.filter(product_id__in=[line.product_id for line in lines]):
+            tiers.setdefault(tier.product_id, []).append(pricing.Tier(tier.min_quantity, tier.unit_price))
+        frozen = []
+        for line in lines:
+            product = line.product
+            if not product.is_active:
+                raise Conflict(f"{product.name} is no longer sold; remove it from your cart.",
+                               code="product_unavailable", data={"product": product.ndc})
+            try:
+                quote = pricing.quote(pricing.validate_tiers(tiers.get(product.pk, [])), line.quantity)
+            except (pricing.InvalidTiers, pricing.InvalidQuantity) as exc:
+                raise Conflict(f"{product.name} cannot be priced; remove it from your cart.",
+                               code="product_unavailable", data={"product": product.ndc}) from exc
+            frozen.append(OrderLine(
+                product=product, product_name=product.name, ndc=product.ndc, rx_required=product.rx_required,
+                unit_price=quote.unit_price, quantity=line.quantity, line_total=quote.total,
+            ))
+        subtotal = sum((line.line_total for line in frozen), Decimal("0.00"))
+        order = _order_create(
+            user=user, email=email or getattr(user, "email", "") or "", currency=settings.STRIPE_CURRENCY,
+            subtotal=subtotal, total=subtotal,
+            **{f"shipping_{f}": str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS if f != "country"},
+            shipping_country=(str(shipping.get("country") or "US").strip().upper()),
+        )
+        for line in frozen:
+            line.order = order
+        OrderLine.objects.bulk_create(frozen)
+        held = stock_reserve(reference=order.stock_reference,
+                             lines=[(line.product_id, line.quantity) for line in frozen],
+                             ttl=settings.RESERVATION_TTL)
+        order.reservation_expires_at = min(h.expires_at for h in held)
+        order.save(update_fields=["reservation_expires_at", "updated_at"])
+        actor, label = actor_fields(user)
+        OrderEvent.objects.create(order=order, from_status="", to_status=INITIAL, actor=actor, actor_label=label,
+                                  reason="Checked out; stock reserved until "
+                                         f"{timezone.localtime(order.reservation_expires_at):%Y-%m-%d %H:%M %Z}.")
+        CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    return CheckoutResult(order=order, payment=payment_info_for(order=order, with_setup_intent=with_setup_intent))
+
+
+def _order_create(**fields) -> Order:
+    for _ in range(5):
+        number = order_number_new()
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=number, **fields)
+        except IntegrityError:
+            if not Order.objects.filter(number=number).exists():
+                raise
+            # the random number was taken: draw again
+    raise Conflict("Could not allocate an order number; please try again.", code="order_number_exhausted")

@@ -1,0 +1,152 @@
+"""Stripe webhooks: verify, store each event once, apply it to our records.
+
+``stripe_webhook_receive`` verifies the Stripe-Signature (bad, missing or stale -> 400,
+nothing stored). The event is then inserted under its unique id *in the same transaction*
+that applies it: a second delivery (even at the same moment: the second INSERT waits for the
+first transaction and then hits the unique constraint) does nothing, while an event whose
+processing fails is rolled back with its row, so Stripe's retry is processed again.
+
+Handled types:
+- ``payment_intent.succeeded`` / ``payment_failed`` / ``processing`` / ``canceled`` /
+  ``requires_action``: through ``payments.payment_apply_intent`` (the same function as the pay
+  request), which finds the order from the intent's ``metadata.order_number`` and locks it.
+  A late or out-of-order snapshot never moves a payment or a paid order backwards.
+- ``charge.refunded`` (and ``refund.created`` / ``refund.updated``): each refund recorded once
+  by its Stripe id. When the charge's refund list is not in the payload (newer API versions)
+  it is read from Stripe before the transaction starts.
+Anything else is stored and marked ignored. An event whose order cannot be found is stored
+unprocessed; ``stripe_events_process_pending`` (beat) tries it again later.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from pharmacy.errors import DomainError
+
+from ..models import StripeEvent
+from . import stripe_gateway as gateway
+from .orders import STRIPE_WEBHOOK
+from .payments import payment_apply_intent
+from .refunds import refund_record_from_stripe
+
+log = logging.getLogger(__name__)
+
+INTENT_EVENTS = {
+    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
+    "payment_intent.canceled", "payment_intent.requires_action",
+}
+REFUND_EVENTS = {"charge.refunded", "refund.created", "refund.updated", "charge.refund.updated"}
+
+
+class BadSignature(DomainError):
+    code = "invalid_signature"
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    event_id: str
+    type: str
+    duplicate: bool
+    processed: bool
+    result: str
+
+
+def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> WebhookOutcome:
+    """Verify and apply one webhook delivery. Idempotent by event id."""
+    if not signature:
+        raise BadSignature("Missing Stripe-Signature header.")
+    try:
+        event = gateway.construct_event(payload=payload, signature=signature)
+    except stripe.SignatureVerificationError as exc:
+        raise BadSignature(f"Stripe-Signature does not verify: {exc.user_message or exc}") from exc
+    except ValueError as exc:
+        raise BadSignature("The webhook body is not a JSON event.") from exc
+    event_id, event_type = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        raise BadSignature("The webhook body is not a Stripe event (no id or type).")
+    if StripeEvent.objects.filter(event_id=event_id).exists():
+        return WebhookOutcome(event_id, event_type, duplicate=True, processed=False, result="duplicate")
+    refunds = _refunds_of(event) if event_type in REFUND_EVENTS else None  # Stripe call: before the transaction
+    try:
+        with transaction.atomic():
+            row = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=event)
+            processed, result = _apply(event, refunds)
+            _mark(row, processed, result)
+    except IntegrityError:
+        if StripeEvent.objects.filter(event_id=event_id).exists():
+            return WebhookOutcome(event_id, event_type, duplicate=True, processed=False, result="duplicate")
+        raise
+    return WebhookOutcome(event_id, event_type, duplicate=False, processed=processed, result=result)
+
+
+def _mark(row: StripeEvent, processed: bool, result: str) -> None:
+    row.result = result
+    row.processed_at = timezone.now() if processed else None
+    row.save(update_fields=["result", "processed_at"])
+
+
+def _object(event: dict) -> dict:
+    data = event.get("data") or {}
+    obj = data.get("object") if isinstance(data, dict) else None
+    return obj if isinstance(obj, dict) else {}
+
+
+def _refunds_of(event: dict) -> list[gateway.StripeRefund]:
+    obj = _object(event)
+    if event.get("type", "").startswith("refund.") or obj.get("object") == "refund":
+        return [gateway.refund_from_dict(obj)] if obj.get("id") else []
+    listed = obj.get("refunds")
+    if isinstance(listed, dict) and isinstance(listed.get("data"), list) and not listed.get("has_more"):
+        intent = gateway._id_of(obj.get("payment_intent"))
+        refunds = []
+        for item in listed["data"]:
+            refund = gateway.refund_from_dict(item)
+            if refund.payment_intent is None and intent:
+                refund = gateway.StripeRefund(refund.id, refund.amount, refund.status, intent, refund.charge,
+                                              refund.metadata)
+            refunds.append(refund)
+        return refunds
+    intent = gateway._id_of(obj.get("payment_intent"))
+    return gateway.refunds_list(payment_intent_id=intent) if intent else []
+
+
+def _apply(event: dict, refunds: list | None) -> tuple[bool, str]:
+    """Apply the event; return (processed, what happened)."""
+    event_type = event["type"]
+    obj = _object(event)
+    if event_type in INTENT_EVENTS:
+        if not obj.get("id"):
+            return True, "ignored: no payment intent in the event"
+        intent = gateway.intent_from_dict(obj)
+        order, payment = payment_apply_intent(intent=intent, actor=STRIPE_WEBHOOK)
+        if order is None:
+            return False, f"no order for intent {intent.id} yet"
+        return True, f"order {order.number} is {order.status}; payment {payment.status}"
+    if event_type in REFUND_EVENTS:
+        recorded = [r for r in (refund_record_from_stripe(stripe_refund=s, actor=STRIPE_WEBHOOK)
+                                for s in refunds or []) if r is not None]
+        if refunds and not recorded:
+            return False, "no payment of ours matches these refunds yet"
+        return True, f"{len(recorded)} refund(s) recorded"
+    return True, "ignored"
+
+
+def stripe_events_process_pending(*, limit: int = 100) -> int:
+    """Apply stored events that found no order when they arrived. Returns how many are now processed."""
+    done = 0
+    for event_id in list(StripeEvent.objects.filter(processed_at__isnull=True).order_by("received_at")
+                         .values_list("event_id", flat=True)[:limit]):
+        row = StripeEvent.objects.get(event_id=event_id)
+        refunds = _refunds_of(row.payload) if row.type in REFUND_EVENTS else None
+        with transaction.atomic():
+            row = StripeEvent.objects.select_for_update().get(pk=row.pk)
+            if row.processed_at is not None:
+                continue
+            processed, result = _apply(row.payload, refunds)
+            _mark(row, processed, result)
+            done += processed
+    return done
