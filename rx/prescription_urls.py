@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Prescription pages (namespace ``rx:``)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import prescription_views as views
+
+urlpatterns = [
+    path("rx/prescriptions/<int:pk>/file/", views.prescription_file, name="prescription-file"),
+]

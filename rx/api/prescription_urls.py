@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+"""Prescription, patient and FHIR routes, mounted under /api/v1/ (names are global: rx-*)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import prescription_views as views
+
+urlpatterns = [
+    path("prescriptions/", views.PrescriptionListCreateView.as_view(), name="rx-prescription-list"),
+    path("prescriptions/<int:pk>/", views.PrescriptionDetailView.as_view(), name="rx-prescription-detail"),
+    path("patients/", views.PatientListCreateView.as_view(), name="rx-patient-list"),
+    path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="rx-patient-detail"),
+    path("fhir/MedicationRequest", views.MedicationRequestImportView.as_view(), name="rx-fhir-medicationrequest"),
+    path("fhir/MedicationDispense/<int:pk>", views.MedicationDispenseView.as_view(),
+         name="rx-fhir-medicationdispense"),
+]

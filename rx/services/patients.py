@@ -1,0 +1,67 @@
+"""Creating and updating patients (a shopper's own, or a clinic's), audited."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from pharmacy.errors import DomainError
+
+from .. import access
+from ..models import Patient
+from . import audit
+
+EDITABLE = ("first_name", "last_name", "date_of_birth", "sex", "pregnancy_status", "is_lactating", "allergies",
+            "renal_impairment", "current_medications_text")
+
+
+class NotPatientOwner(DomainError):
+    status_code = 403
+    code = "permission_denied"
+
+
+def patient_create(*, user, clinic_id=None, current_products=None, request=None, **fields) -> Patient:
+    """Create a patient on the user's account, or for ``clinic_id`` when the user works there.
+
+    A clinic the user does not belong to is answered as not found (400 on ``clinic``).
+    """
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    if clinic_id is not None:
+        if int(clinic_id) not in access.clinic_ids_of(user):
+            raise ValidationError({"clinic": ["No such clinic among yours."]})
+        patient = Patient(clinic_id=int(clinic_id), **fields)
+    else:
+        patient = Patient(account=user, **fields)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        if current_products:
+            patient.current_products.set(current_products)
+        audit.audit_record(user=user, action=audit.Action.CREATE, obj=patient, request=request)
+    return patient
+
+
+def patient_update(*, user, patient_id, current_products=None, request=None, **fields) -> Patient:
+    """Update a patient's details; only its owner (account or clinic staff) may.
+
+    Someone who cannot see the patient gets 'not found'; someone who can see it but does not
+    own it (a pharmacist reviewing it) gets 403.
+    """
+    if not access.patients_owned_by(user).filter(pk=patient_id).exists():
+        access.patient_for(user, patient_id)  # 404 unless visible
+        raise NotPatientOwner("Only the patient's account or clinic can change these details.")
+    patient = Patient.objects.get(pk=patient_id)
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        if current_products is not None:
+            patient.current_products.set(current_products)
+        changed = sorted([*fields, *(["current_products"] if current_products is not None else [])])
+        audit.audit_record(user=user, action=audit.Action.CHANGE, obj=patient, request=request,
+                           detail="changed: " + ", ".join(changed))
+    return patient
