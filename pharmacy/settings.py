@@ -245,6 +245,13 @@ RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
+# Refill-kit shipping (rx.schedule.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's
+# cut-off (HH:MM), business days from shipping to delivery, calendar days the kit must be at the
+# clinic before it is needed (>= 1), and extra closed days (ISO dates) on top of US federal holidays.
+PUMP_KIT_CUTOFF = env.str("PUMP_KIT_CUTOFF", default="15:00")
+PUMP_KIT_LEAD_BUSINESS_DAYS = env.int("PUMP_KIT_LEAD_BUSINESS_DAYS", default=2)
+PUMP_KIT_SAFETY_MARGIN_DAYS = env.int("PUMP_KIT_SAFETY_MARGIN_DAYS", default=1)
+PUMP_KIT_EXTRA_HOLIDAYS = env.list("PUMP_KIT_EXTRA_HOLIDAYS", default=[])
 
 # --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
