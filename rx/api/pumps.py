@@ -222,6 +222,11 @@ def _audit_many(request, objects, detail=""):
 class _PumpScoped:
     permission_classes = [IsAuthenticated]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Resolve the pump before parsing anything: an outsider learns nothing, not even a 400.
+        self.pump()
+
     def pump(self) -> Pump:
         if not hasattr(self, "_pump"):
             self._pump = _managed_pump(self.request, self.kwargs["pk"])
@@ -240,16 +245,23 @@ class ClinicListView(generics.ListAPIView):
         return clinics_visible_to(self.request.user).order_by("name")
 
 
-class ClinicPatientListView(generics.ListCreateAPIView):
-    """List or add the clinic's patients."""
-
-    serializer_class = ClinicPatientSerializer
+class _ClinicScoped:
     permission_classes = [IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.clinic()
 
     def clinic(self) -> Clinic:
         if not hasattr(self, "_clinic"):
             self._clinic = _managed_clinic(self.request, self.kwargs["clinic_id"])
         return self._clinic
+
+
+class ClinicPatientListView(_ClinicScoped, generics.ListCreateAPIView):
+    """List or add the clinic's patients."""
+
+    serializer_class = ClinicPatientSerializer
 
     def get_queryset(self):
         return clinic_patients(self.clinic())
@@ -270,16 +282,10 @@ class ClinicPatientListView(generics.ListCreateAPIView):
         serializer.instance = patient
 
 
-class ClinicPumpListView(generics.ListCreateAPIView):
+class ClinicPumpListView(_ClinicScoped, generics.ListCreateAPIView):
     """List the clinic's pumps (with their stored schedule) or register one."""
 
     serializer_class = PumpSerializer
-    permission_classes = [IsAuthenticated]
-
-    def clinic(self) -> Clinic:
-        if not hasattr(self, "_clinic"):
-            self._clinic = _managed_clinic(self.request, self.kwargs["clinic_id"])
-        return self._clinic
 
     def get_serializer(self, *args, **kwargs):
         return PumpSerializer(*args, clinic=self.clinic(), context=self.get_serializer_context(), **kwargs)
