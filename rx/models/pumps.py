@@ -108,7 +108,8 @@ class Pump(models.Model):
     class Meta:
         ordering = ["patient__last_name", "patient__first_name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["manufacturer", "serial_number"], name="pump_serial_unique_per_manufacturer"),
+            models.UniqueConstraint(fields=["manufacturer", "serial_number"],
+                                    name="pump_serial_unique_per_manufacturer"),
             models.CheckConstraint(condition=Q(reservoir_volume_ml__in=[20, 40]), name="pump_reservoir_20_or_40"),
             models.CheckConstraint(
                 condition=Q(alarm_volume_ml__gt=0) & Q(alarm_volume_ml__lt=F("reservoir_volume_ml")),
@@ -182,12 +183,14 @@ class PumpProgram(models.Model):
         ordering = ["pump", "effective_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["pump", "effective_at"], name="pumpprogram_one_per_moment"),
-            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0), name="pumpprogram_concentration_positive"),
+            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0),
+                                   name="pumpprogram_concentration_positive"),
             models.CheckConstraint(condition=Q(daily_dose_mcg__gt=0), name="pumpprogram_dose_positive"),
         ]
 
     def __str__(self):
-        return f"{self.daily_dose_mcg} mcg/day at {self.concentration_mcg_per_ml} mcg/mL from {self.effective_at:%Y-%m-%d}"
+        return (f"{self.daily_dose_mcg} mcg/day at {self.concentration_mcg_per_ml} mcg/mL "
+                f"from {self.effective_at:%Y-%m-%d}")
 
 
 class PumpRefill(models.Model):
@@ -210,7 +213,8 @@ class PumpRefill(models.Model):
             models.UniqueConstraint(fields=["pump", "filled_at"], name="pumprefill_one_per_moment"),
             models.CheckConstraint(condition=Q(volume_filled_ml__gt=0) & Q(volume_filled_ml__lte=40),
                                    name="pumprefill_volume_positive_and_at_most_40"),
-            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0), name="pumprefill_concentration_positive"),
+            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0),
+                                   name="pumprefill_concentration_positive"),
             models.CheckConstraint(condition=Q(residual_withdrawn_ml__gte=0) & Q(residual_withdrawn_ml__lte=40),
                                    name="pumprefill_residual_within_0_and_40"),
         ]

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from rx.access import PHARMACIST_GROUP
 from rx.models import AuditLog, Patient, Pump, PumpProgram, PumpRefill, RefillAppointment
+from rx.schedule.pump import local_event_date
 from tests.factories import PatientFactory, UserFactory
 
 from .pump_fixtures import clinic_patient, clinic_with_staff, make_pump
@@ -256,7 +257,8 @@ def test_refill_post_records_and_recomputes(world):
     pump.refresh_from_db()
     assert pump.current_refill.volume_filled_ml == Decimal("19.5")
     # 17.5 mL above the alarm at 0.25 mL/day: 70 days.
-    assert pump.alarm_date == (filled_at + timedelta(days=70)).astimezone(ZoneInfo(pump.patient.clinic.time_zone)).date()
+    assert pump.alarm_date == local_event_date(start=filled_at, moment=filled_at + timedelta(days=70),
+                                               zone=ZoneInfo(pump.patient.clinic.time_zone))
 
 
 def test_appointment_must_be_in_the_future(world):

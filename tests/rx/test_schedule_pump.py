@@ -140,7 +140,8 @@ def test_dose_change_after_the_alarm_changes_only_the_empty_date():
 
 def test_programs_before_the_fill_only_the_latest_counts_and_order_does_not_matter():
     fill = ny(2025, 1, 6, 10, 0)
-    programs = [Program(fill - timedelta(days=3), D("500"), D("2000")), Program(fill - timedelta(days=90), D("100"), D("2000"))]
+    programs = [Program(fill - timedelta(days=3), D("500"), D("2000")),
+                Program(fill - timedelta(days=90), D("100"), D("2000"))]
     assert schedule(fill=fill, programs=programs).alarm_at == fill + timedelta(days=72)
 
 
