@@ -1,0 +1,162 @@
+"""Cart: tier pricing at the line's quantity, repricing, availability refusals, anonymous carts and merging."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import PriceTier
+from shop.models import Cart, CartLine
+
+CART = reverse("shop-api:cart")
+ITEMS = reverse("shop-api:cart-items")
+
+
+def item(line_id):
+    return reverse("shop-api:cart-item", args=[line_id])
+
+
+@pytest.mark.django_db
+def test_line_is_priced_by_the_tier_its_quantity_falls_in(shopper_client, make_product):
+    product = make_product(on_hand=200)
+    response = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 29}, format="json")
+    assert response.status_code == 201
+    line = response.json()["lines"][0]
+    assert (line["quantity"], line["unit_price"], line["line_total"]) == (29, "0.50", "14.50")
+    assert response.json()["subtotal"] == "14.50"
+
+
+@pytest.mark.django_db
+def test_changing_the_quantity_reprices_the_line(shopper_client, make_product):
+    product = make_product(on_hand=200)
+    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 10}, format="json").json()["lines"][0]["id"]
+    response = shopper_client.patch(item(line_id), {"quantity": 90}, format="json")
+    assert response.status_code == 200
+    line = response.json()["lines"][0]
+    assert (line["quantity"], line["unit_price"], line["line_total"]) == (90, "0.40", "36.00")
+    # Adding to an existing line reprices the whole line at the new quantity.
+    shopper_client.patch(item(line_id), {"quantity": 20}, format="json")
+    response = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 10}, format="json")
+    assert response.json()["lines"][0]["unit_price"] == "0.45"
+    assert response.json()["lines"][0]["line_total"] == "13.50"
+
+
+@pytest.mark.django_db
+def test_cart_shows_current_tier_prices_until_checkout_freezes_them(shopper_client, make_product):
+    product = make_product(on_hand=200)
+    shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 5}, format="json")
+    PriceTier.objects.filter(product=product, min_quantity=1).update(unit_price=Decimal("0.55"))
+    assert shopper_client.get(CART).json()["lines"][0]["unit_price"] == "0.55"
+
+
+@pytest.mark.django_db
+def test_adding_more_than_available_is_refused_saying_how_many_are_left(shopper_client, make_product):
+    product = make_product(on_hand=7)
+    shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 5}, format="json")
+    response = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 3}, format="json")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "insufficient_stock"
+    assert body["available"] == 7
+    assert "Only 7" in body["detail"] and "left" in body["detail"]
+    assert CartLine.objects.get().quantity == 5
+
+
+@pytest.mark.django_db
+def test_raising_a_line_above_availability_is_refused_and_the_line_is_unchanged(shopper_client, make_product):
+    product = make_product(on_hand=7)
+    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 2}, format="json").json()["lines"][0]["id"]
+    response = shopper_client.patch(item(line_id), {"quantity": 8}, format="json")
+    assert response.status_code == 409
+    assert response.json()["available"] == 7
+    assert CartLine.objects.get().quantity == 2
+
+
+@pytest.mark.django_db
+def test_out_of_stock_product_is_refused_plainly(shopper_client, make_product):
+    product = make_product(on_hand=0)
+    response = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 1}, format="json")
+    assert response.status_code == 409
+    assert "out of stock" in response.json()["detail"]
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"product": "123", "quantity": 1}, "product"),
+    ({"product": "00832102400", "quantity": 0}, "quantity"),
+    ({"product": "00832102400", "quantity": "two"}, "quantity"),
+    ({"product": "00832102400", "quantity": 1.5}, "quantity"),
+])
+def test_bad_input_is_a_400_naming_the_field(shopper_client, payload, field):
+    response = shopper_client.post(ITEMS, payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(field)
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_unknown_product_is_a_400_naming_the_product(shopper_client):
+    response = shopper_client.post(ITEMS, {"product": "00000-0000-00", "quantity": 1}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("product")
+
+
+@pytest.mark.django_db
+def test_hyphenated_ndc_is_accepted(shopper_client, make_product):
+    product = make_product(ndc="00832102400", on_hand=5)
+    response = shopper_client.post(ITEMS, {"product": "00832-1024-00", "quantity": 1}, format="json")
+    assert response.status_code == 201
+    assert response.json()["lines"][0]["product"]["ndc"] == product.ndc
+
+
+@pytest.mark.django_db
+def test_removing_a_line(shopper_client, make_product):
+    product = make_product(on_hand=5)
+    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 1}, format="json").json()["lines"][0]["id"]
+    response = shopper_client.delete(item(line_id))
+    assert response.status_code == 200
+    assert response.json()["lines"] == []
+
+
+@pytest.mark.django_db
+def test_another_shoppers_line_is_404(shopper_client, make_user, api_client_for, make_product):
+    product = make_product(on_hand=5)
+    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 1}, format="json").json()["lines"][0]["id"]
+    other = api_client_for(make_user())
+    assert other.patch(item(line_id), {"quantity": 2}, format="json").status_code == 404
+    assert other.delete(item(line_id)).status_code == 404
+    assert CartLine.objects.get().quantity == 1
+
+
+@pytest.mark.django_db
+def test_anonymous_cart_lives_in_the_session_and_merges_into_the_account_cart_at_sign_in(make_user, make_product):
+    a = make_product(on_hand=50)
+    b = make_product(on_hand=50)
+    user = make_user()
+    # The account already holds some of product a.
+    own = Cart.objects.create(user=user)
+    CartLine.objects.create(cart=own, product=a, quantity=2)
+
+    browser = Client()
+    assert browser.post(ITEMS, {"product": a.ndc, "quantity": 3}, content_type="application/json").status_code == 201
+    assert browser.post(ITEMS, {"product": b.ndc, "quantity": 1}, content_type="application/json").status_code == 201
+    assert browser.get(CART).json()["quantity"] == 4
+    assert Client().get(CART).json()["lines"] == []  # another session sees its own, empty cart
+
+    browser.login(username=user.username, password="pw-For-tests-1")
+
+    cart = browser.get(CART).json()
+    assert {(line["product"]["ndc"], line["quantity"]) for line in cart["lines"]} == {(a.ndc, 5), (b.ndc, 1)}
+    assert Cart.objects.count() == 1  # the anonymous cart is gone
+
+
+@pytest.mark.django_db
+def test_anonymous_shopper_cannot_check_out(make_product):
+    browser = Client()
+    product = make_product(on_hand=5)
+    browser.post(ITEMS, {"product": product.ndc, "quantity": 1}, content_type="application/json")
+    response = browser.post(reverse("shop-api:checkout"), {}, content_type="application/json")
+    assert response.status_code in (401, 403)
+    assert "detail" in response.json()
