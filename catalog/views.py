@@ -1,0 +1,86 @@
+"""Storefront pages of the catalog app: catalogue, product page, review form. Thin views.
+
+Reads go through ``catalog.selectors`` (joins decided once, so the number of queries does not
+grow with the number of products, tiers or sections); writes go through ``catalog.services``.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from pharmacy.errors import DomainError
+
+from . import pricing, selectors
+from .filters import ProductFilter
+from .forms import ReviewForm
+from .models import Review
+from .services.reviews import review_create as review_create_service
+
+PAGE_SIZE = 20
+REVIEWS_SHOWN = 20
+
+
+def product_list(request):
+    """The catalogue: search, filters, ordering and pages over active products."""
+    filterset = ProductFilter(request.GET or None, queryset=selectors.product_list())
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "catalog/product_list.html", {
+        "filter": filterset, "page": page, "products": page.object_list, "query": query.urlencode(),
+    })
+
+
+def product_detail(request, slug):
+    product = get_object_or_404(selectors.product_detail(), slug=slug)
+    return render(request, "catalog/product_detail.html", _detail_context(request, product))
+
+
+@require_POST
+@login_required
+def review_create(request, slug):
+    """Accept a review from the product page; it waits for moderation before it is shown."""
+    product = get_object_or_404(selectors.product_detail(), slug=slug)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Your review was not saved. Please correct the fields marked below.")
+        context = _detail_context(request, product, review_form=form)
+        return render(request, "catalog/product_detail.html", context, status=400)
+    try:
+        review_create_service(product=product, user=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, f"Your review was not saved: {exc.message}")
+    else:
+        messages.success(request, "Thank you! Your review will appear here once our team has approved it.")
+    return redirect(f"{product.get_absolute_url()}#reviews")
+
+
+def _detail_context(request, product, review_form=None) -> dict:
+    limits = next((r for r in product.drug.routes.all() if r.route == product.route), None)
+    tiers = product.tiers()
+    try:
+        tiers = pricing.validate_tiers(tiers)
+        first_quote = pricing.quote(tiers, 1)
+    except pricing.InvalidTiers:
+        tiers, first_quote = [], None
+    available = max(product.stock_available or 0, 0)
+    user_review = None
+    if request.user.is_authenticated:
+        user_review = Review.objects.filter(product=product, user=request.user).first()
+    return {
+        "product": product,
+        "drug": product.drug,
+        "route_limits": limits,
+        "black_box_warning": limits.black_box_warning if limits else "",
+        "sections": selectors.product_monograph(product),
+        "available": available,
+        "priced": bool(tiers),
+        "purchasable": bool(tiers) and available > 0,
+        "first_quote": first_quote,
+        "tiers_data": [{"min_quantity": t.min_quantity, "unit_price": str(t.unit_price)} for t in tiers],
+        "reviews": list(selectors.approved_reviews(product)[:REVIEWS_SHOWN]),
+        "user_review": user_review,
+        "review_form": review_form or ReviewForm(),
+    }

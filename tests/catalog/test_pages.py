@@ -1,0 +1,226 @@
+"""Storefront pages: the catalogue with its search and filters, and the two seed product pages."""
+
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from catalog.models import MonographSection, Product, Review
+from catalog.services.reviews import review_create, review_moderate
+from tests.factories import ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TABLET = "/products/baclofen-10-mg-tablet/"
+INJECTION = "/products/baclofen-40-mg-20-ml-intrathecal-injection/"
+
+
+@pytest.fixture
+def seeded():
+    call_command("load_seed_catalogue", stdout=StringIO())
+
+
+def text(response) -> str:
+    """The page's visible text with whitespace collapsed, so assertions read like the page."""
+    html = response.content.decode()
+    html = re.sub(r"<script\b.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#x27;", "'").replace("&amp;", "&")
+
+
+def listed(response) -> list[str]:
+    return [p.name for p in response.context["products"]]
+
+
+# --- product pages --------------------------------------------------------------------------
+
+def test_tablet_page_shows_everything_on_the_seed_page(client, seeded):
+    response = client.get(TABLET)
+    assert response.status_code == 200
+    page = text(response)
+    for expected in [
+        "Baclofen 10 mg tablet", "UPSHER SMITH LA", "00832-1024-00", "00832102400", "Prescription Required",
+        "In stock", "Generic", "1,000 tablets Available", "As low as $0.17 / tablet",
+        "1–29 tablets $2.48 / tablet", "30–89 tablets $2.31 / tablet", "90+ tablets $0.17 / tablet",
+        "Total Price: $2.48", "Add to Cart",
+        "Antispasticity agent", "Centrally acting skeletal muscle relaxant; GABA-B receptor agonist",
+        "Category C", "Mar 1992", "Not controlled",
+        "Write Your Own Review", "No reviews yet.",
+    ]:
+        assert expected in page, expected
+    for title in ["Uses", "Dosage and Administration", "Cautions", "Drug Interactions", "Pharmacokinetics"]:
+        assert f"<h3>{title}</h3>" in response.content.decode()
+    # Sub-headings and text of the monograph are rendered, not shown as markup.
+    assert "<h6>Oral Dosage</h6>" in response.content.decode()
+    assert "manufacturers state that total dosage should not exceed 80 mg daily" in page
+    assert "Black box warning" not in page  # the oral route carries none
+
+
+def test_tablet_page_add_to_cart_form_follows_the_shop_contract(client, seeded):
+    html = client.get(TABLET).content.decode()
+    form = re.search(r'<form method="post" action="/cart/items/add/" id="add-to-cart".*?</form>', html, re.S).group(0)
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert '<input type="hidden" name="product" value="00832102400">' in form
+    assert re.search(r'<input type="number" id="quantity" name="quantity" value="1" min="1" max="1000"', form)
+    assert re.search(r'<button type="submit"[^>]*>Add to Cart</button>', form)
+    tiers = json.loads(re.search(r'<script id="price-tiers" type="application/json">(.*?)</script>', html).group(1))
+    assert tiers == [{"min_quantity": 1, "unit_price": "2.48"}, {"min_quantity": 30, "unit_price": "2.31"},
+                     {"min_quantity": 90, "unit_price": "0.17"}]
+
+
+def test_intrathecal_page_shows_black_box_warning_and_price_on_request(client, seeded):
+    response = client.get(INJECTION)
+    assert response.status_code == 200
+    page = text(response)
+    for expected in [
+        "Baclofen 40 mg/20 mL intrathecal injection, 20 mL", "MYLAN", "67457-0000-20", "67457000020",
+        "Prescription Required", "Not in stock", "Black box warning",
+        "Abrupt discontinuation of intrathecal baclofen, regardless of the cause, has resulted in severe withdrawal",
+        "Price on request", "not yet purchasable", "2,000 mcg/mL", "20 mL", "BAK loe fen",
+    ]:
+        assert expected in page, expected
+    # The warning sits above the buy box and the monograph, where it cannot be missed.
+    html = response.content.decode()
+    assert html.index("boxed-warning") < html.index("buy-box") < html.index("monograph")
+    assert 'id="add-to-cart"' not in html
+    for section in Product.objects.get(slug=INJECTION.split("/")[2]).monograph.all():
+        assert f"<h3>{section.title.replace('&', '&amp;')}</h3>" in html, section.title
+    for group in ["Overview", "Patient advice", "Dosage and administration", "Pharmacology and pharmacokinetics",
+                  "Cautions and adverse effects", "Drug interactions", "Monitoring", "Special patient groups",
+                  "Clinical information"]:
+        assert f">{group}</h2>" in html, group
+    assert "<li>Rash</li>" in html  # nested list items of Side Effects
+
+
+def test_out_of_stock_priced_product_disables_add_to_cart(client):
+    product = ProductFactory(stock=0)
+    html = client.get(product.get_absolute_url()).content.decode()
+    assert re.search(r'<button type="submit" class="button button-primary button-block" disabled>Add to Cart', html)
+    assert "Not in stock" in html
+
+
+def test_review_form_for_signed_in_user_and_sign_in_link_for_anonymous(client, seeded):
+    anonymous = client.get(TABLET).content.decode()
+    assert 'action="/products/baclofen-10-mg-tablet/reviews/"' not in anonymous
+    assert 'href="/accounts/login/?next=/products/baclofen-10-mg-tablet/%23reviews">Sign in</a> to write a review' \
+        in anonymous
+    client.force_login(UserFactory())
+    html = client.get(TABLET).content.decode()
+    form = re.search(r'<form method="post" action="/products/baclofen-10-mg-tablet/reviews/".*?</form>', html, re.S)
+    assert form, "review form missing"
+    form = form.group(0)
+    assert "You're reviewing: <strong>BACLOFEN 10 MG TABLET</strong>" in form
+    assert [int(v) for v in re.findall(r'type="radio" name="rating" value="(\d)"', form)] == [1, 2, 3, 4, 5]
+    assert 'name="title"' in form and 'name="body"' in form
+
+
+def test_average_rating_and_count_come_from_approved_reviews(client, seeded, admin_user):
+    product = Product.objects.get(slug="baclofen-10-mg-tablet")
+    reviews = [review_create(product=product, user=UserFactory(), rating=r, title=f"Rated {r}", body="ok")
+               for r in (4, 5, 1)]
+    review_moderate(reviews=reviews[:2], status=Review.Status.APPROVED, moderator=admin_user)
+    page = text(client.get(TABLET))
+    assert "4.5 out of 5 · 2 reviews" in page
+    assert "Rated 4" in page and "Rated 5" in page
+    assert "Rated 1" not in page  # still pending
+
+
+def test_unknown_or_inactive_product_is_a_404_page(client, seeded):
+    response = client.get("/products/no-such-product/")
+    assert response.status_code == 404
+    assert "Page not found" in text(response)
+    Product.objects.filter(slug="baclofen-10-mg-tablet").update(is_active=False)
+    assert client.get(TABLET).status_code == 404
+
+
+def test_product_page_queries_do_not_grow_with_sections_and_reviews(client, admin_user):
+    product = ProductFactory(stock=10)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(product.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    few = count()
+    for i in range(15):
+        MonographSection.objects.create(drug=product.drug, product=product, kind="other", title=f"S{i}", body="x")
+    reviews = [review_create(product=product, user=UserFactory(), rating=5, title="t", body="b") for _ in range(8)]
+    review_moderate(reviews=reviews, status=Review.Status.APPROVED, moderator=admin_user)
+    assert count() == few
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+def test_catalogue_lists_active_products_with_price_and_stock(client, seeded):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert listed(response) == ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]
+    page = text(response)
+    assert "2 products" in page
+    assert "As low as $0.17 / tablet" in page
+    assert "Price on request" in page
+    assert "In stock · 1,000 tablets available" in page
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"search": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"search": "00832-1024-00"}, ["Baclofen 10 mg tablet"]),
+    ({"search": "00832102400"}, ["Baclofen 10 mg tablet"]),
+    ({"search": "BACLOFEN"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"search": "tizanidine"}, []),
+    ({"route": "oral"}, ["Baclofen 10 mg tablet"]),
+    ({"route": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"dosage_form": "injection"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"rx_required": "true"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"rx_required": "false"}, []),
+    ({"in_stock": "true"}, ["Baclofen 10 mg tablet"]),
+    ({"in_stock": "false"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ({"ordering": "-name"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL", "Baclofen 10 mg tablet"]),
+    ({"ordering": "-price"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+])
+def test_catalogue_search_and_filters(client, seeded, params, expected):
+    response = client.get("/", params)
+    assert response.status_code == 200
+    assert listed(response) == expected
+    if not expected:
+        assert "No products match your search." in text(response)
+
+
+def test_catalogue_reports_unknown_filter_values_and_ignores_them(client, seeded):
+    response = client.get("/", {"route": "nasal", "search": "baclofen"})
+    assert response.status_code == 200
+    assert "Some filters were not understood and were ignored" in text(response)
+    assert len(listed(response)) == 2
+
+
+def test_catalogue_pages_keep_the_filters_and_queries_stay_flat(client):
+    ProductFactory.create_batch(3, stock=5)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/", {"search": "drugamine"})
+    ProductFactory.create_batch(22, stock=5)
+    with CaptureQueriesContext(connection) as many:
+        first = client.get("/", {"search": "drugamine"})
+    assert len(many) == len(few)
+    assert len(first.context["products"]) == 20
+    assert 'href="?search=drugamine&amp;page=2"' in first.content.decode()
+    second = client.get("/", {"search": "drugamine", "page": "2"})
+    assert len(second.context["products"]) == 5
+    assert client.get("/", {"page": "999"}).status_code == 200  # out of range: last page, never a 500
+
+
+# --- base layout ----------------------------------------------------------------------------
+
+def test_base_layout_has_nav_and_test_mode_banner(client):
+    html = client.get("/").content.decode()
+    assert 'href="/cart/"' in html
+    assert 'href="/accounts/login/' in html and 'href="/accounts/register/"' in html
+    assert "Test mode" in html
+    with override_settings(STRIPE_SECRET_KEY="sk_live_x"):
+        assert "Test mode" not in client.get("/").content.decode()
+    client.force_login(UserFactory(username="maria"))
+    html = client.get("/").content.decode()
+    assert "Signed in as <strong>maria</strong>" in html
+    assert re.search(r'<form method="post" action="/accounts/logout/"', html)
