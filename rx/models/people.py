@@ -35,6 +35,9 @@ class ClinicMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clinic", "user"], name="clinicmembership_unique")]
 
+    def __str__(self):
+        return f"{self.user} at {self.clinic}"
+
 
 class Patient(models.Model):
     """A person prescriptions are for. Belongs to a shopper's account or to a clinic (exactly one).

@@ -182,6 +182,18 @@ class Prescription(models.Model):
         what = self.product or self.drug or "untranscribed"
         return f"Rx {self.pk} {what} for {self.patient}"
 
+    # Written only by the services, with conditional UPDATEs (status transitions, fills), so a
+    # form saved from a stale copy can never put back a status or a quantity already used up.
+    SERVICE_FIELDS = frozenset({"status", "fills_remaining", "quantity_remaining"})
+
+    def save(self, *args, **kwargs):
+        recomputed = self.apply_derived_fields()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            protected = self.SERVICE_FIELDS - ({"fills_remaining", "quantity_remaining"} if recomputed else set())
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in protected]
+        super().save(*args, **kwargs)
+
     # --- derived ---------------------------------------------------------------------------
     @property
     def schedule(self) -> str:
@@ -227,18 +239,6 @@ class Prescription(models.Model):
             errors["route"] = f"The product is for {self.product.route} use, not {self.route}."
         if errors:
             raise ValidationError(errors)
-
-    # Written only by the services, with conditional UPDATEs (status transitions, fills), so a
-    # form saved from a stale copy can never put back a status or a quantity already used up.
-    SERVICE_FIELDS = frozenset({"status", "fills_remaining", "quantity_remaining"})
-
-    def save(self, *args, **kwargs):
-        recomputed = self.apply_derived_fields()
-        if not self._state.adding and kwargs.get("update_fields") is None:
-            protected = self.SERVICE_FIELDS - ({"fills_remaining", "quantity_remaining"} if recomputed else set())
-            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.name not in protected]
-        super().save(*args, **kwargs)
 
     def apply_derived_fields(self) -> bool:
         """Fill what follows from the product and the dates: drug, route, strength, expiry,

@@ -111,7 +111,8 @@ def current_medications(*, patient: Patient, exclude_prescription_id=None, today
     for product in patient.current_products.select_related("drug"):
         meds.append(CurrentMedication(
             label=f"{product.name} ({product.route}, current medication)",
-            ingredient=_norm(product.drug.active_ingredient), groups=frozenset(map(_norm, product.drug.interaction_groups)),
+            ingredient=_norm(product.drug.active_ingredient),
+            groups=frozenset(map(_norm, product.drug.interaction_groups)),
             route=product.route, drug_id=product.drug_id, source="product",
         ))
     meds.extend(_medications_from_text(patient.current_medications_text))
@@ -121,7 +122,8 @@ def current_medications(*, patient: Patient, exclude_prescription_id=None, today
         if rx.is_expired_on(today):
             continue
         meds.append(CurrentMedication(
-            label=f"prescription {rx.pk} for {rx.drug} ({rx.route or 'route not recorded'}, {rx.get_status_display().lower()})",
+            label=(f"prescription {rx.pk} for {rx.drug} ({rx.route or 'route not recorded'}, "
+                   f"{rx.get_status_display().lower()})"),
             ingredient=_norm(rx.drug.active_ingredient), groups=frozenset(map(_norm, rx.drug.interaction_groups)),
             route=rx.route, drug_id=rx.drug_id, source="prescription",
         ))
@@ -183,8 +185,10 @@ def dur_check(*, prescription: Prescription, quantity: int | None = None,
     findings += _pregnancy_and_lactation(drug, patient)
     findings += _allergy_check(drug, patient)
     meds = current_medications(patient=patient, exclude_prescription_id=prescription.pk, today=today)
-    findings += _interaction_checks(prescription, meds)
-    findings += _duplication_checks(prescription, meds)
+    interactions = _interaction_checks(prescription, meds)
+    findings += interactions
+    already = {f.data.get("with") for f in interactions if f.code == "TD"}
+    findings += _duplication_checks(prescription, [m for m in meds if m.label not in already])
     findings += _early_refill_check(prescription, today)
     findings += _quantity_check(prescription, quantity, daily)
     return findings
@@ -326,25 +330,30 @@ def _interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list
     drug = rx.drug
     own_terms = {_norm(drug.active_ingredient)} | {_norm(g) for g in drug.interaction_groups}
     own_ingredient = _norm(drug.active_ingredient)
-    candidates = [m for m in meds if m.ingredient != own_ingredient]
+    candidates = meds
     if not candidates:
         return []
     drug_ids = {drug.pk} | {m.drug_id for m in candidates if m.drug_id}
     interactions = list(DrugInteraction.objects.filter(drug_id__in=drug_ids))
     out, seen = [], set()
     for med in candidates:
-        med_terms = {med.ingredient} | set(med.groups)
+        # The same drug by another route is matched only by an interaction naming the ingredient
+        # itself (e.g. intrathecal baclofen + oral baclofen, TD); its own groups would otherwise
+        # make every drug interact with itself (baclofen is a CNS depressant).
+        med_terms = {med.ingredient} if med.ingredient == own_ingredient else {med.ingredient} | set(med.groups)
         for ix in interactions:
-            if ix.drug_id == drug.pk and _norm(ix.interacts_with) in med_terms:
-                this_route, other_route = _route_matches(ix.route, rx.route), _route_matches(ix.interacting_route,
-                                                                                              med.route)
-            elif med.drug_id and ix.drug_id == med.drug_id and _norm(ix.interacts_with) in own_terms:
-                this_route, other_route = _route_matches(ix.interacting_route, rx.route), _route_matches(ix.route,
-                                                                                                          med.route)
-            else:
+            term = _norm(ix.interacts_with)
+            # (does the rx's route fit, does the medication's route fit) for each way round.
+            ways = []
+            if ix.drug_id == drug.pk and term in med_terms:
+                ways.append((_route_matches(ix.route, rx.route), _route_matches(ix.interacting_route, med.route)))
+            if med.drug_id and ix.drug_id == med.drug_id and term in (
+                    own_terms if med.ingredient != own_ingredient else {own_ingredient}):
+                ways.append((_route_matches(ix.interacting_route, rx.route), _route_matches(ix.route, med.route)))
+            fitting = [w for w in ways if False not in w]
+            if not fitting or (ix.pk, med.label) in seen:
                 continue
-            if this_route is False or other_route is False or (ix.pk, med.label) in seen:
-                continue
+            _, other_route = max(fitting, key=lambda w: (w[0] is True) + (w[1] is True))
             seen.add((ix.pk, med.label))
             note = (f" The route of {med.label} is not recorded; the warning applies to "
                     f"{ix.interacting_route or ix.route} use." if other_route is None else "")

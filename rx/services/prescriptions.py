@@ -81,8 +81,9 @@ def prescription_create(*, user, patient: Patient, source: str, request=None, **
     rx = Prescription(patient=patient, source=source, created_by=user if user and user.is_authenticated else None,
                       **fields)
     if not rx.priority:
-        rx.priority, rx.priority_reason = _default_priority(route=rx.route or (rx.product.route if rx.product_id else ""),
-                                                            product=rx.product if rx.product_id else None)
+        product = rx.product if rx.product_id else None
+        rx.priority, rx.priority_reason = _default_priority(route=rx.route or (product.route if product else ""),
+                                                            product=product)
     rx.apply_derived_fields()
     rx.full_clean(exclude=["file"])
     with transaction.atomic():
