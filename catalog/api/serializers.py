@@ -53,12 +53,21 @@ class MonographSectionSerializer(serializers.ModelSerializer):
         fields = ["kind", "title", "body"]
 
 
+# The nested parts below are built as plain dicts (their serializers above only document them):
+# instantiating a serializer per part costs more than the rest of the response on a product page.
+# Decimals come from the database with their column's places, so str() renders them as DRF would.
+
+def _decimal(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def _tiers(product: Product) -> list[dict]:
     tiers = list(product.price_tiers.all())  # prefetched, ordered by min_quantity
     rows = []
     for index, tier in enumerate(tiers):
         upper = tiers[index + 1].min_quantity - 1 if index + 1 < len(tiers) else None
-        rows.append({"min_quantity": tier.min_quantity, "max_quantity": upper, "unit_price": tier.unit_price})
+        rows.append({"min_quantity": tier.min_quantity, "max_quantity": upper,
+                     "unit_price": _decimal(tier.unit_price)})
     return rows
 
 
@@ -81,7 +90,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PriceTierSerializer(many=True))
     def get_price_tiers(self, product):
-        return PriceTierSerializer(_tiers(product), many=True).data
+        return _tiers(product)
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, product):
@@ -90,7 +99,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RatingSerializer)
     def get_rating(self, product):
-        return RatingSerializer({"average": product.rating_average, "count": product.rating_count}).data
+        return {"average": _decimal(product.rating_average), "count": product.rating_count}
 
 
 class ProductDetailSerializer(ProductSerializer):
@@ -107,21 +116,27 @@ class ProductDetailSerializer(ProductSerializer):
     def get_drug_facts(self, product):
         drug = product.drug
         limits = next((r for r in drug.routes.all() if r.route == product.route), None)  # prefetched
-        return DrugFactsSerializer({
+        return {
             "name": drug.name,
             "active_ingredient": drug.active_ingredient,
             "drug_class": drug.drug_class,
             "pharmacologic_class": drug.pharmacologic_class,
             "pregnancy_category": drug.pregnancy_category,
-            "fda_approved": drug.fda_approved,
+            "fda_approved": drug.fda_approved.isoformat() if drug.fda_approved else None,
             "dea_schedule": drug.dea_schedule,
             "black_box_warning": limits.black_box_warning if limits else "",
-            "route_limits": limits,
-        }).data
+            "route_limits": {
+                "route": limits.route,
+                "dose_unit": limits.dose_unit,
+                "max_daily_dose": _decimal(limits.max_daily_dose),
+                "min_daily_dose": _decimal(limits.min_daily_dose),
+                "min_age_years": limits.min_age_years,
+            } if limits else None,
+        }
 
     @extend_schema_field(MonographSectionSerializer(many=True))
     def get_monograph(self, product):
-        return MonographSectionSerializer(product_monograph(product), many=True).data
+        return [{"kind": s.kind, "title": s.title, "body": s.body} for s in product_monograph(product)]
 
 
 class QuoteQuerySerializer(serializers.Serializer):
@@ -139,10 +154,12 @@ class QuoteSerializer(serializers.Serializer):
 
 class ReviewSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="user.username", read_only=True)
+    # Named apart from the many other "status" fields so the OpenAPI enum gets a name of its own.
+    moderation_status = serializers.ChoiceField(source="status", choices=Review.Status.choices, read_only=True)
 
     class Meta:
         model = Review
-        fields = ["id", "rating", "title", "body", "author", "verified_purchase", "status", "created_at"]
+        fields = ["id", "rating", "title", "body", "author", "verified_purchase", "moderation_status", "created_at"]
         read_only_fields = fields
 
 

@@ -341,7 +341,7 @@ def test_signed_in_customer_writes_a_pending_review(client, baclofen):
     response = client.post(reviews_url("00832-1024-00"), {"rating": 5, "title": " Great ", "body": "Helps."},
                            format="json")
     assert response.status_code == 201, response.content
-    assert response.json()["status"] == "pending"
+    assert response.json()["moderation_status"] == "pending"
     review = Review.objects.get()
     assert (review.user, review.product, review.rating, review.title) == (user, baclofen, 5, "Great")
     # Pending reviews are not listed and do not count in the rating.
