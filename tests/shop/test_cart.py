@@ -17,6 +17,13 @@ def item(line_id):
     return reverse("shop-api:cart-item", args=[line_id])
 
 
+def add(client, product, quantity) -> int:
+    """Add to the cart; return the line's id."""
+    response = client.post(ITEMS, {"product": product.ndc, "quantity": quantity}, format="json")
+    assert response.status_code == 201
+    return next(line["id"] for line in response.json()["lines"] if line["product"]["ndc"] == product.ndc)
+
+
 @pytest.mark.django_db
 def test_line_is_priced_by_the_tier_its_quantity_falls_in(shopper_client, make_product):
     product = make_product(on_hand=200)
@@ -30,7 +37,7 @@ def test_line_is_priced_by_the_tier_its_quantity_falls_in(shopper_client, make_p
 @pytest.mark.django_db
 def test_changing_the_quantity_reprices_the_line(shopper_client, make_product):
     product = make_product(on_hand=200)
-    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 10}, format="json").json()["lines"][0]["id"]
+    line_id = add(shopper_client, product, 10)
     response = shopper_client.patch(item(line_id), {"quantity": 90}, format="json")
     assert response.status_code == 200
     line = response.json()["lines"][0]
@@ -66,7 +73,7 @@ def test_adding_more_than_available_is_refused_saying_how_many_are_left(shopper_
 @pytest.mark.django_db
 def test_raising_a_line_above_availability_is_refused_and_the_line_is_unchanged(shopper_client, make_product):
     product = make_product(on_hand=7)
-    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 2}, format="json").json()["lines"][0]["id"]
+    line_id = add(shopper_client, product, 2)
     response = shopper_client.patch(item(line_id), {"quantity": 8}, format="json")
     assert response.status_code == 409
     assert response.json()["available"] == 7
@@ -114,7 +121,7 @@ def test_hyphenated_ndc_is_accepted(shopper_client, make_product):
 @pytest.mark.django_db
 def test_removing_a_line(shopper_client, make_product):
     product = make_product(on_hand=5)
-    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 1}, format="json").json()["lines"][0]["id"]
+    line_id = add(shopper_client, product, 1)
     response = shopper_client.delete(item(line_id))
     assert response.status_code == 200
     assert response.json()["lines"] == []
@@ -123,7 +130,7 @@ def test_removing_a_line(shopper_client, make_product):
 @pytest.mark.django_db
 def test_another_shoppers_line_is_404(shopper_client, make_user, api_client_for, make_product):
     product = make_product(on_hand=5)
-    line_id = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 1}, format="json").json()["lines"][0]["id"]
+    line_id = add(shopper_client, product, 1)
     other = api_client_for(make_user())
     assert other.patch(item(line_id), {"quantity": 2}, format="json").status_code == 404
     assert other.delete(item(line_id)).status_code == 404
