@@ -46,11 +46,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured duration per endpoint")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--conn-max-age", type=int, default=int(os.environ.get("CONN_MAX_AGE", "0")),
-                        help="CONN_MAX_AGE for the server (production default 0: a connection per request)")
+    parser.add_argument("--conn-max-age", default="0,60",
+                        help="comma-separated CONN_MAX_AGE values, one server run each (default 0,60: the "
+                             "production default, a connection per request, and persistent connections)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place")
     args = parser.parse_args()
+    conn_max_ages = [int(v) for v in args.conn_max_age.split(",") if v.strip()]
 
     base_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not base_url:
@@ -59,29 +61,39 @@ def main() -> int:
     h.install_signal_handlers()
     database = h.BenchDatabase(base_url, os.environ.get("BENCH_DATABASE_NAME", "bench_pharmacy"))
     server = None
+    results: list[h.Result] = []
+    log_tail = ""
+    load_before = os.getloadavg()
     with h.temp_dir("pharmacy-bench-") as tmp:
         try:
             print(f"Creating database {database.name} ...", flush=True)
             database.create()
-            env = h.production_env(database_url=database.url, var_dir=Path(tmp), conn_max_age=args.conn_max_age)
+            env = h.production_env(database_url=database.url, var_dir=Path(tmp), conn_max_age=conn_max_ages[0])
             print("Migrating, collecting static files, loading the seed catalogue ...", flush=True)
             print(h.migrate(env).strip(), flush=True)
             h.manage(env, "collectstatic", "--noinput")
             seed_output = h.manage(env, "load_seed_catalogue")
             print(seed_output.strip(), flush=True)
 
-            server = h.Gunicorn(env, workers=args.workers, log_path=Path(tmp) / "gunicorn.log")
-            server.wait_ready()
-            print(f"gunicorn ({args.workers} workers) on {server.base}; {args.clients} clients, "
-                  f"{args.seconds:g} s per endpoint", flush=True)
-            results = [
-                h.measure(server.base, name="Product page (HTML)", path=f"/products/{PRODUCT_SLUG}/",
-                          concurrency=args.clients, seconds=args.seconds, check=page_ok),
-                h.measure(server.base, name="Product detail API (JSON)", path=f"/api/v1/products/{PRODUCT_NDC}/",
-                          concurrency=args.clients, seconds=args.seconds, check=api_ok),
-            ]
-            server.stop()
-            log_tail = (Path(tmp) / "gunicorn.log").read_text()[-2000:]
+            for conn_max_age in conn_max_ages:
+                env["CONN_MAX_AGE"] = str(conn_max_age)
+                log = Path(tmp) / f"gunicorn-{conn_max_age}.log"
+                server = h.Gunicorn(env, workers=args.workers, log_path=log)
+                server.wait_ready()
+                print(f"gunicorn ({args.workers} workers, CONN_MAX_AGE={conn_max_age}) on {server.base}; "
+                      f"{args.clients} clients, {args.seconds:g} s per endpoint", flush=True)
+                for name, path, check in [
+                    ("Product page (HTML)", f"/products/{PRODUCT_SLUG}/", page_ok),
+                    ("Product detail API (JSON)", f"/api/v1/products/{PRODUCT_NDC}/", api_ok),
+                ]:
+                    result = h.measure(server.base, name=f"{name}, CONN_MAX_AGE={conn_max_age}", path=path,
+                                       concurrency=args.clients, seconds=args.seconds, check=check)
+                    print(f"  {result.name}: {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms, "
+                          f"p99 {result.percentile(99):.1f} ms, {result.error_count} errors", flush=True)
+                    results.append(result)
+                server.stop()
+                if any(r.error_count for r in results):
+                    log_tail += log.read_text()[-2000:]
         except h.Stop as exc:
             print(f"Stopped by {exc}; cleaning up.", file=sys.stderr)
             return 130
@@ -99,10 +111,13 @@ def main() -> int:
         f"- Machine: {h.machine_summary()}; load client and server share it",
         f"- Commit: {h.git_commit()}",
         f"- Command: `{command.strip()}`",
-        f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off), "
-        f"CONN_MAX_AGE={args.conn_max_age}; database `{database.name}` with the seed catalogue",
+        f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off); "
+        f"database `{database.name}` with the seed catalogue; one server run per CONN_MAX_AGE value "
+        "(0 is the settings default: a new PostgreSQL connection per request)",
         f"- Load: {args.clients} concurrent aiohttp clients, {args.seconds:g} s per endpoint after 20 warm-up "
         "requests; latency is per request, client side",
+        f"- Load average before the run: {' / '.join(f'{x:.2f}' for x in load_before)} (1 / 5 / 15 min); "
+        "other work on the machine skews the figures",
         "",
         h.markdown_table(results),
         "",

@@ -15,7 +15,12 @@ HERE = Path(__file__).resolve().parent
 TIME_LIMIT = int(os.environ.get("BENCH_TIME_LIMIT", "600"))
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     scripts = sorted(HERE.glob("*_bench.py"))
     if not scripts:
         print("No benchmark scripts (bench/*_bench.py).")
@@ -27,7 +32,7 @@ def main() -> int:
         proc = subprocess.Popen([sys.executable, str(script), *sys.argv[1:]], cwd=HERE.parent)
         try:
             code = proc.wait(timeout=TIME_LIMIT)
-        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
             # SIGTERM lets the script stop its own server and drop its database.
             proc.send_signal(signal.SIGTERM)
             try:
@@ -36,6 +41,9 @@ def main() -> int:
                 proc.kill()
                 proc.wait()
             code = "stopped"
+            if isinstance(exc, KeyboardInterrupt):
+                print(f"=== {script.name}: interrupted ===", flush=True)
+                return 130
         print(f"=== {script.name}: {'ok' if code == 0 else f'FAILED ({code})'} in "
               f"{time.monotonic() - started:.0f} s ===", flush=True)
         if code != 0:
