@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "shop.state.OrderStatus"},
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -233,6 +234,9 @@ STRIPE_API_BASE = env.str(
 )
 STRIPE_CURRENCY = env.str("STRIPE_CURRENCY", default="usd")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# stripe-python retries connection errors this many times; each call gives up after the timeout.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=30)
 
 # --- Business settings --------------------------------------------------------------------
 CART_RESERVATION_MINUTES = env.int("CART_RESERVATION_MINUTES", default=15)
