@@ -23,8 +23,9 @@ class Command(BaseCommand):
         python = sys.executable
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-            for key in ("data_folder_in", "processed_folder"):
-                os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+            for key, folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items():
+                if "folder" in key:
+                    os.makedirs(folder, exist_ok=True)
         commands = []
         local_stripe = settings.STRIPE_API_BASE.startswith(("http://127.0.0.1", "http://localhost"))
         if local_stripe:
