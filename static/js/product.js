@@ -1,6 +1,31 @@
-// Product page: quantity +/- buttons and the live total from the price tiers.
+// Product page: monograph sections that open when linked to, and the quantity +/- buttons
+// with the live total from the price tiers.
 // The tiers come from the page (json_script "price-tiers"); the server's quote at checkout is the
 // truth, this is only a preview. Money is computed in integer cents (no floating-point money).
+(function () {
+  "use strict";
+  // A link to a closed <details> (the table of contents, #section-N) opens it.
+  function openTarget() {
+    if (!location.hash) { return; }
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (!target) { return; }
+    var details = target.tagName === "DETAILS" ? target : target.querySelector("details");
+    if (details) { details.open = true; }
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+  var tools = document.querySelector(".toc-tools");
+  if (tools) {
+    tools.hidden = false;
+    tools.querySelectorAll("button[data-details]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var open = button.dataset.details === "open";
+        document.querySelectorAll(".monograph details").forEach(function (d) { d.open = open; });
+      });
+    });
+  }
+})();
+
 (function () {
   "use strict";
   var form = document.getElementById("add-to-cart");
