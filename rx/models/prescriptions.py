@@ -7,10 +7,12 @@ The status machine is declared once, in ``Prescription.TRANSITIONS``; the only w
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -116,20 +118,23 @@ class Prescription(models.Model):
         default=True, help_text="A generic of the same drug, strength and route may be dispensed."
     )
     # Structured directions (the sig).
-    dose_amount = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    dose_amount = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True,
+                                      validators=[MinValueValidator(Decimal("0.001"))])
     dose_unit = models.CharField(max_length=4, choices=DirectionUnit.choices, blank=True)
     route = models.CharField(max_length=20, choices=Route.choices, blank=True)
     times_per_day = models.DecimalField(
-        max_digits=6, decimal_places=3, null=True, blank=True, help_text="As needed: the most per day."
+        max_digits=6, decimal_places=3, null=True, blank=True, help_text="As needed: the most per day.",
+        validators=[MinValueValidator(Decimal("0.001"))],
     )
     as_needed = models.BooleanField(default=False)
     sig = models.TextField("directions as written", blank=True)
     # Quantities.
-    quantity = models.PositiveIntegerField("quantity per fill", null=True, blank=True)
+    quantity = models.PositiveIntegerField("quantity per fill", null=True, blank=True,
+                                           validators=[MinValueValidator(1)])
     refills_authorized = models.PositiveSmallIntegerField(default=0)
     fills_remaining = models.PositiveSmallIntegerField(default=0, editable=False)
     quantity_remaining = models.PositiveIntegerField(default=0, editable=False)
-    days_supply = models.PositiveSmallIntegerField(null=True, blank=True)
+    days_supply = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     valid_until = models.DateField(
         null=True, blank=True, help_text="The prescriber's own end of validity (FHIR validityPeriod.end), if earlier."
     )

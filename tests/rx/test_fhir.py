@@ -1,0 +1,207 @@
+"""FHIR R4 MedicationRequest import and MedicationDispense export."""
+
+import copy
+
+import pytest
+from django.utils import timezone
+from fhir.resources.R4B.medicationdispense import MedicationDispense
+from rest_framework.test import APIClient
+
+from rx.models import AuditLog, Patient, Prescriber, Prescription
+from rx.services.coverage import dispense_hand_over, prescription_fill
+
+from .prescription_helpers import approve, make_rx
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/fhir/MedicationRequest"
+
+
+def medication_request(patient_ref="#pat", **changes):
+    resource = {
+        "resourceType": "MedicationRequest",
+        "identifier": [{"system": "urn:ehr:rx", "value": "EHR-778"}],
+        "status": "active",
+        "intent": "order",
+        "contained": [
+            {"resourceType": "Patient", "id": "pat", "name": [{"family": "Rivera", "given": ["Maya"]}],
+             "birthDate": "1984-04-09", "gender": "female"},
+            {"resourceType": "Practitioner", "id": "doc",
+             "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
+             "name": [{"family": "Smith", "given": ["Ann"], "prefix": ["Dr"]}]},
+        ],
+        "subject": {"reference": patient_ref},
+        "requester": {"reference": "#doc"},
+        "authoredOn": timezone.localdate().isoformat(),
+        "medicationCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0832-1024-00",
+                                                  "display": "Baclofen 10 mg tablet"}]},
+        "dosageInstruction": [{
+            "text": "Take 2 tablets by mouth four times a day",
+            "timing": {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}},
+            "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral"}]},
+            "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet", "system": "http://unitsofmeasure.org",
+                                              "code": "{tbl}"}}],
+        }],
+        "dispenseRequest": {"quantity": {"value": 240}, "numberOfRepeatsAllowed": 1,
+                            "expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}},
+        "substitution": {"allowedBoolean": True},
+    }
+    resource.update(changes)
+    return resource
+
+
+@pytest.fixture
+def clinic_client(cast):
+    client = APIClient()
+    client.force_authenticate(cast.clinician_a)
+    return client
+
+
+def post(client, body, content_type="application/fhir+json"):
+    import json
+
+    return client.generic("POST", URL, json.dumps(body), content_type=content_type)
+
+
+def test_clinic_import_answers_201_with_the_prescription_and_its_findings(clinical, cast, clinic_client):
+    response = post(clinic_client, medication_request())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    rx = Prescription.objects.get(pk=body["id"])
+    assert body["status"] == "received"
+    # 2 tablets x 10 mg x 4/day = 80 mg/day (at the maximum); 240 tablets for 30 days is exactly the need.
+    assert body["findings"] == []
+    assert response["Location"].endswith(f"/api/v1/prescriptions/{rx.pk}/")
+    assert rx.source == Prescription.Source.FHIR and rx.product == clinical.tablet
+    assert (rx.dose_amount, rx.dose_unit, rx.times_per_day, rx.route) == (2, "unit", 4, "oral")
+    assert (rx.quantity, rx.refills_authorized, rx.days_supply, rx.fills_remaining) == (240, 1, 30, 2)
+    assert rx.external_id == "EHR-778" and rx.substitution_allowed
+    assert rx.patient.clinic == cast.clinic_a and rx.patient.last_name == "Rivera"
+    assert rx.prescriber.npi == "1234567893" and rx.prescriber.name == "Dr Ann Smith"
+    assert AuditLog.objects.filter(action="create", object_type="rx.prescription", object_id=str(rx.pk)).exists()
+
+
+def test_import_returns_the_findings_it_computed(clinical, cast, clinic_client):
+    body = medication_request(f"Patient/{cast.patient_ca.pk}")
+    body["dosageInstruction"][0]["timing"] = {"code": {"coding": [{"code": "QID"}]}}
+    body["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"] = {"value": 30, "unit": "mg"}
+    body["dispenseRequest"]["quantity"]["value"] = 360
+    response = post(clinic_client, body)
+    assert response.status_code == 201, response.content
+    findings = {f["code"]: f for f in response.json()["findings"]}
+    assert findings["HD"]["severity"] == "high" and "120 mg" in findings["HD"]["message"]
+    assert set(findings["HD"]) == {"code", "severity", "message", "overridden"}
+    assert Prescription.objects.get().patient == cast.patient_ca
+
+
+def test_contained_patient_sent_twice_is_not_duplicated(clinical, cast, clinic_client):
+    assert post(clinic_client, medication_request()).status_code == 201
+    assert post(clinic_client, medication_request()).status_code == 201
+    assert Patient.objects.filter(last_name="Rivera").count() == 1
+
+
+def test_npi_failing_its_check_digit_is_kept_and_flagged(clinical, cast, clinic_client):
+    body = medication_request()
+    body["contained"][1]["identifier"][0]["value"] = "1234567890"
+    response = post(clinic_client, body)
+    assert response.status_code == 201
+    assert "PN" in {f["code"] for f in response.json()["findings"]}
+
+
+@pytest.mark.parametrize("mutate, element", [
+    (lambda r: r["dispenseRequest"].update(numberOfRepeatsAllowed="two"), "dispenseRequest.numberOfRepeatsAllowed"),
+    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(frequency="often"),
+     "dosageInstruction[0].timing.repeat.frequency"),
+    (lambda r: r.update(unknownElement=1), "unknownElement"),
+    (lambda r: r.pop("subject"), "subject"),
+    (lambda r: r.pop("medicationCodeableConcept"), "medication[x]"),
+    (lambda r: r["contained"][0].update(birthDate="1984-13-40"), "contained[0].birthDate"),
+    (lambda r: r.update(resourceType="MedicationOrder"), "resourceType"),
+    (lambda r: r.update(status="cancelled"), "status"),
+    (lambda r: r.pop("authoredOn"), "authoredOn"),
+    (lambda r: r["medicationCodeableConcept"]["coding"][0].update(system="http://www.nlm.nih.gov/research/umls/rxnorm"),
+     "medicationCodeableConcept.coding"),
+    (lambda r: r["medicationCodeableConcept"]["coding"][0].update(code="99999-9999-99"),
+     "medicationCodeableConcept.coding"),
+    (lambda r: r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"].update(unit="spoon", code="spoon"),
+     "dosageInstruction[0].doseAndRate[0].doseQuantity.unit"),
+    (lambda r: r["dispenseRequest"].pop("quantity"), "dispenseRequest.quantity"),
+    (lambda r: r.update(subject={"reference": "Patient/999999"}), "subject"),
+    (lambda r: r["contained"][1].update(identifier=[]), "requester"),
+    (lambda r: r.update(dosageInstruction=[]), "dosageInstruction"),
+])
+def test_invalid_resource_gets_400_naming_the_element(clinical, cast, clinic_client, mutate, element):
+    body = copy.deepcopy(medication_request())
+    mutate(body)
+    response = post(clinic_client, body)
+    assert response.status_code == 400, response.content
+    data = response.json()
+    assert data["code"] == "invalid_fhir_resource"
+    assert data["element"] == element
+    assert data["detail"].startswith(f"{element}:")
+    assert not Prescription.objects.exists()
+
+
+def test_patient_of_another_clinic_cannot_be_referenced(clinical, cast, clinic_client):
+    response = post(clinic_client, medication_request(f"Patient/{cast.patient_cb.pk}"))
+    assert response.status_code == 400 and response.json()["element"] == "subject"
+    assert not Prescription.objects.exists()
+
+
+def test_shoppers_cannot_import(clinical, cast):
+    client = APIClient()
+    client.force_authenticate(cast.shopper_a)
+    response = post(client, medication_request(f"Patient/{cast.patient_a.pk}"))
+    assert response.status_code == 403
+    assert not Prescription.objects.exists()
+
+
+def test_plain_json_content_type_is_accepted_too(clinical, cast, clinic_client):
+    assert post(clinic_client, medication_request(), content_type="application/json").status_code == 201
+
+
+def test_prescriber_details_are_reused_by_npi(clinical, cast, clinic_client):
+    post(clinic_client, medication_request())
+    post(clinic_client, medication_request())
+    assert Prescriber.objects.filter(npi="1234567893").count() == 1
+
+
+# --- MedicationDispense ------------------------------------------------------------------------------
+
+def test_dispense_reads_back_as_a_valid_medication_dispense(clinical, cast):
+    rx = approve(make_rx(cast.patient_a, clinical.tablet), cast.pharmacist)
+    dispense = prescription_fill(prescription_id=rx.pk, quantity=90, reference="order:PH-7:line:1",
+                                 dispensed_by=cast.pharmacist)
+    dispense_hand_over(dispense_id=dispense.pk)
+    client = APIClient()
+    client.force_authenticate(cast.shopper_a)
+    response = client.get(f"/api/v1/fhir/MedicationDispense/{dispense.pk}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    resource = MedicationDispense.model_validate(response.json())
+    assert resource.status == "completed"
+    assert resource.medicationCodeableConcept.coding[0].code == "00832-1024-00"
+    assert resource.quantity.value == 90 and resource.daysSupply.value == 30
+    assert resource.authorizingPrescription[0].reference == f"MedicationRequest/{rx.pk}"
+    assert resource.subject.reference == f"Patient/{cast.patient_a.pk}"
+    assert resource.whenHandedOver >= resource.whenPrepared
+    assert resource.dosageInstruction[0].timing.repeat.frequency == 3
+    assert resource.performer[0].actor.display == "Phil Pharm"
+
+
+def test_dispense_not_yet_handed_over_is_in_progress(clinical, cast):
+    rx = approve(make_rx(cast.patient_a, clinical.vial, dose_amount=500, dose_unit="mcg", times_per_day=1,
+                         quantity=1, days_supply=60), cast.pharmacist)
+    dispense = prescription_fill(prescription_id=rx.pk, quantity=1, reference="kit:1")
+    client = APIClient()
+    client.force_authenticate(cast.admin)
+    body = client.get(f"/api/v1/fhir/MedicationDispense/{dispense.pk}").json()
+    assert body["status"] == "in-progress" and "whenHandedOver" not in body
+    assert body["dosageInstruction"][0]["route"]["coding"][0]["code"] == "72607000"
+
+
+def test_another_shoppers_dispense_is_not_found(clinical, cast):
+    rx = approve(make_rx(cast.patient_a, clinical.tablet), cast.pharmacist)
+    dispense = prescription_fill(prescription_id=rx.pk, quantity=90, reference="r")
+    client = APIClient()
+    client.force_authenticate(cast.shopper_b)
+    assert client.get(f"/api/v1/fhir/MedicationDispense/{dispense.pk}").status_code == 404
