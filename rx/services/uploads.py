@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, UnidentifiedImageError
 
-from ..models import Prescription
 from .. import access
+from ..models import Prescription
 from .prescriptions import prescription_create
 
 # type -> (magic prefix, extension, Pillow format or None)
