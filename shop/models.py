@@ -196,6 +196,8 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATING)
     last_error = models.TextField(blank=True)
+    # True for the one payment that moved the order to paid; any other success is refunded.
+    paid_the_order = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -205,6 +207,8 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["order", "attempt"], name="payment_unique_attempt"),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(attempt__gte=1), name="payment_attempt_positive"),
+            models.UniqueConstraint(fields=["order"], condition=Q(paid_the_order=True),
+                                    name="payment_one_per_paid_order"),
         ]
 
     def __str__(self):

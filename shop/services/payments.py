@@ -138,13 +138,27 @@ def order_pay(*, user, number: str, payment_method: str) -> PayResult:
         if answer is not None:
             return answer
         if open_payment is not None:
-            intent = gateway.payment_intent_retrieve(intent_id=open_payment.stripe_payment_intent_id)
+            intent = _refresh_or_abandon(open_payment, payment_method)
             order, payment = payment_apply_intent(intent=intent, actor=user)
             if payment.status != Payment.Status.FAILED and payment.status != Payment.Status.CANCELED:
                 return _result(payment, order, intent.client_secret)
             continue
         return _charge(claim=claim, user=user)
     raise Conflict("The payment could not be started; please try again.", code="payment_in_progress")
+
+
+def _refresh_or_abandon(payment: Payment, payment_method: str) -> gateway.Intent:
+    """Re-read an open intent; one waiting for 3-D Secure is cancelled when the shopper now offers
+    another payment method (if it succeeded meanwhile, the cancel fails and the success is kept)."""
+    intent_id = payment.stripe_payment_intent_id
+    if payment.status == Payment.Status.REQUIRES_ACTION and payment.payment_method != payment_method:
+        try:
+            return gateway.payment_intent_cancel(intent_id=intent_id)
+        except ServiceUnavailable:
+            raise
+        except DomainError:
+            pass  # no longer cancellable: read what it became
+    return gateway.payment_intent_retrieve(intent_id=intent_id)
 
 
 def order_payment_status(*, user, number: str) -> PayResult:
@@ -325,12 +339,17 @@ def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, ac
     from .refunds import refund_open, refund_send
 
     if order.status not in PAYABLE:
-        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED) and not payment.refunds.exists():
-            refund = refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
-                                 reason=f"Payment {payment.stripe_payment_intent_id} arrived after the order was "
-                                        f"{order.status}.")
-            transaction.on_commit(lambda: refund_send(refund_id=refund.pk, raise_unavailable=False))
-        return  # already paid by the other path: nothing to do
+        if payment.refunds.exists():
+            return
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            reason = f"Payment {payment.stripe_payment_intent_id} arrived after the order was {order.status}."
+        elif not payment.paid_the_order:
+            reason = f"Payment {payment.stripe_payment_intent_id} charged an order that was already paid."
+        else:
+            return  # the same payment, already applied by the other path: nothing to do
+        refund = refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor, reason=reason)
+        transaction.on_commit(lambda: refund_send(refund_id=refund.pk, raise_unavailable=False))
+        return
     if intent.amount and (intent.amount != order.total_cents or intent.currency != order.currency):
         log.error("Intent %s amount %s %s does not match order %s", intent.id, intent.amount, intent.currency,
                   order.number)
@@ -348,6 +367,8 @@ def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, ac
         short = exc.message
     Order.objects.filter(pk=order.pk).update(reservation_expires_at=None)
     order.reservation_expires_at = None
+    payment.paid_the_order = True
+    payment.save(update_fields=["paid_the_order", "updated_at"])
     order_transition(order=order, to=OrderStatus.PAID, actor=actor,
                      reason=f"Payment {payment.stripe_payment_intent_id} succeeded.")
     if short:

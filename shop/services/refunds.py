@@ -43,13 +43,21 @@ def _cents_to_amount(cents: int) -> Decimal:
 
 
 def order_paid_payment(*, order: Order) -> Payment | None:
-    """The order's succeeded payment (the one refunds are taken from)."""
-    return order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("attempt").first()
+    """The payment that paid the order (the one its refunds are taken from)."""
+    return order.payments.filter(status=Payment.Status.SUCCEEDED, paid_the_order=True).first()
 
 
 def order_refunded_total(*, order: Order, include_pending: bool = True) -> Decimal:
+    """Money given back (or being given back) from the order's payment.
+
+    Refunds of a stray second charge (``_apply_success``) are not counted: they do not pay
+    back the order.
+    """
+    payment = order_paid_payment(order=order)
+    if payment is None:
+        return Decimal("0.00")
     statuses = [Refund.Status.SUCCEEDED] + ([Refund.Status.PENDING] if include_pending else [])
-    total = order.refunds.filter(status__in=statuses).aggregate(s=Sum("amount"))["s"]
+    total = order.refunds.filter(payment=payment, status__in=statuses).aggregate(s=Sum("amount"))["s"]
     return total or Decimal("0.00")
 
 
@@ -58,9 +66,7 @@ def order_refundable_amount(*, order: Order) -> Decimal:
     payment = order_paid_payment(order=order)
     if payment is None:
         return Decimal("0.00")
-    paid = _cents_to_amount(payment.amount_cents)
-    refunded = order.refunds.filter(payment=payment, status__in=[Refund.Status.SUCCEEDED, Refund.Status.PENDING])
-    return max(paid - (refunded.aggregate(s=Sum("amount"))["s"] or Decimal("0")), Decimal("0.00"))
+    return max(_cents_to_amount(payment.amount_cents) - order_refunded_total(order=order), Decimal("0.00"))
 
 
 def refund_open(

@@ -198,6 +198,15 @@ def payment_intent_retrieve(*, intent_id: str) -> Intent:
     return intent_from_dict(_as_dict(intent))
 
 
+def payment_intent_cancel(*, intent_id: str) -> Intent:
+    """Cancel an intent that has not succeeded (a 3-D Secure the shopper abandoned for another card)."""
+    try:
+        intent = client().v1.payment_intents.cancel(intent_id)
+    except stripe.StripeError as exc:
+        raise _translate(exc, doing="cancelling the earlier payment") from exc
+    return intent_from_dict(_as_dict(intent))
+
+
 def setup_intent_create(*, metadata: dict) -> SetupIntent:
     """Create a card SetupIntent for the browser to confirm with Stripe.js (card entry on Stripe's side)."""
     try:

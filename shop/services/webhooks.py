@@ -73,7 +73,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> WebhookO
     refunds = _refunds_of(event) if event_type in REFUND_EVENTS else None  # Stripe call: before the transaction
     try:
         with transaction.atomic():
-            row = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=event)
+            row = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=_scrubbed(event))
             processed, result = _apply(event, refunds)
             _mark(row, processed, result)
     except IntegrityError:
@@ -81,6 +81,14 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> WebhookO
             return WebhookOutcome(event_id, event_type, duplicate=True, processed=False, result="duplicate")
         raise
     return WebhookOutcome(event_id, event_type, duplicate=False, processed=processed, result=result)
+
+
+def _scrubbed(event: dict) -> dict:
+    """The event as stored: without the PaymentIntent's client secret, which we never keep."""
+    obj = _object(event)
+    if "client_secret" not in obj:
+        return event
+    return {**event, "data": {**event["data"], "object": {k: v for k, v in obj.items() if k != "client_secret"}}}
 
 
 def _mark(row: StripeEvent, processed: bool, result: str) -> None:

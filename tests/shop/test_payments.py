@@ -228,3 +228,16 @@ def test_a_cancelled_order_cannot_be_paid(localstripe, shopper_client, make_prod
     assert response.status_code == 409
     assert response.json()["status"] == "cancelled"
     assert localstripe.payment_intents() == []
+
+
+@pytest.mark.django_db
+def test_offering_another_card_after_an_abandoned_three_d_secure_cancels_the_first_intent(
+        localstripe, shopper_client, make_product, checkout_order, pay):
+    body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
+    first = pay(shopper_client, body["number"], localstripe.card_payment_method(THREE_D_SECURE)).json()
+    assert first["status"] == "requires_action"
+    second = pay(shopper_client, body["number"], VISA).json()
+    assert second["status"] == "succeeded" and second["intent_id"] != first["intent_id"]
+    assert localstripe.get(f"/v1/payment_intents/{first['intent_id']}")["status"] == "canceled"
+    assert list(Payment.objects.values_list("attempt", "status")) == [(1, "canceled"), (2, "succeeded")]
+    assert Order.objects.get().status == "ready_to_fulfil"

@@ -329,3 +329,30 @@ def test_localstripe_delivers_its_signed_webhook_to_the_endpoint(
     stored = StripeEvent.objects.get(type="payment_intent.succeeded")
     assert stored.payload["data"]["object"]["id"] == result["intent_id"]
     assert OrderEvent.objects.get(order=order, to_status="paid").actor_label == "stripe webhook"
+
+
+@pytest.mark.django_db
+def test_a_second_charge_for_an_already_paid_order_is_refunded(
+        paid_order, localstripe, post_webhook, stripe_event, django_capture_on_commit_callbacks):
+    extra = stripe_gateway.payment_intent_create(
+        amount_cents=paid_order.total_cents, currency="usd", payment_method="pm_card_visa",
+        metadata={"order_number": paid_order.number, "attempt": "9"}, idempotency_key="other")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(stripe_event("payment_intent.succeeded", localstripe.get(f"/v1/payment_intents/{extra.id}")))
+    refund = Refund.objects.get()
+    assert (refund.payment.stripe_payment_intent_id, refund.status) == (extra.id, "succeeded")
+    assert "already paid" in refund.reason
+    paid_order.refresh_from_db()
+    assert paid_order.status == "ready_to_fulfil"
+    # The first payment is untouched: a repeat of its own event refunds nothing.
+    first = paid_order.payments.get(attempt=1)
+    obj = localstripe.get(f"/v1/payment_intents/{first.stripe_payment_intent_id}")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(stripe_event("payment_intent.succeeded", obj))
+    assert Refund.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_stored_event_keeps_no_client_secret(pending_order, post_webhook, stripe_event, intent_object):
+    post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order)))
+    assert "client_secret" not in StripeEvent.objects.get().payload["data"]["object"]
