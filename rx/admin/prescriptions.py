@@ -311,7 +311,8 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
         return self._render_review(request, rx)
 
     def _render_review(self, request, rx, *, status=200, posted=None):
-        findings = list(rx.findings.select_related("overridden_by").order_by("id"))
+        findings = sorted(rx.findings.select_related("overridden_by"),
+                          key=lambda f: (Finding.SEVERITY_RANK.get(f.severity, 9), f.pk))
         panels = []
         for provider in verification.review_context_providers:
             panel = provider(rx, request.user)

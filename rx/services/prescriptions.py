@@ -86,7 +86,6 @@ def prescription_create(*, user, patient: Patient, source: str, request=None, **
         product = rx.product if rx.product_id else None
         rx.priority, rx.priority_reason = _default_priority(route=rx.route or (product.route if product else ""),
                                                             product=product)
-    rx.apply_derived_fields()
     rx.full_clean(exclude=["file"], validate_constraints=False)
     with transaction.atomic():
         rx.save()

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from pharmacy.errors import Conflict, DomainError, NotFound
 
-from .. import access
+from .. import access, identifiers
 from ..models import Decision, Finding, Prescription
 from ..signals import prescription_decided
 from . import audit
@@ -104,12 +104,17 @@ def prescription_approve(*, prescription_id: int, pharmacist, overrides: dict | 
     findings are recorded too.
 
     Raises NotPharmacist (403), SelfVerificationForbidden (403), ValidationError naming the
-    missing structured fields (400), OverrideReasonsRequired (400, lists the findings).
+    missing structured fields or, for a controlled drug, a prescriber without a valid DEA
+    number (400), OverrideReasonsRequired (400, lists the findings).
     """
     rx = _decidable(prescription_id=prescription_id, pharmacist=pharmacist)
     missing = rx.missing_fields()
     if missing:
         raise ValidationError({name: ["Required before approval."] for name in missing})
+    if rx.is_controlled and not identifiers.dea_is_valid(rx.prescriber.dea_number):
+        # 21 CFR 1306.05: a controlled-substance prescription carries the prescriber's DEA number.
+        raise ValidationError({"prescriber": [f"A Schedule {rx.schedule} prescription needs the prescriber's valid "
+                                              "DEA number; add it to the prescriber before approving."]})
     overrides = {(int(k) if str(k).isdigit() else str(k).upper()): (v or "").strip()
                  for k, v in (overrides or {}).items()}
     with transaction.atomic():

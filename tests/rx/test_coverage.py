@@ -16,6 +16,7 @@ from rx.services.coverage import (
     prescription_find_cover,
 )
 from rx.services.prescriptions import prescription_transition
+from tests.factories import PrescriberFactory
 
 from .prescription_helpers import approve, make_rx
 
@@ -119,7 +120,9 @@ def test_fill_of_an_unapproved_or_expired_prescription_is_refused(clinical, cast
 
 @pytest.mark.django_db
 def test_schedule_ii_prescription_fills_once_whatever_refills_were_written(clinical, cast):
-    rx = approve(make_rx(cast.patient_a, clinical.morphine_tablet, refills_authorized=3, quantity=90), cast.pharmacist)
+    doctor = PrescriberFactory(npi="1245319599", dea_number="AS1234563")
+    rx = approve(make_rx(cast.patient_a, clinical.morphine_tablet, refills_authorized=3, quantity=90,
+                         prescriber=doctor), cast.pharmacist)
     prescription_fill(prescription_id=rx.pk, quantity=90, reference="first")
     with pytest.raises(PrescriptionExhausted):
         prescription_fill(prescription_id=rx.pk, quantity=90, reference="second")

@@ -77,6 +77,19 @@ def test_untranscribed_prescription_cannot_be_approved(clinical, cast):
     assert not Decision.objects.exists()
 
 
+def test_controlled_drug_is_approved_only_with_the_prescribers_dea_number(clinical, cast):
+    rx = make_rx(cast.patient_a, clinical.morphine_tablet, refills_authorized=0)
+    with pytest.raises(ValidationError) as excinfo:
+        prescription_approve(prescription_id=rx.pk, pharmacist=cast.pharmacist, overrides={"PN": "Called the office."})
+    assert "DEA" in excinfo.value.message_dict["prescriber"][0]
+    assert not Decision.objects.exists()
+    rx.prescriber.dea_number = "AS1234563"
+    rx.prescriber.save()
+    prescription_approve(prescription_id=rx.pk, pharmacist=cast.pharmacist, overrides={"PN": "DEA added."})
+    rx.refresh_from_db()
+    assert rx.status == Status.APPROVED
+
+
 @pytest.mark.parametrize("who", ["shopper_a", "clinician_a", "admin", "staff"])
 def test_only_pharmacists_can_decide(high_dose_rx, cast, who):
     user = UserFactory(is_staff=True) if who == "staff" else getattr(cast, who)
