@@ -104,13 +104,16 @@ def pumps_due_for_kit(*, ship_by_on_or_before: date) -> QuerySet[Pump]:
     """Active pumps whose refill kit must ship on or before the date, earliest first.
 
     Reads the partial index ``pump_active_ship_by_idx`` (active pumps with a stored ship-by date),
-    so the cost grows with the number of due pumps, not with all pumps. ``current_refill_id`` names
+    so the cost grows with the number of due pumps, not with all pumps (three queries: pumps,
+    their patients, their clinics). ``current_refill_id`` names
     the refill cycle the kit is for. Pumps without a schedule (no refill or program recorded) are
     not "due" but carry a critical warning: see ``pumps_at_risk``.
     """
+    # Patients and clinics are prefetched by primary key rather than joined: a join lets the
+    # planner hash-join the whole patient table, which would make the scan grow with all pumps.
     return (
         Pump.objects.filter(active=True, ship_by__isnull=False, ship_by__lte=ship_by_on_or_before)
-        .select_related("patient__clinic")
+        .prefetch_related("patient__clinic")
         .order_by("ship_by", "pk")
     )
 

@@ -12,7 +12,17 @@ Contract for the shop's kit dispatch (shop -> rx; rx never imports shop):
   refill cycle (one kit per pump and cycle makes a scan idempotent).
 - ``pump_schedule_compute(pump=...)``: the live ``rx.schedule.pump.Schedule`` without writing.
 - ``shipping_policy()``: the carrier calendar from settings; ``shipping_policy().expected_delivery(
-  shipped_at)`` gives the delivery date of a kit handed over at a given moment.
+  shipped_at)`` gives the delivery date of a kit handed over at a given moment,
+  ``.ship_date(moment)`` the day it actually leaves (after the cut-off: next business day),
+  ``.plan(need_by=date, now=datetime)`` a ``ShipPlan`` for any other need date.
+- Stored on each ``Pump`` (read these in the scan, no recompute needed): ``ship_by`` (date, pharmacy
+  calendar), ``ship_by_deadline`` (aware datetime: the carrier cut-off on that day),
+  ``expected_delivery``, ``required_delivery``, ``need_by``, ``kit_feasible``, ``refill_due``,
+  ``alarm_at``/``alarm_date``, ``empty_date``, ``stability_limit_date``, ``next_appointment_at``,
+  ``has_critical_warning`` and ``warnings`` (list of {code, severity, message}).
+- ``rx.selectors_pumps.pumps_at_risk()``: active pumps with a critical warning (to alert/escalate).
+- ``rx.tasks.pump_schedules_refresh_task`` (hourly beat) refreshes the due pumps, so time-driven
+  warnings (a ship-by day whose cut-off passed: ``kit_cannot_arrive``) are stored within the hour.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -201,10 +211,25 @@ def pump_schedules_refresh_due(*, ship_by_on_or_before: date, now: datetime | No
         for pump in pumps:
             if _store(pump, pump_schedule_compute(pump=pump, now=now), now):
                 changed_ids.append(pump.pk)
-        if pumps:
-            Pump.objects.bulk_update(pumps, SCHEDULE_FIELDS, batch_size=500)
+        _bulk_write_schedules(pumps)
         _notify(changed_ids)
     return changed_ids
+
+
+def _bulk_write_schedules(pumps: list[Pump]) -> None:
+    """Write the stored schedule fields of many pumps in one round trip.
+
+    ``bulk_update`` builds one CASE expression per field and row, which costs seconds for a few
+    hundred pumps; an ``executemany`` of a plain UPDATE by primary key is pipelined by psycopg.
+    """
+    if not pumps:
+        return
+    fields = [Pump._meta.get_field(name) for name in SCHEDULE_FIELDS]
+    table = connection.ops.quote_name(Pump._meta.db_table)
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    rows = [[f.get_db_prep_save(getattr(pump, f.attname), connection) for f in fields] + [pump.pk] for pump in pumps]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
 
 
 # --- validation helpers -------------------------------------------------------------------
