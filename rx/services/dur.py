@@ -70,7 +70,8 @@ class FindingData:
 
 @dataclass(frozen=True)
 class DurContext:
-    """What the check runs against: the day, and optionally the order line asking for a fill."""
+    """What the check runs against: the day, and optionally the reference of the order line
+    asking for the fill (its own dispense, if any, is not counted as an earlier fill)."""
 
     today: date | None = None
     reference: str = ""
@@ -189,7 +190,7 @@ def dur_check(*, prescription: Prescription, quantity: int | None = None,
     findings += interactions
     already = {f.data.get("with") for f in interactions if f.code == "TD"}
     findings += _duplication_checks(prescription, [m for m in meds if m.label not in already])
-    findings += _early_refill_check(prescription, today)
+    findings += _early_refill_check(prescription, today, context.reference)
     findings += _quantity_check(prescription, quantity, daily)
     return findings
 
@@ -380,10 +381,12 @@ def _duplication_checks(rx: Prescription, meds: list[CurrentMedication]) -> list
     return out
 
 
-def _early_refill_check(rx: Prescription, today: date) -> list[FindingData]:
+def _early_refill_check(rx: Prescription, today: date, reference: str) -> list[FindingData]:
     if rx.pk is None:
         return []
-    last = Dispense.objects.filter(prescription=rx).order_by("-prepared_at", "-id").first()
+    # The fill for the line being checked is not an earlier fill of it (re-checks after a fill).
+    last = (Dispense.objects.filter(prescription=rx).exclude(reference=reference or None)
+            .order_by("-prepared_at", "-id").first())
     if last is None:
         return []
     threshold = Decimal(str(settings.RX_EARLY_REFILL_THRESHOLD))

@@ -237,6 +237,13 @@ def test_refill_after_the_threshold_is_not_early(clinical, cast):
     assert "ER" not in codes(rx)
 
 
+def test_the_lines_own_fill_is_not_an_earlier_fill(clinical, cast):
+    rx = make_rx(cast.patient_a, clinical.tablet)
+    filled_days_ago(rx, cast.pharmacist, 0)
+    assert "ER" in codes(rx)
+    assert "ER" not in codes(rx, context=DurContext(reference="t:0"))
+
+
 def test_early_refill_threshold_is_a_setting(clinical, cast, settings):
     settings.RX_EARLY_REFILL_THRESHOLD = 0.25
     rx = make_rx(cast.patient_a, clinical.tablet)
