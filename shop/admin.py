@@ -2,7 +2,7 @@
 
 Order actions: cancel (refund through Stripe + release stock), mark shipped, mark delivered, and
 a per-line partial refund form (``/admin/shop/order/<id>/refund/``). Stripe events, payments and
-refunds are read-only. Receiving stock: "Stock receipts" records a lot through the stock service.
+refunds are read-only. (Receiving stock is catalog's: the product admin's "Receive a lot" page.)
 """
 
 from decimal import Decimal
@@ -13,14 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.models import Product
 from pharmacy.errors import DomainError
 
-from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StockReceipt, StripeEvent
-from .services import inventory, orders, refunds
+from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StripeEvent
+from .services import orders, refunds
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -218,51 +216,3 @@ class CartAdmin(ReadOnlyAdmin):
     list_display = ["pk", "user", "updated_at"]
     inlines = [CartLineInline]
 
-
-class StockReceiptForm(forms.ModelForm):
-    quantity = forms.IntegerField(min_value=1)
-
-    class Meta:
-        model = StockReceipt
-        fields = ["product", "lot_number", "expiry_date"]
-
-    def clean_expiry_date(self):
-        expiry = self.cleaned_data["expiry_date"]
-        if expiry <= timezone.localdate():
-            raise forms.ValidationError("This lot has already expired; expired stock cannot be received.")
-        return expiry
-
-
-@admin.register(StockReceipt)
-class StockReceiptAdmin(admin.ModelAdmin):
-    """Receive stock: each saved form records a new lot through ``catalog.services.stock.stock_receive``."""
-
-    form = StockReceiptForm
-    list_display = ["product", "lot_number", "expiry_date", "quantity_received", "quantity_on_hand", "received_at"]
-    list_filter = ["expiry_date"]
-    search_fields = ["lot_number", "product__name", "product__ndc"]
-    autocomplete_fields: list = []
-
-    def has_change_permission(self, request, obj=None):
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "product":
-            kwargs["queryset"] = Product.objects.order_by("name")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        try:
-            lot = inventory.stock_lot_receive(
-                product=form.cleaned_data["product"], lot_number=form.cleaned_data["lot_number"],
-                expiry_date=form.cleaned_data["expiry_date"], quantity=form.cleaned_data["quantity"],
-            )
-        except DomainError as exc:  # a race the form could not see (a duplicate lot number)
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        obj.pk = lot.pk
-        obj.quantity_received = lot.quantity_received
-        obj.quantity_on_hand = lot.quantity_on_hand

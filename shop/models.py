@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog import pricing
-from catalog.models import Product, StockLot
+from catalog.models import Product
 
 from .state import OrderStatus
 
@@ -265,11 +265,3 @@ class Refund(models.Model):
     def __str__(self):
         return f"Refund {self.amount} of {self.order_id} ({self.status})"
 
-
-class StockReceipt(StockLot):
-    """Admin entry point for receiving stock: a new lot goes through ``catalog.services.stock``."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "stock receipt"
-        verbose_name_plural = "stock receipts"

@@ -56,13 +56,6 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class StockLotReceiveSerializer(serializers.Serializer):
-    product = NDCField()
-    lot_number = serializers.CharField(max_length=50)
-    expiry_date = serializers.DateField()
-    quantity = serializers.IntegerField(min_value=1, max_value=10_000_000)
-
-
 # --- output -------------------------------------------------------------------------------
 
 

@@ -17,5 +17,4 @@ urlpatterns = [
     path("orders/<str:number>/setup-intent/", views.OrderSetupIntentView.as_view(), name="order-setup-intent"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
-    path("inventory/lots/", views.StockLotReceiveView.as_view(), name="inventory-lot-receive"),
 ]

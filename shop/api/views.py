@@ -16,7 +16,7 @@ from .. import selectors
 from ..models import CartLine
 from ..services import cart as cart_service
 from ..services import checkout as checkout_service
-from ..services import inventory, payments, webhooks
+from ..services import payments, webhooks
 from ..services.orders import order_cancel, order_for_user
 from . import serializers as s
 
@@ -183,24 +183,3 @@ class StripeWebhookView(APIView):
         return Response({"received": True, "event": outcome.event_id, "duplicate": outcome.duplicate,
                          "processed": outcome.processed})
 
-
-class StockLotReceiveView(APIView):
-    """Staff: record a received lot (lot number, expiry, quantity) of a product."""
-
-    permission_classes = [permissions.IsAdminUser]
-
-    @extend_schema(request=s.StockLotReceiveSerializer, responses={201: inline_serializer("ReceivedLot", {
-        "id": serializers.IntegerField(), "product": serializers.CharField(), "lot_number": serializers.CharField(),
-        "expiry_date": serializers.DateField(), "quantity": serializers.IntegerField()})})
-    def post(self, request):
-        data = s.StockLotReceiveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        product = Product.objects.filter(ndc=v["product"]).first()
-        if product is None:
-            raise DomainError(f"product: no product with NDC {v['product']}.")
-        lot = inventory.stock_lot_receive(product=product, lot_number=v["lot_number"],
-                                          expiry_date=v["expiry_date"], quantity=v["quantity"])
-        return Response({"id": lot.pk, "product": product.ndc, "lot_number": lot.lot_number,
-                         "expiry_date": lot.expiry_date, "quantity": lot.quantity_received},
-                        status=status.HTTP_201_CREATED)

@@ -1,4 +1,4 @@
-"""Inventory work run by Celery: expiring unpaid orders' reservations, low-stock alerts, receiving lots.
+"""Inventory work run by Celery: expiring unpaid orders' reservations, and low-stock alerts.
 
 - ``orders_expire_reservations`` releases expired holds (``catalog.services.stock.
   reservations_expire``) and moves their unpaid orders to ``expired`` with an event. Orders
@@ -11,15 +11,15 @@
 """
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Product, StockLot
-from catalog.services.stock import reservations_expire, stock_available, stock_receive
+from catalog.models import Product
+from catalog.services.stock import reservations_expire, stock_available
 
 from ..models import Order
 from ..state import PAYABLE, OrderStatus
@@ -83,7 +83,3 @@ def low_stock_check(*, product_ids) -> list[int]:
         alerted.append(product.pk)
     return alerted
 
-
-def stock_lot_receive(*, product: Product, lot_number: str, expiry_date: date, quantity: int) -> StockLot:
-    """Staff: record a received lot (through ``catalog.services.stock.stock_receive``)."""
-    return stock_receive(product=product, lot_number=lot_number.strip(), expiry_date=expiry_date, quantity=quantity)
