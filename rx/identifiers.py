@@ -57,6 +57,20 @@ def dea_is_valid(value: str | None) -> bool:
     return dea_check_digit(digits[:6]) == int(digits[6])
 
 
+_SUFFIXES = {"MD", "DO", "NP", "PA", "PA-C", "DDS", "DMD", "DPM", "OD", "APRN", "CNP", "JR", "SR", "II", "III", "PHD"}
+
+
+def surname_of(full_name: str) -> str:
+    """Best guess of the surname in 'Dr Ann Smith MD' or 'Smith, Ann' (for the DEA initial)."""
+    text = (full_name or "").strip()
+    if "," in text:
+        head = text.split(",", 1)[0].split()
+        if head and head[-1].upper().strip(".") not in _SUFFIXES:
+            return head[-1]
+    words = [w for w in text.replace(",", " ").split() if w.upper().strip(".") not in _SUFFIXES]
+    return words[-1] if words else ""
+
+
 def dea_matches_surname(value: str, surname: str) -> bool:
     """Return True when the DEA number's second letter is the surname's initial (or 9)."""
     text = (value or "").strip().upper()

@@ -217,7 +217,7 @@ def _prescriber_checks(rx: Prescription) -> list[FindingData]:
         elif not identifiers.dea_is_valid(prescriber.dea_number):
             out.append(FindingData("PN", HIGH, f"DEA number {prescriber.dea_number} fails its checksum; verify the "
                                                 "registration with the prescriber.", {"field": "dea_number"}))
-        elif not identifiers.dea_matches_surname(prescriber.dea_number, prescriber.name.split()[-1]):
+        elif not identifiers.dea_matches_surname(prescriber.dea_number, identifiers.surname_of(prescriber.name)):
             out.append(FindingData("PN", LOW, f"DEA number {prescriber.dea_number}: the second letter is not the "
                                                f"initial of {prescriber.name}'s surname; check the registration.",
                                    {"field": "dea_number"}))

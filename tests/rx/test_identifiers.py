@@ -2,7 +2,7 @@
 
 import pytest
 
-from rx.identifiers import dea_is_valid, dea_matches_surname, luhn_is_valid, npi_is_valid
+from rx.identifiers import dea_is_valid, dea_matches_surname, luhn_is_valid, npi_is_valid, surname_of
 
 
 @pytest.mark.parametrize("npi", ["1234567893", "1245319599", "2000000002", " 1234567893 "])
@@ -42,3 +42,8 @@ def test_dea_failing_format_or_checksum_is_invalid(dea):
 def test_dea_second_letter_is_the_surname_initial():
     assert dea_matches_surname("AB1234563", "Brown")
     assert not dea_matches_surname("AB1234563", "Smith")
+
+
+@pytest.mark.parametrize("name", ["Dr Ann Smith", "Ann Smith, MD", "Smith, Ann", "Dr. Ann B. Smith Jr."])
+def test_surname_is_found_in_the_usual_name_forms(name):
+    assert surname_of(name) == "Smith"

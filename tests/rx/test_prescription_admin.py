@@ -70,6 +70,14 @@ def test_shop_can_move_a_prescription_up_the_queue(queue, pharmacist_client):
     assert listed(pharmacist_client.get(QUEUE))[:2] == [queue["waiting"].pk, queue["urgent"].pk]
 
 
+def test_pharmacist_group_exists_with_its_admin_permissions_after_migrate():
+    from django.contrib.auth.models import Group
+
+    codenames = set(Group.objects.get(name="Pharmacist").permissions.values_list("codename", flat=True))
+    assert {"view_verificationqueueitem", "change_prescription", "view_patient", "view_decision"} <= codenames
+    assert not {"delete_prescription", "change_decision", "view_auditlog"} & codenames
+
+
 def test_staff_outside_the_pharmacist_group_cannot_open_the_queue(queue):
     client = Client()
     client.force_login(UserFactory(is_staff=True))
