@@ -103,7 +103,7 @@ def main() -> int:
             if not args.keep_db:
                 database.drop()
 
-    command = "make bench  (or: .venv/bin/python bench/catalog_bench.py " + " ".join(sys.argv[1:]) + ")"
+    command = " ".join([".venv/bin/python bench/catalog_bench.py", *sys.argv[1:]]) + " (or make bench)"
     report = "\n".join([
         "# Catalogue benchmark",
         "",
