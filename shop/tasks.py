@@ -4,8 +4,6 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from pharmacy.errors import ServiceUnavailable
-
 from .services import inventory, refunds, webhooks
 
 
@@ -20,13 +18,6 @@ def orders_expire_task() -> list[str]:
 def low_stock_check_task(product_ids: list[int]) -> list[int]:
     """Alert staff once per crossing of a product's low-stock threshold."""
     return inventory.low_stock_check(product_ids=product_ids)
-
-
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(ServiceUnavailable,), retry_backoff=True,
-             max_retries=8)
-def refund_send_task(refund_id: int) -> None:
-    """Send a pending refund to Stripe (retried while Stripe is unreachable)."""
-    refunds.refund_send(refund_id=refund_id, raise_unavailable=True)
 
 
 @shared_task(acks_late=True, ignore_result=True)
