@@ -20,6 +20,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -99,8 +100,10 @@ def localstripe_server():
     """Run localstripe (through the shop's launcher) on a free loopback port for the session."""
     port = _free_port()
     root = Path(django_settings.BASE_DIR)
+    # Its output goes to a file: a pipe nobody reads could fill up and stall the server.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "shop.stripe_local", "--port", str(port), "--quiet"],
-                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -109,7 +112,8 @@ def localstripe_server():
                 break
         except OSError:
             if proc.poll() is not None:
-                pytest.fail(f"localstripe exited: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                pytest.fail(f"localstripe exited: {log.read().decode()[-2000:]}")
             if time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail("localstripe did not start in 20 s")
@@ -120,6 +124,7 @@ def localstripe_server():
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture
