@@ -230,6 +230,9 @@ The scan reads only the due pumps through the partial index `pump_active_ship_by
 not with the {total:,} pumps; patients and clinics are then fetched by primary key (3 queries in
 all). The recompute takes a constant number of queries (select for update, the prefetches of
 history, one pipelined UPDATE) and its time is the engine's, per due pump.
+Wall-clock times include Django building the model instances (pumps, then their patients and
+clinics) and are sensitive to other load on the machine; the database work of the scan is the
+"Execution Time" of the EXPLAIN ANALYZE below.
 After the refresh, {critical:,} pumps carry a critical warning (kits whose ship-by day has passed
 at the time of the run: the data is synthetic, nobody shipped them).
 

@@ -321,3 +321,39 @@ def test_seed_numbers_survive_the_database_round_trip():
     assert fresh.alarm_date == pump.alarm_date and fresh.ship_by == pump.ship_by
     assert fresh.ship_by_deadline == pump.ship_by_deadline
     assert timedelta(0) == fresh.alarm_at - pump.alarm_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_to_one_pump_never_store_a_schedule_that_misses_one():
+    import threading
+
+    pump = make_pump(fill_at=FILL)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def change(kind):
+        try:
+            barrier.wait()
+            if kind == "program":
+                pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("1000"),
+                                               concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(10),
+                                               now=FILL + days(11))
+            else:
+                pump_services.pump_appointment_set(pump=pump, scheduled_at=ny(2025, 3, 1, 9, 0), now=FILL + days(11))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change, args=(kind,)) for kind in ("program", "appointment")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = Pump.objects.select_related("patient__clinic").get(pk=pump.pk)
+    fresh = pump_services.pump_schedule_compute(pump=stored, now=FILL + days(11))
+    # Both changes are in the stored schedule: the faster flow and the appointment.
+    assert stored.alarm_date == fresh.alarm_date == date(2025, 2, 16)  # day 10: 17.5 mL, then 15.5 mL at 0.5 mL/day
+    assert stored.next_appointment_at == ny(2025, 3, 1, 9, 0)
+    assert "appointment_after_alarm" in [w["code"] for w in stored.warnings]
