@@ -65,6 +65,8 @@ def machine_summary() -> str:
 
 
 def git_commit() -> str:
+    if os.environ.get("BENCH_GIT_COMMIT"):  # a benchmark run from an exported tree names its commit
+        return os.environ["BENCH_GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              timeout=10)
