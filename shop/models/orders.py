@@ -17,9 +17,12 @@ from django.utils import timezone
 from catalog import pricing
 from catalog.models import Product
 
-from .state import OrderStatus
+from ..state import OrderStatus
 
 ZERO = Decimal("0.00")
+
+__all__ = ["Cart", "CartLine", "Order", "OrderLine", "OrderEvent", "Payment", "StripeEvent", "Refund"]
+
 
 
 class Cart(models.Model):

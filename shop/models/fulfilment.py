@@ -1,0 +1,3 @@
+"""shop fulfilment models (to be written)."""
+
+__all__: list[str] = []

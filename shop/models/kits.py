@@ -1,0 +1,3 @@
+"""shop kits models (to be written)."""
+
+__all__: list[str] = []
