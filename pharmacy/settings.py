@@ -127,6 +127,9 @@ PHARMACY_TIME_ZONE = env.str("PHARMACY_TIME_ZONE", default="America/New_York")
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production WhiteNoise serves straight from the finders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
