@@ -223,15 +223,15 @@ class Product(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("catalog:product-detail", kwargs={"slug": self.slug})
+
     def clean(self):
         if self.ndc:
             try:
                 self.ndc = ndc_rules.normalize_ndc(self.ndc)
             except ndc_rules.InvalidNDC as exc:
                 raise ValidationError({"ndc": str(exc)}) from exc
-
-    def get_absolute_url(self):
-        return reverse("catalog:product-detail", kwargs={"slug": self.slug})
 
     @property
     def ndc_display(self) -> str:
@@ -340,6 +340,9 @@ class StockAllocation(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
             models.UniqueConstraint(fields=["reference", "lot"], name="allocation_unique_per_reference_lot"),
         ]
+
+    def __str__(self):
+        return f"{self.quantity} from lot {self.lot_id} for {self.reference}"
 
 
 class Review(models.Model):

@@ -13,7 +13,9 @@ from catalog.services import stock
 
 
 def make_product(ndc="00832102400", on_hand=10, lots=None):
-    drug, _ = Drug.objects.get_or_create(name="Baclofen", defaults={"slug": "baclofen", "active_ingredient": "baclofen"})
+    drug, _ = Drug.objects.get_or_create(
+        name="Baclofen", defaults={"slug": "baclofen", "active_ingredient": "baclofen"}
+    )
     product = Product.objects.create(
         drug=drug, name=f"Baclofen {ndc}", slug=f"baclofen-{ndc}", ndc=ndc, manufacturer="UPSHER SMITH LA",
         strength=Decimal("10"), strength_unit="mg", dosage_form="tablet", route="oral", selling_unit="tablet",
