@@ -1,6 +1,18 @@
-"""Storefront pages of the shop app."""
+"""Storefront pages of the shop app (mounted at /, namespace "shop")."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "shop"
-urlpatterns: list = []
+urlpatterns = [
+    path("cart/", views.cart, name="cart"),
+    path("cart/items/add/", views.cart_item_add, name="cart-item-add"),
+    path("cart/items/<int:pk>/", views.cart_item_update, name="cart-item-update"),
+    path("cart/items/<int:pk>/remove/", views.cart_item_remove, name="cart-item-remove"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("orders/<str:number>/pay/", views.order_pay, name="order-pay"),
+    path("account/orders/", views.order_list, name="order-list"),
+    path("account/orders/<str:number>/", views.order_detail, name="order-detail"),
+    path("account/orders/<str:number>/cancel/", views.order_cancel_view, name="order-cancel"),
+]
