@@ -32,7 +32,73 @@ def stripe_events_retry_task() -> int:
     return webhooks.stripe_events_process_pending()
 
 
+# --- prescriptions gating and fulfilment ---------------------------------------------------
+# Retried with exponential backoff on these only: the database, the broker, the carrier or the
+# mail server being briefly unreachable (or a deadlock). Anything else is a bug or a business
+# outcome recorded on the order, and retrying would not change it.
+def _transient():
+    from django.db import InterfaceError, OperationalError
+
+    from .carriers import CarrierUnavailable
+
+    return (OperationalError, InterfaceError, CarrierUnavailable, ConnectionError, TimeoutError, SMTPException)
+
+
+TRANSIENT = _transient()
+_RETRY = {"acks_late": True, "ignore_result": True, "autoretry_for": TRANSIENT, "retry_backoff": True,
+          "retry_backoff_max": 600, "max_retries": 8}
+
+
+@shared_task(**_RETRY)
+def order_prescription_gate_task(order_id: int) -> str | None:
+    """Move a waiting order on once its prescription lines are covered (idempotent)."""
+    from .services.gating import order_prescription_gate_by_id
+
+    return order_prescription_gate_by_id(order_id=order_id)
+
+
+@shared_task(**_RETRY)
+def order_fulfil_task(order_id: int) -> str | None:
+    """Pick, fill, pack and ship a ready order; finish one left fulfilling (idempotent)."""
+    from .services.fulfilment import order_fulfil
+
+    return order_fulfil(order_id=order_id)
+
+
+@shared_task(**_RETRY)
+def order_notify_task(order_id: int, kind: str) -> bool:
+    """E-mail the shopper about the order (confirmed, shipped, delivered), once per kind."""
+    from .services.fulfilment import order_notify
+
+    return order_notify(order_id=order_id, kind=kind)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def shipments_track_task() -> int:
+    """Ask the carrier about shipped parcels and mark the delivered orders (beat)."""
+    from .services.fulfilment import shipments_track
+
+    return shipments_track()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def orders_fulfil_stuck_task() -> int:
+    """Enqueue again orders left ready or fulfilling for a while (a lost task; beat)."""
+    from .services.fulfilment import orders_fulfil_stuck
+
+    ids = orders_fulfil_stuck()
+    for order_id in ids:
+        order_fulfil_task.delay(order_id)
+    return len(ids)
+
+
 BEAT_SCHEDULE = {
+    "shop-shipments-track": {
+        "task": "shop.tasks.shipments_track_task", "schedule": 3600.0, "options": {"expires": 3500},
+    },
+    "shop-orders-fulfil-stuck": {
+        "task": "shop.tasks.orders_fulfil_stuck_task", "schedule": 600.0, "options": {"expires": 590},
+    },
     "shop-orders-expire": {
         "task": "shop.tasks.orders_expire_task", "schedule": 60.0, "options": {"expires": 55},
     },
@@ -43,3 +109,47 @@ BEAT_SCHEDULE = {
         "task": "shop.tasks.stripe_events_retry_task", "schedule": 300.0, "options": {"expires": 290},
     },
 }
+
+
+# --- refill kits (shop.services.kits) ------------------------------------------------------
+
+@shared_task(acks_late=True, ignore_result=True)
+def kits_scan_task(pump_ids: list[int] | None = None) -> list[int]:
+    """Make standing orders' kit orders for due pumps and alert due pumps without one (daily, and on changes)."""
+    from .services import kits
+
+    return kits.kits_scan(pump_ids=pump_ids).created
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def kits_dispatch_task() -> list[int]:
+    """Ship the kits whose ship-by day has come; alert what cannot ship (beat, hourly)."""
+    from .services import kits
+
+    return kits.kits_dispatch()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def kit_alerts_escalate_task() -> list[int]:
+    """Escalate open kit alerts one level per interval (beat)."""
+    from .services import kits
+
+    return kits.kit_alerts_escalate()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def kits_prescription_changed_task(prescription_id: int) -> list[int]:
+    """Gate the patient's kit orders waiting for this prescription."""
+    from .services import kits
+
+    return kits.kits_prescription_changed(prescription_id=prescription_id)
+
+
+BEAT_SCHEDULE.update({
+    "shop-kits-scan": {"task": "shop.tasks.kits_scan_task", "schedule": 86400.0, "options": {"expires": 3600}},
+    # Hourly: several runs on every ship-by day before the carrier's cut-off.
+    "shop-kits-dispatch": {"task": "shop.tasks.kits_dispatch_task", "schedule": 3600.0, "options": {"expires": 3000}},
+    "shop-kit-alerts-escalate": {
+        "task": "shop.tasks.kit_alerts_escalate_task", "schedule": 900.0, "options": {"expires": 850},
+    },
+})
