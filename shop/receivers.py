@@ -37,3 +37,71 @@ def delivered_order_holds_product(*, user_id, product_id):
     from .services.orders import user_has_received_product
 
     return user_has_received_product(user_id=user_id, product_id=product_id)
+
+
+# --- prescriptions and fulfilment ---------------------------------------------------------
+
+def _enqueue(task, *args):
+    """Enqueue after commit; a broker outage is logged, and the beat sweeps pick the work up."""
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            log.exception("Could not enqueue %s%s", task.name, args)
+
+    transaction.on_commit(send)
+
+
+def gate_orders_on_prescription_change(sender, prescription_id, **kwargs):
+    """rx's ``prescription_decided`` / ``prescription_status_changed``: re-gate the waiting orders."""
+    from .services.gating import orders_waiting_on_prescription
+    from .tasks import order_prescription_gate_task
+
+    for order_id in orders_waiting_on_prescription(prescription_id=prescription_id):
+        _enqueue(order_prescription_gate_task, order_id)
+
+
+def fulfil_and_notify_on_status_change(sender, order_id, to_status, **kwargs):
+    """``order_status_changed``: fulfil a ready order; e-mail the shopper at paid, shipped, delivered."""
+    from .services.fulfilment import shipment_record_delivered
+    from .state import OrderStatus
+    from .tasks import order_fulfil_task, order_notify_task
+
+    if to_status == OrderStatus.READY_TO_FULFIL:
+        _enqueue(order_fulfil_task, order_id)
+    elif to_status == OrderStatus.PAID:
+        _enqueue(order_notify_task, order_id, "confirmed")
+    elif to_status == OrderStatus.SHIPPED:
+        _enqueue(order_notify_task, order_id, "shipped")
+    elif to_status == OrderStatus.DELIVERED:
+        shipment_record_delivered(order_id=order_id)
+        _enqueue(order_notify_task, order_id, "delivered")
+
+
+def pharmacist_placed_linked_order(prescription, user) -> bool:
+    """rx's ``self_verification_checks``: True (blocked) when ``user`` placed an order linked to it."""
+    from .models import OrderLinePrescription
+
+    return OrderLinePrescription.objects.filter(prescription_id=prescription.pk,
+                                                order_line__order__user_id=user.pk).exists()
+
+
+def order_lines_waiting_on_prescription(prescription, user) -> dict:
+    """rx's ``review_context_providers``: the order lines linked to the prescription, with admin links."""
+    from django.urls import NoReverseMatch, reverse
+
+    from .models import OrderLinePrescription
+
+    links = (OrderLinePrescription.objects.filter(prescription_id=prescription.pk)
+             .select_related("order_line__order").order_by("order_line__order_id", "order_line_id"))
+    rows = []
+    for link in links:
+        line, order = link.order_line, link.order_line.order
+        try:
+            url = reverse("admin:shop_order_change", args=[order.pk])
+        except NoReverseMatch:
+            url = ""
+        rows.append({"label": f"{order.number} line {line.pk}", "url": url,
+                     "detail": f"{line.quantity} x {line.product_name} ({order.get_status_display().lower()})"})
+    return {"title": "Order lines waiting on this prescription", "rows": rows}

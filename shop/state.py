@@ -10,6 +10,7 @@ are parametrised from it. No ORM queries here: the map can be read and tested wi
     pending_payment / payment_failed -> paid | cancelled | expired (the reservation ran out)
     paid / awaiting_prescription_review / ready_to_fulfil -> cancelled (refund + release stock)
     paid ... delivered (not while fulfilling) -> refunded (when refunds reach the order total)
+    fulfilling -> awaiting_prescription_review (a refill race lost at fill time; stock returned)
 """
 
 from django.db import models
@@ -37,7 +38,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.PAID: frozenset({S.AWAITING_PRESCRIPTION_REVIEW, S.READY_TO_FULFIL, S.CANCELLED, S.REFUNDED}),
     S.AWAITING_PRESCRIPTION_REVIEW: frozenset({S.READY_TO_FULFIL, S.CANCELLED, S.REFUNDED}),
     S.READY_TO_FULFIL: frozenset({S.FULFILLING, S.CANCELLED, S.REFUNDED}),
-    S.FULFILLING: frozenset({S.SHIPPED}),
+    # Back to review when the prescription was used up by another order at fill time.
+    S.FULFILLING: frozenset({S.SHIPPED, S.AWAITING_PRESCRIPTION_REVIEW}),
     S.SHIPPED: frozenset({S.DELIVERED, S.REFUNDED}),
     S.DELIVERED: frozenset({S.REFUNDED}),
     S.CANCELLED: frozenset(),

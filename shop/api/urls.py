@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import prescription_views, views
 
 app_name = "shop-api"
 urlpatterns = [
@@ -16,5 +16,7 @@ urlpatterns = [
     path("orders/<str:number>/payment/", views.OrderPaymentStatusView.as_view(), name="order-payment-status"),
     path("orders/<str:number>/setup-intent/", views.OrderSetupIntentView.as_view(), name="order-setup-intent"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<str:number>/prescriptions/", prescription_views.OrderPrescriptionsView.as_view(),
+         name="order-prescriptions"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
 ]

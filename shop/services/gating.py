@@ -1,20 +1,111 @@
 """May a paid order go to fulfilment without a pharmacist? One function answers, one acts on it.
 
-For now a prescription-required line is never covered automatically, so every order holding
-one waits in ``awaiting_prescription_review``. The prescription work (rx) connects here: make
-``order_rx_covered`` consult the verified prescriptions, and call ``order_prescription_gate``
-when a prescription is approved so waiting orders move on.
+A prescription-required order line is *covered* when an approved, unexpired prescription for
+the line's patient and drug has a fill left with at least the line's quantity
+(``rx.services.coverage``). The line's patient is the patient of the prescription the shopper
+linked to it (``OrderLinePrescription``): the linked prescription is used first; otherwise any
+other approved prescription of that patient that covers the line (say a newer one the
+pharmacy entered after talking to the prescriber).
+
+Mixed orders (prescription lines and over-the-counter lines): the whole order waits in
+``awaiting_prescription_review`` until *every* prescription-required line is covered. The
+non-prescription lines ship with it, in one shipment; nothing ships before. A rejected
+prescription does not cancel the order: it stays waiting, the pharmacist's reason is shown on
+the order (page and ``GET /api/v1/orders/<number>/prescriptions/``), and the shopper may link or
+upload another prescription, or cancel (refund).
+
+``order_prescription_gate`` is called after every change that may cover an order: a
+prescription decided or changing status (``rx.signals``, through
+``shop.tasks.order_prescription_gate_task``), and a prescription linked to the order. It is
+idempotent: it only moves an order that is still waiting and is now covered.
 """
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import transaction
 
-from ..models import Order
+from rx.models import Decision, Prescription
+from rx.services.coverage import covering_prescriptions, prescription_cover_problems, prescription_find_cover
+
+from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
+
+COVERED = "covered"
+WAITING = "waiting"
+NOT_COVERED = "not_covered"
+
+
+@dataclass
+class LineCover:
+    """How one prescription-required line stands: ``covered``, ``waiting`` (nothing linked, or in
+    review) or ``not_covered`` (with the reasons a shopper or pharmacist can act on)."""
+
+    line: OrderLine
+    status: str
+    linked_prescription_id: int | None = None
+    prescription: Prescription | None = None  # the covering prescription, when covered
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        return self.status == COVERED
+
+    @property
+    def days_supply(self) -> int:
+        """Days the line's quantity lasts by the covering prescription (0 when unknown)."""
+        rx = self.prescription
+        if rx is None or not rx.days_supply:
+            return 0
+        return max(1, math.floor(rx.days_supply * self.line.quantity / (rx.quantity or self.line.quantity)))
+
+
+def _last_decision_message(rx: Prescription, action: str) -> str:
+    decision = rx.decisions.filter(action=action).order_by("-created_at", "-pk").first()
+    return decision.message if decision else ""
+
+
+def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
+    """Is ``line`` covered? Linked prescription first, then any covering one of the same patient."""
+    link = OrderLinePrescription.objects.filter(order_line=line).select_related("prescription").first()
+    if link is None:
+        return LineCover(line=line, status=WAITING,
+                         reasons=["No prescription linked yet: upload one or link an existing prescription."])
+    rx = link.prescription
+    quantity = line.quantity
+    linked = (covering_prescriptions(patient=rx.patient_id, product=line.product, on=on)
+              .filter(pk=rx.pk, fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
+              .first())
+    cover = linked or prescription_find_cover(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
+    if cover is not None:
+        return LineCover(line=line, status=COVERED, linked_prescription_id=rx.pk, prescription=cover)
+    Status = Prescription.Status
+    if rx.status in (Status.RECEIVED, Status.IN_REVIEW):
+        return LineCover(line=line, status=WAITING, linked_prescription_id=rx.pk,
+                         reasons=[f"Prescription {rx.pk} is waiting for pharmacist verification."])
+    if rx.status == Status.NEEDS_INFORMATION:
+        question = _last_decision_message(rx, Decision.Action.REQUEST_INFO)
+        return LineCover(line=line, status=WAITING, linked_prescription_id=rx.pk,
+                         reasons=[f"Prescription {rx.pk}: the pharmacist needs more information. {question}".strip()])
+    if rx.status == Status.REJECTED:
+        reason = _last_decision_message(rx, Decision.Action.REJECT)
+        return LineCover(line=line, status=NOT_COVERED, linked_prescription_id=rx.pk,
+                         reasons=[f"Prescription {rx.pk} was not accepted: {reason}".strip()])
+    problems = prescription_cover_problems(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
+    return LineCover(line=line, status=NOT_COVERED, linked_prescription_id=rx.pk,
+                     reasons=problems or [f"Prescription {rx.pk} does not cover this line."])
+
+
+def order_rx_status(*, order: Order, on: date | None = None) -> list[LineCover]:
+    """The cover of every prescription-required line of ``order``, in line order."""
+    lines = order.lines.filter(rx_required=True).select_related("product").order_by("pk")
+    return [line_cover(line=line, on=on) for line in lines]
 
 
 def order_rx_covered(*, order: Order) -> bool:
-    """True when every prescription-required line of ``order`` is covered by a verified prescription."""
-    return not order.lines.filter(rx_required=True).exists()
+    """True when every prescription-required line of ``order`` is covered (no such line: True)."""
+    return all(c.covered for c in order_rx_status(order=order))
 
 
 def order_prescription_gate(*, order: Order, actor, reason: str = "") -> Order:
@@ -31,3 +122,25 @@ def order_prescription_gate(*, order: Order, actor, reason: str = "") -> Order:
                              reason=reason or "Prescriptions verified.")
     order.refresh_from_db()
     return order
+
+
+def orders_waiting_on_prescription(*, prescription_id: int) -> list[int]:
+    """Ids of orders waiting for review with a line linked to the prescription or to another
+    prescription of the same patient (an approval of either may cover them)."""
+    patient_id = Prescription.objects.filter(pk=prescription_id).values_list("patient_id", flat=True).first()
+    if patient_id is None:
+        return []
+    return sorted(set(
+        OrderLinePrescription.objects.filter(
+            prescription__patient_id=patient_id,
+            order_line__order__status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW,
+        ).values_list("order_line__order_id", flat=True)
+    ))
+
+
+def order_prescription_gate_by_id(*, order_id: int, actor="system") -> str | None:
+    """Task body: gate one order by id; return its status (None when it no longer exists)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return None
+    return order_prescription_gate(order=order, actor=actor).status

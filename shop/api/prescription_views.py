@@ -1,0 +1,95 @@
+"""API: an order's prescription lines (GET their cover) and linking prescriptions to them (POST).
+
+``POST /api/v1/orders/<number>/prescriptions/`` takes one of:
+- JSON ``{"prescription": id, "lines": [line ids]}``: an existing prescription of one of your patients;
+- multipart ``file`` + ``patient`` (+ optional ``lines``, ``notes``): an uploaded prescription;
+- JSON ``{"patient": id, "prescriber": {name, npi, ...}, "lines": [...]}``: a transfer request.
+``lines`` defaults to every prescription-required line. Only the order's owner: anyone else 404.
+"""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import parsers, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from pharmacy.errors import DomainError
+
+from ..services import prescriptions as links
+from ..services.gating import order_rx_status
+from ..services.orders import order_for_user
+
+
+class LineCoverSerializer(serializers.Serializer):
+    line = serializers.IntegerField(source="line.pk")
+    product = serializers.CharField(source="line.product_name")
+    quantity = serializers.IntegerField(source="line.quantity")
+    status = serializers.CharField(help_text="covered, waiting or not_covered")
+    prescription = serializers.IntegerField(source="linked_prescription_id", allow_null=True)
+    covered_by = serializers.SerializerMethodField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+    def get_covered_by(self, cover) -> int | None:
+        return cover.prescription.pk if cover.prescription else None
+
+
+class LinkSerializer(serializers.Serializer):
+    prescription = serializers.IntegerField(required=False, min_value=1)
+    patient = serializers.IntegerField(required=False, min_value=1)
+    file = serializers.FileField(required=False)
+    prescriber = serializers.DictField(required=False)
+    lines = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    transfer_pharmacy = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        ways = [k for k in ("prescription", "file", "prescriber") if attrs.get(k) is not None]
+        if len(ways) != 1:
+            raise serializers.ValidationError(
+                {"prescription": ["Give exactly one of: prescription (an id), file (with patient), "
+                                  "or prescriber (with patient)."]})
+        if ways[0] in ("file", "prescriber") and not attrs.get("patient"):
+            raise serializers.ValidationError({"patient": ["This field is required with a file or a prescriber."]})
+        return attrs
+
+
+def _status_body(order):
+    return {"order": order.number, "status": order.status,
+            "lines": LineCoverSerializer(order_rx_status(order=order), many=True).data}
+
+
+class OrderPrescriptionsView(APIView):
+    permission_classes = [permissions.AllowAny]  # anyone but the owner gets 404
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(responses=inline_serializer("OrderPrescriptions", {
+        "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)}))
+    def get(self, request, number):
+        return Response(_status_body(order_for_user(user=request.user, number=number)))
+
+    @extend_schema(request=LinkSerializer, responses={201: inline_serializer("OrderPrescriptionsLinked", {
+        "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)})})
+    def post(self, request, number):
+        order_for_user(user=request.user, number=number)  # 404 before validating anything
+        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
+        if hasattr(request.data, "getlist"):
+            data = {k: request.data.get(k) for k in request.data if k != "lines"}
+            if request.data.getlist("lines"):
+                data["lines"] = [v for raw in request.data.getlist("lines") for v in str(raw).split(",") if v]
+        form = LinkSerializer(data=data)
+        form.is_valid(raise_exception=True)
+        v = form.validated_data
+        if v.get("prescription") is not None:
+            links.order_prescription_link(user=request.user, number=number, prescription_id=v["prescription"],
+                                          line_ids=v.get("lines"))
+        elif v.get("file") is not None:
+            links.order_prescription_upload(user=request.user, number=number, patient_id=v["patient"], file=v["file"],
+                                            line_ids=v.get("lines"), notes=v["notes"], request=request)
+        elif v.get("prescriber") is not None:
+            links.order_prescription_transfer(user=request.user, number=number, patient_id=v["patient"],
+                                              prescriber=v["prescriber"], line_ids=v.get("lines"),
+                                              transfer_pharmacy=v["transfer_pharmacy"], notes=v["notes"],
+                                              request=request)
+        else:  # pragma: no cover - validate() requires one
+            raise DomainError("prescription: nothing to link.")
+        return Response(_status_body(order_for_user(user=request.user, number=number)),
+                        status=status.HTTP_201_CREATED)
