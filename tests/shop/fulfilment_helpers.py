@@ -1,0 +1,113 @@
+"""Helpers for the gating and fulfilment tests: orders made without Stripe, patients and
+prescriptions for the shop's products (plain functions and a few fixtures to import)."""
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from catalog.models import Drug, PriceTier, Product, StockLot
+from catalog.services.stock import stock_reserve
+from rx.models import Prescription
+from rx.services import prescriptions as rx_services
+from rx.services.verification import pharmacist_group, prescription_approve
+from shop.models import Order, OrderLine, OrderLinePrescription
+from shop.services.orders import order_transition
+from shop.state import OrderStatus
+from tests.factories import PatientFactory, PrescriberFactory
+
+_n = itertools.count(1)
+
+
+def make_user(*, name=None, pharmacist=False):
+    n = next(_n)
+    username = name or f"fshopper{n}"
+    user = get_user_model().objects.create_user(username=username, email=f"{username}@example.com",
+                                                password="pw-For-tests-1", is_staff=pharmacist)
+    if pharmacist:
+        user.groups.add(pharmacist_group())
+    return user
+
+
+def make_product(*, drug_name="Baclofen", rx_required=True, lots=((100, 365),), name=None) -> Product:
+    """A 10 mg oral tablet of ``drug_name`` with lots of (quantity, days until expiry)."""
+    n = next(_n)
+    drug, _ = Drug.objects.get_or_create(name=drug_name, defaults={"slug": drug_name.lower(),
+                                                                   "active_ingredient": drug_name.lower()})
+    ndc = f"{80000000000 + n:011d}"
+    product = Product.objects.create(
+        drug=drug, name=name or f"{drug_name} 10 mg #{n}", slug=f"f-{ndc}", ndc=ndc, manufacturer="LAB",
+        strength=Decimal("10"), strength_unit="mg", dosage_form="tablet", route="oral", selling_unit="tablet",
+        rx_required=rx_required)
+    PriceTier.objects.create(product=product, min_quantity=1, unit_price=Decimal("0.50"))
+    for i, (quantity, days) in enumerate(lots):
+        StockLot.objects.create(product=product, lot_number=f"L{n}-{i}", quantity_received=quantity,
+                                quantity_on_hand=quantity, expiry_date=timezone.localdate() + timedelta(days=days))
+    return product
+
+
+def make_order(user, items: dict, *, status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW) -> Order:
+    """A paid order of ``{product: quantity}`` holding its stock, moved on to ``status``."""
+    n = next(_n)
+    total = sum(Decimal("0.50") * q for q in items.values())
+    order = Order.objects.create(
+        number=f"PH-F{n:07d}", user=user, email=user.email, shipping_name="Ada Lovelace", shipping_line1="1 Main St",
+        shipping_city="Springfield", shipping_state="IL", shipping_postal_code="62701", currency="usd",
+        subtotal=total, total=total)
+    for product, quantity in items.items():
+        OrderLine.objects.create(order=order, product=product, product_name=product.name, ndc=product.ndc,
+                                 rx_required=product.rx_required, unit_price=Decimal("0.50"), quantity=quantity,
+                                 line_total=Decimal("0.50") * quantity)
+    stock_reserve(reference=order.stock_reference, lines=[(p.pk, q) for p, q in items.items()], ttl=None)
+    order_transition(order=order, to=OrderStatus.PAID, actor="system")
+    if status != OrderStatus.PAID:
+        order_transition(order=order, to=status, actor="system")
+    return order
+
+
+def make_patient(user, **fields):
+    return PatientFactory(account=user, date_of_birth=date(1980, 1, 1), **fields)
+
+
+def make_rx(patient, product, *, user=None, **fields) -> Prescription:
+    defaults = {"prescriber": PrescriberFactory(), "written_date": timezone.localdate(), "dose_amount": Decimal("10"),
+                "dose_unit": "mg", "route": "oral", "times_per_day": Decimal("3"), "quantity": 90,
+                "refills_authorized": 2, "days_supply": 30}
+    defaults.update(fields)
+    return rx_services.prescription_create(user=user, patient=patient, source=Prescription.Source.CLINIC,
+                                           product=product, **defaults)
+
+
+def approve(rx, pharmacist) -> Prescription:
+    rx.refresh_from_db()
+    reasons = {f.code: "Checked with the prescriber." for f in rx.findings.all()}
+    prescription_approve(prescription_id=rx.pk, pharmacist=pharmacist, overrides=reasons)
+    rx.refresh_from_db()
+    return rx
+
+
+def link(order, rx, *, product=None, user=None):
+    lines = order.lines.filter(rx_required=True)
+    if product is not None:
+        lines = lines.filter(product=product)
+    for line in lines:
+        OrderLinePrescription.objects.update_or_create(order_line=line, defaults={"prescription": rx,
+                                                                                  "linked_by": user})
+
+
+@pytest.fixture
+def pharmacist(db):
+    return make_user(name="pharmacist_f", pharmacist=True)
+
+
+@pytest.fixture
+def owner(db):
+    return make_user()
+
+
+@pytest.fixture
+def patient(owner):
+    return make_patient(owner)
