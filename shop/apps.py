@@ -15,14 +15,9 @@ class ShopConfig(AppConfig):
 
         user_logged_in.connect(receivers.merge_cart_on_login, dispatch_uid="shop.merge_cart_on_login")
         stock_changed.connect(receivers.check_low_stock_on_change, dispatch_uid="shop.check_low_stock")
-        from rx.services.pumps import pump_schedule_changed
-        from rx.signals import prescription_status_changed
-
         from . import receivers_kits
 
-        pump_schedule_changed.connect(receivers_kits.scan_kits_on_schedule_change, dispatch_uid="shop.kits_scan")
-        prescription_status_changed.connect(receivers_kits.gate_kits_on_prescription_change,
-                                            dispatch_uid="shop.kits_gate")
+        receivers_kits.connect()
         if receivers.delivered_order_holds_product not in purchase_checkers:
             purchase_checkers.append(receivers.delivered_order_holds_product)
 

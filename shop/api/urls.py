@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import prescription_views, views
+from . import kit_views, prescription_views, views
 
 app_name = "shop-api"
 urlpatterns = [
@@ -19,4 +19,7 @@ urlpatterns = [
     path("orders/<str:number>/prescriptions/", prescription_views.OrderPrescriptionsView.as_view(),
          name="order-prescriptions"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
+    path("clinics/<int:clinic_id>/kit-orders/", kit_views.ClinicKitOrderListView.as_view(), name="clinic-kit-orders"),
+    path("kit-alerts/", kit_views.KitAlertListView.as_view(), name="kit-alerts"),
+    path("kit-alerts/<int:pk>/resolve/", kit_views.KitAlertResolveView.as_view(), name="kit-alert-resolve"),
 ]

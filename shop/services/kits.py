@@ -249,19 +249,44 @@ def _mark_queue_urgent(kit: KitOrder) -> list[int]:
     return ids
 
 
-def _gate(*, kit: KitOrder, order: Order, actor, now: datetime) -> None:
-    """The prescription gate of a paid kit order (the same rule as any prescription order)."""
+def _link_prescription(kit: KitOrder, order: Order) -> int | None:
+    """Link the kit's line to the patient's prescription, as a shopper links theirs (shared gating).
+
+    The covering one if any, else the newest queued or decided intrathecal one of the patient.
+    """
+    try:
+        from ..models import OrderLinePrescription
+    except ImportError:  # fulfilment's link model not installed: the gate falls back to coverage alone
+        return None
+    line = order.lines.order_by("pk").first()
+    link = OrderLinePrescription.objects.filter(order_line=line).first()
+    if link is not None:
+        return link.prescription_id
     cover = _covering_prescription(kit)
+    target = cover or (Prescription.objects.filter(patient_id=kit.patient_id)
+                       .filter(Q(route=Route.INTRATHECAL) | Q(product__route=Route.INTRATHECAL))
+                       .exclude(status__in=[Prescription.Status.REJECTED, Prescription.Status.EXPIRED])
+                       .order_by("-created_at", "-pk").first())
+    if target is None:
+        return None
+    OrderLinePrescription.objects.create(order_line=line, prescription=target)
+    return target.pk
+
+
+def _gate(*, kit: KitOrder, order: Order, actor, now: datetime) -> None:
+    """The prescription gate of a paid kit order: the same gate as every prescription order.
+
+    paid -> awaiting_prescription_review, then ``gating.order_prescription_gate`` moves it to
+    ready_to_fulfil once ``order_rx_covered`` (``rx.services.coverage``) covers the line.
+    """
+    from .gating import order_prescription_gate
+
+    _link_prescription(kit, order)
     if order.status == S.PAID:
-        if cover is not None:
-            order_transition(order=order, to=S.READY_TO_FULFIL, actor=SYSTEM,
-                             reason=f"Covered by approved prescription {cover.pk}.")
-        else:
-            order_transition(order=order, to=S.AWAITING_PRESCRIPTION_REVIEW, actor=SYSTEM,
-                             reason="Waiting for an approved intrathecal prescription (urgent: pump refill kit).")
-    elif order.status == S.AWAITING_PRESCRIPTION_REVIEW and cover is not None:
-        order_transition(order=order, to=S.READY_TO_FULFIL, actor=SYSTEM,
-                         reason=f"Covered by approved prescription {cover.pk}.")
+        order_transition(order=order, to=S.AWAITING_PRESCRIPTION_REVIEW, actor=SYSTEM,
+                         reason="Pump refill kit: an approved intrathecal prescription must cover it (urgent).")
+    if order.status == S.AWAITING_PRESCRIPTION_REVIEW:
+        order_prescription_gate(order=order, actor=SYSTEM, reason="Covered by an approved intrathecal prescription.")
     if order.status == S.READY_TO_FULFIL:
         _alerts_resolve(kit_order_id=kit.pk, reasons=[Reason.NO_APPROVAL], now=now,
                         resolution="Prescription approved.")
@@ -514,6 +539,21 @@ def _kit_failed(kit: KitOrder, error: str, reason: str, now: datetime) -> None:
     kit.last_error = error
     kit.save(update_fields=["status", "last_error", "updated_at"])
     kit_alert_raise(pump=kit.pump, kit_order=kit, reason=reason, now=now, message=f"The kit could not ship: {error}")
+
+
+def kit_order_mark_shipped(*, order_id: int, now: datetime | None = None) -> KitOrder | None:
+    """The kit's order shipped (by the dispatch or any other path): the kit is dispatched. Idempotent."""
+    now = now or _now()
+    with transaction.atomic():
+        kit = KitOrder.objects.select_for_update(of=("self",)).filter(order_id=order_id).first()
+        if kit is None or kit.status not in PENDING:
+            return kit
+        kit.status = KitOrder.Status.DISPATCHED
+        kit.dispatched_at = now
+        kit.last_error = ""
+        kit.save(update_fields=["status", "dispatched_at", "last_error", "updated_at"])
+        _alerts_resolve(kit_order_id=kit.pk, reasons=None, now=now, resolution="Kit dispatched.")
+    return kit
 
 
 def order_is_refill_kit(*, order_id: int) -> bool:
