@@ -216,6 +216,9 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A task whose worker died is redelivered after this many seconds.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # How often kombu rescans for such tasks (seconds between scans x scans skipped).
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     }
 else:
     # No server needed: the web process, the worker and beat pass messages through files.
