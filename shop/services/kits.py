@@ -402,7 +402,7 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
                         f"The kit for pump {pump} must ship by {pump.ship_by}, but there is no kit order and no "
                         "standing order. Order a kit now.", now)
             result.alerted.append(pk)
-    kits_check_late(kit_ids=[k.pk for k in kits if k.status in PENDING], now=now)
+    kits_check_late(kit_ids=[k.pk for k in kits if k.status in PENDING] + result.created, now=now)
     return result
 
 
