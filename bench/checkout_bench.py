@@ -360,7 +360,8 @@ def main() -> int:
             ]:
                 run(server.base, tokens, scenario, pick=pick, pay=args.pay, **{"seconds": args.seconds, **extra})
                 print(f"  {scenario.name}: {scenario.orders} orders, {scenario.orders_per_second:.1f} orders/s, "
-                      f"p50 {pct(scenario.order_latencies, 50):.1f} ms, p99 {pct(scenario.order_latencies, 99):.1f} ms, "
+                      f"p50 {pct(scenario.order_latencies, 50):.1f} ms, "
+                      f"p99 {pct(scenario.order_latencies, 99):.1f} ms, "
                       f"409: {scenario.add_409} at add, {scenario.checkout_409} at checkout, "
                       f"errors {scenario.errors}", flush=True)
                 scenarios.append(scenario)
