@@ -216,3 +216,6 @@ class CartAdmin(ReadOnlyAdmin):
     list_display = ["pk", "user", "updated_at"]
     inlines = [CartLineInline]
 
+
+
+from . import admin_kits  # noqa: E402,F401  (refill-kit back office)
