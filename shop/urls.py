@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_prescriptions
 
 app_name = "shop"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("account/orders/", views.order_list, name="order-list"),
     path("account/orders/<str:number>/", views.order_detail, name="order-detail"),
     path("account/orders/<str:number>/cancel/", views.order_cancel_view, name="order-cancel"),
+    path("account/orders/<str:number>/prescriptions/", views_prescriptions.order_prescription_upload_view,
+         name="order-prescription-upload"),
 ]

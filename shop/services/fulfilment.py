@@ -51,7 +51,7 @@ from ..carriers import DELIVERED, carrier_get
 from ..models import Order, OrderLine, OrderNotification, Shipment, ShipmentLine
 from ..state import OrderStatus
 from .gating import order_rx_status
-from .orders import SYSTEM, order_get_locked, order_mark_delivered, order_transition
+from .orders import order_get_locked, order_mark_delivered, order_transition
 
 log = logging.getLogger(__name__)
 

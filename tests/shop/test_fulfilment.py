@@ -1,6 +1,8 @@
 """Order fulfilment: FEFO picking within the days supply, dispenses, the shipment and its
 carrier, idempotency, the refill race at fill time, stock problems, and the e-mails."""
 
+# ruff: noqa: F811  (the helper fixtures are imported, then requested by name)
+
 import threading
 from datetime import date, timedelta
 
@@ -17,8 +19,18 @@ from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
 
-from .fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user
-from .fulfilment_helpers import owner, patient, pharmacist  # noqa: F401 (fixtures)
+from .fulfilment_helpers import (  # noqa: F401 (fixtures)
+    approve,
+    link,
+    make_order,
+    make_patient,
+    make_product,
+    make_rx,
+    make_user,
+    owner,
+    patient,
+    pharmacist,
+)
 
 READY = OrderStatus.READY_TO_FULFIL
 
@@ -47,7 +59,8 @@ def test_fulfilling_a_mixed_order_picks_fills_packs_and_ships_it_once(owner, pat
     assert order.status == OrderStatus.SHIPPED
     shipment = Shipment.objects.get(order=order)
     assert shipment.carrier == "local" and shipment.tracking_number.startswith("LC") and shipment.shipped_at
-    assert sorted((sl.product_id, sl.quantity) for sl in shipment.lines.all()) == sorted([(tablets.pk, 90), (otc.pk, 4)])
+    picked = sorted((sl.product_id, sl.quantity) for sl in shipment.lines.all())
+    assert picked == sorted([(tablets.pk, 90), (otc.pk, 4)])
     line = order.lines.get(product=tablets)
     dispense = Dispense.objects.get()
     assert dispense.reference == f"{order.stock_reference}:line:{line.pk}" and dispense.quantity == 90
