@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_prescriptions
+from . import views, views_kits, views_prescriptions
 
 app_name = "shop"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("account/orders/<str:number>/cancel/", views.order_cancel_view, name="order-cancel"),
     path("account/orders/<str:number>/prescriptions/", views_prescriptions.order_prescription_upload_view,
          name="order-prescription-upload"),
+    path("clinics/<int:clinic_id>/kits/", views_kits.clinic_kits, name="clinic-kits"),
 ]

@@ -1,0 +1,60 @@
+"""Clinic refill-kit page (namespace ``shop:``): the clinic's kit orders and standing orders, and
+forms to order a kit for a pump or set a standing order. Only the clinic's own staff see it
+(everyone else gets 404, anonymous users the sign-in page). Thin: ``shop.services.kits`` decides."""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from pharmacy.errors import DomainError, NotFound
+from rx import access
+from rx.models import Pump
+
+from .api.kit_views import clinic_for_staff, kit_orders_of
+from .models import StandingOrder
+from .services import kits as kit_services
+from .services.checkout import SHIPPING_FIELDS
+
+
+def _errors(exc) -> list[str]:
+    if isinstance(exc, ValidationError) and hasattr(exc, "message_dict"):
+        return [f"{name.replace('_', ' ')}: {m}" for name, msgs in exc.message_dict.items() for m in msgs]
+    return [getattr(exc, "message", None) or str(exc)]
+
+
+def clinic_kits(request, clinic_id):
+    """List the clinic's kit orders; POST ``action=order`` orders a kit, ``action=standing`` sets a standing order."""
+    if not access.is_authenticated(request.user):
+        return redirect_to_login(request.get_full_path())
+    try:
+        clinic = clinic_for_staff(request.user, clinic_id)
+    except NotFound:
+        raise Http404("Clinic not found.") from None
+    pumps = list(Pump.objects.filter(patient__clinic=clinic, active=True).select_related("patient")
+                 .order_by("ship_by", "pk"))
+    errors = []
+    if request.method == "POST":
+        pump = next((p for p in pumps if str(p.pk) == request.POST.get("pump", "")), None)
+        shipping = {f: request.POST.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS}
+        if pump is None:
+            errors = ["pump: choose one of this clinic's pumps."]
+        else:
+            try:
+                if request.POST.get("action") == "standing":
+                    kit_services.standing_order_set(pump=pump, user=request.user, shipping=shipping,
+                                                    active=request.POST.get("active") == "on")
+                    messages.success(request, f"Standing order for pump #{pump.serial_number} saved.")
+                else:
+                    kit = kit_services.kit_order_create(pump=pump, user=request.user, shipping=shipping)
+                    messages.success(request, f"Kit ordered for pump #{pump.serial_number} (kit order {kit.pk}); "
+                                              "it is invoiced to the clinic account.")
+                return redirect("shop:clinic-kits", clinic_id=clinic.pk)
+            except (ValidationError, DomainError) as exc:
+                errors = _errors(exc)
+    standing = {s.pump_id: s for s in StandingOrder.objects.filter(clinic=clinic)}
+    return render(request, "shop/kits/clinic_kits.html", {
+        "clinic": clinic, "kit_orders": kit_orders_of(clinic).select_related("pump", "patient"),
+        "pumps": [(p, standing.get(p.pk)) for p in pumps], "errors": errors, "form": request.POST,
+    }, status=400 if errors else 200)
