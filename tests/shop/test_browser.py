@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from shop.models import Order
-from shop.state import PAID_STATES, PAYABLE
+from shop.state import PAID_STATES, PAYABLE, OrderStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,7 +115,7 @@ def assert_paid_in_account(page, number: str, quantity: int):
     expected = Decimal("2.48") * quantity  # baclofen 10 mg: $2.48 a tablet from 1 to 29
     assert order.total == expected
     assert page.text_content("#order-total") == f"${expected}"
-    assert page.text_content("#order-status") in ("Paid", "Awaiting prescription review", "Ready to fulfil")
+    assert page.text_content("#order-status") in {OrderStatus(s).label for s in PAID_STATES}
     page.click("nav.site-nav >> text=Orders")
     row = page.locator(f"tr[data-number='{number}']")
     assert f"${expected}" in row.text_content()
