@@ -12,8 +12,16 @@ from shop.models import KitAlert, KitAlertEscalation, KitOrder
 from shop.services import kits
 from shop.state import OrderStatus
 from tests.conftest import wait_for
-from tests.shop.kit_fixtures import SHIP, clinic_with_staff, due_pump, intrathecal_rx, kit_product, make_pump, ny, \
-    pharmacist
+from tests.shop.kit_fixtures import (
+    SHIP,
+    clinic_with_staff,
+    due_pump,
+    intrathecal_rx,
+    kit_product,
+    make_pump,
+    ny,
+    pharmacist,
+)
 
 
 def on_day(day, hour=9):
@@ -241,3 +249,12 @@ def test_a_schedule_change_makes_the_worker_order_the_standing_kit(celery_worker
                    message="the kit order made by the worker")
     assert kit.source == KitOrder.Source.STANDING
     assert kit.refill_id == pump.refills.get().pk
+
+
+def test_kit_beat_entries_expire_and_name_existing_tasks():
+    from shop import tasks
+
+    for name in ("shop-kits-scan", "shop-kits-dispatch", "shop-kit-alerts-escalate"):
+        entry = tasks.BEAT_SCHEDULE[name]
+        assert 0 < entry["options"]["expires"] <= entry["schedule"]
+        assert hasattr(tasks, entry["task"].rsplit(".", 1)[1])
