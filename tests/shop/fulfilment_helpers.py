@@ -1,6 +1,7 @@
 """Helpers for the gating and fulfilment tests: orders made without Stripe, patients and
 prescriptions for the shop's products (plain functions and a few fixtures to import)."""
 
+import io
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
@@ -72,13 +73,12 @@ def make_patient(user, **fields):
     return PatientFactory(account=user, date_of_birth=date(1980, 1, 1), **fields)
 
 
-def make_rx(patient, product, *, user=None, **fields) -> Prescription:
+def make_rx(patient, product, *, user=None, source=Prescription.Source.CLINIC, **fields) -> Prescription:
     defaults = {"prescriber": PrescriberFactory(), "written_date": timezone.localdate(), "dose_amount": Decimal("10"),
                 "dose_unit": "mg", "route": "oral", "times_per_day": Decimal("3"), "quantity": 90,
                 "refills_authorized": 2, "days_supply": 30}
     defaults.update(fields)
-    return rx_services.prescription_create(user=user, patient=patient, source=Prescription.Source.CLINIC,
-                                           product=product, **defaults)
+    return rx_services.prescription_create(user=user, patient=patient, source=source, product=product, **defaults)
 
 
 def approve(rx, pharmacist) -> Prescription:
@@ -96,6 +96,17 @@ def link(order, rx, *, product=None, user=None):
     for line in lines:
         OrderLinePrescription.objects.update_or_create(order_line=line, defaults={"prescription": rx,
                                                                                   "linked_by": user})
+
+
+def png_file(name="rx.png"):
+    """A small PNG as an upload (file object with a name)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="PNG")
+    buf.seek(0)
+    buf.name = name
+    return buf
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from .fulfilment_helpers import (  # noqa: F401 (fixtures)
     owner,
     patient,
     pharmacist,
+    png_file,
 )
 
 pytestmark = pytest.mark.django_db
@@ -161,16 +162,6 @@ def test_review_page_lists_the_order_lines_waiting_on_the_prescription(owner, pa
 
 # --- linking prescriptions to an order (API and order page) ---------------------------------
 
-
-
-def png_file(name="rx.png"):
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="PNG")
-    buf.seek(0)
-    buf.name = name
-    return buf
 
 
 @pytest.fixture

@@ -54,7 +54,8 @@ def test_the_beat_task_on_a_real_worker_expires_unpaid_orders_and_frees_their_st
     assert "reservation expired" in event.reason
     assert OrderEvent.objects.get(order__number=declined, to_status="expired").from_status == "payment_failed"
     assert stock_available(product_ids=[product.pk])[product.pk] == 7
-    assert Order.objects.get(number=paid).status == "ready_to_fulfil"
+    # Not expired; the worker also fulfils it (shop.services.fulfilment), so it may have moved on.
+    assert Order.objects.get(number=paid).status in ("ready_to_fulfil", "fulfilling", "shipped")
     # Running it again changes nothing.
     assert orders_expire_reservations() == []
     assert OrderEvent.objects.filter(to_status="expired").count() == 2
