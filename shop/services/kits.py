@@ -54,7 +54,7 @@ from rx.services.coverage import prescription_find_cover
 from rx.services.prescriptions import prescription_mark_urgent
 
 from ..models import KitAlert, KitAlertEscalation, KitOrder, Order, OrderEvent, OrderLine, StandingOrder
-from ..state import OrderStatus
+from ..state import CANCELLABLE, OrderStatus
 from .checkout import SHIPPING_FIELDS, _order_create
 from .orders import SYSTEM, actor_fields, order_get_locked, order_transition
 
@@ -375,6 +375,11 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
         if others:
             pumps.update({p.pk: p for p in Pump.objects.filter(pk__in=others)})
     kits = list(KitOrder.objects.filter(pump_id__in=list(pumps)).exclude(status=KitOrder.Status.CANCELLED))
+    stale = [k for k in kits if k.status in PENDING and k.refill_id != pumps[k.pump_id].current_refill_id]
+    for kit in stale:
+        kit_order_retire(kit_order_id=kit.pk, now=now,
+                         reason="The pump was refilled (a new refill cycle) before this kit shipped.")
+    kits = [k for k in kits if k not in stale]
     result.synced = _sync_dates(kits, pumps)
     have_kit = {(k.pump_id, k.refill_id) for k in kits}
     standing = {s.pump_id: s for s in StandingOrder.objects.filter(pump_id__in=ids, active=True)
@@ -481,6 +486,9 @@ def kit_order_dispatch(*, kit_order_id: int, now: datetime | None = None) -> Kit
                .select_related("pump", "clinic", "product", "standing_order__created_by").get(pk=kit_order_id))
         if kit.status not in PENDING:
             return kit
+        if kit.refill_id != kit.pump.current_refill_id:
+            return kit_order_retire(kit_order_id=kit.pk, now=now,
+                                    reason="The pump was refilled (a new refill cycle) before this kit shipped.")
         if kit.order_id is None:
             standing = kit.standing_order
             if standing is None:
@@ -553,6 +561,30 @@ def kit_order_mark_shipped(*, order_id: int, now: datetime | None = None) -> Kit
         kit.last_error = ""
         kit.save(update_fields=["status", "dispatched_at", "last_error", "updated_at"])
         _alerts_resolve(kit_order_id=kit.pk, reasons=None, now=now, resolution="Kit dispatched.")
+    return kit
+
+
+def kit_order_retire(*, kit_order_id: int, reason: str, now: datetime | None = None) -> KitOrder:
+    """Cancel a kit not yet shipped whose refill cycle is over (the pump was refilled without it).
+
+    Its invoiced order is cancelled (no card was charged, so nothing is refunded; the stock hold is
+    released) and its alerts are closed. The pump's new cycle gets its own kit or alert.
+    """
+    now = now or _now()
+    with transaction.atomic():
+        kit = KitOrder.objects.select_for_update(of=("self",)).get(pk=kit_order_id)
+        if kit.status not in PENDING:
+            return kit
+        if kit.order_id:
+            order = order_get_locked(order_id=kit.order_id)
+            if order.status in (S.FULFILLING, S.SHIPPED, S.DELIVERED):
+                return kit
+            if order.status in CANCELLABLE:
+                order_transition(order=order, to=S.CANCELLED, actor=SYSTEM, reason=f"Invoice voided: {reason}")
+        kit.status = KitOrder.Status.CANCELLED
+        kit.last_error = reason
+        kit.save(update_fields=["status", "last_error", "updated_at"])
+        _alerts_resolve(kit_order_id=kit.pk, reasons=None, now=now, resolution=reason)
     return kit
 
 

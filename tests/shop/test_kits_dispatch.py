@@ -258,3 +258,22 @@ def test_kit_beat_entries_expire_and_name_existing_tasks():
         entry = tasks.BEAT_SCHEDULE[name]
         assert 0 < entry["options"]["expires"] <= entry["schedule"]
         assert hasattr(tasks, entry["task"].rsplit(".", 1)[1])
+
+
+def test_a_refill_recorded_before_the_kit_shipped_retires_the_kit_and_frees_its_stock(covered, fulfil_calls):
+    from decimal import Decimal
+
+    from catalog.models import StockReservation
+
+    refill_at = on_day(covered.pump.ship_by - timedelta(days=2))
+    pump_services.pump_refill_record(pump=covered.pump, filled_at=refill_at, volume_filled_ml=Decimal("20"),
+                                     concentration_mcg_per_ml=Decimal("2000"), now=refill_at)
+
+    kits.kits_scan(pump_ids=[covered.pump.pk], now=refill_at)
+
+    covered.kit.refresh_from_db()
+    covered.kit.order.refresh_from_db()
+    assert covered.kit.status == KitOrder.Status.CANCELLED
+    assert covered.kit.order.status == OrderStatus.CANCELLED
+    assert not StockReservation.objects.filter(status=StockReservation.Status.ACTIVE).exists()
+    assert kits.kits_dispatch(now=on_day(covered.pump.ship_by)) == [] and fulfil_calls == []
