@@ -427,7 +427,8 @@ def kits_check_late(*, kit_ids: list[int], now: datetime | None = None) -> list[
         current = kit.refill_id == pump.current_refill_id
         pending = kit.status in PENDING
         deadline = pump.ship_by_deadline if current else None
-        late = pending and kit.ship_by is not None and (today > kit.ship_by or (deadline is not None and now > deadline))
+        late = pending and kit.ship_by is not None and (
+            today > kit.ship_by or (deadline is not None and now > deadline))
         cannot = pending and current and (
             pump.kit_feasible is False
             or (kit.expected_delivery and kit.required_delivery and kit.expected_delivery > kit.required_delivery)

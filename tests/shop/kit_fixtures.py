@@ -25,8 +25,9 @@ DUE = ny(2025, 3, 1, 9, 0)           # within the lead time, before the ship-by 
 def kit_product(*, stock: int = 10, concentration: str = "2000", ndc: str = "67457000099") -> Product:
     drug, _ = Drug.objects.get_or_create(name="Baclofen", defaults={"slug": "baclofen",
                                                                     "active_ingredient": "baclofen"})
-    DrugRoute.objects.get_or_create(drug=drug, route=Route.INTRATHECAL,
-                                    defaults={"dose_unit": "mcg", "max_daily_dose": Decimal("1000"), "min_age_years": 4})
+    DrugRoute.objects.get_or_create(
+        drug=drug, route=Route.INTRATHECAL,
+        defaults={"dose_unit": "mcg", "max_daily_dose": Decimal("1000"), "min_age_years": 4})
     product = Product.objects.create(
         drug=drug, name=f"Baclofen intrathecal refill kit {concentration} mcg/mL, 20 mL", slug=f"kit-{ndc}", ndc=ndc,
         manufacturer="PHARMACY", strength=Decimal(concentration), strength_unit="mcg/mL",
