@@ -35,6 +35,7 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_seed_catalogue
+	$(PY) manage.py load_seed_catalogue shop/seed/refill_kits.yaml
 	$(PY) manage.py runstack
 
 test: $(VENV)/.installed
