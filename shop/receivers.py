@@ -62,6 +62,14 @@ def gate_orders_on_prescription_change(sender, prescription_id, **kwargs):
         _enqueue(order_prescription_gate_task, order_id)
 
 
+def _is_refill_kit(order_id) -> bool:
+    try:
+        from .services.kits import order_is_refill_kit
+    except ImportError:
+        return False
+    return order_is_refill_kit(order_id=order_id)
+
+
 def fulfil_and_notify_on_status_change(sender, order_id, to_status, **kwargs):
     """``order_status_changed``: fulfil a ready order; e-mail the shopper at paid, shipped, delivered."""
     from .services.fulfilment import shipment_record_delivered
@@ -69,7 +77,8 @@ def fulfil_and_notify_on_status_change(sender, order_id, to_status, **kwargs):
     from .tasks import order_fulfil_task, order_notify_task
 
     if to_status == OrderStatus.READY_TO_FULFIL:
-        _enqueue(order_fulfil_task, order_id)
+        if not _is_refill_kit(order_id):  # kits ship on their ship-by day (shop.services.kits dispatch)
+            _enqueue(order_fulfil_task, order_id)
     elif to_status == OrderStatus.PAID:
         _enqueue(order_notify_task, order_id, "confirmed")
     elif to_status == OrderStatus.SHIPPED:

@@ -190,10 +190,15 @@ def _ship(*, shipment_id: int) -> str:
 
 
 def orders_fulfil_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
-    """Ids of orders ready or fulfilling, unchanged for ``older_than`` (their task was lost)."""
+    """Ids of orders ready or fulfilling, unchanged for ``older_than`` (their task was lost).
+
+    Refill-kit orders wait in ready_to_fulfil for their ship-by day (the kit dispatch fulfils
+    them), so only those already fulfilling are picked up here."""
+    from django.db.models import Q
+
     cutoff = timezone.now() - older_than
-    return list(Order.objects.filter(status__in=[OrderStatus.READY_TO_FULFIL, OrderStatus.FULFILLING],
-                                     updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:500])
+    stuck = Q(status=OrderStatus.FULFILLING) | Q(status=OrderStatus.READY_TO_FULFIL, kit_order__isnull=True)
+    return list(Order.objects.filter(stuck, updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:500])
 
 
 def shipments_track() -> int:

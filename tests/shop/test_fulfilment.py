@@ -223,3 +223,18 @@ def test_whole_pipeline_on_a_real_worker_emails_each_step_once(celery_worker, ma
     assert subjects == sorted([f"Order {order.number} confirmed", f"Your prescription RX-{rx.pk} was approved",
                                f"Order {order.number} has shipped", f"Order {order.number} was delivered"])
     assert Shipment.objects.get().delivered_at is not None
+
+
+@pytest.mark.django_db
+def test_the_sweep_finds_ready_or_fulfilling_orders_whose_task_was_lost(owner, patient, pharmacist):
+    from django.utils import timezone
+
+    from shop.services.fulfilment import orders_fulfil_stuck
+
+    old = ready_order(owner, patient, pharmacist, {make_product(): 90})
+    recent = ready_order(owner, patient, pharmacist, {make_product(): 90})
+    Order.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    assert orders_fulfil_stuck() == [old.pk]
+    assert recent.pk in orders_fulfil_stuck(older_than=timedelta(minutes=-1))
+    order_fulfil(order_id=old.pk)
+    assert old.pk not in orders_fulfil_stuck(older_than=timedelta(minutes=-1))
