@@ -230,6 +230,10 @@ else:
         "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
+    # Every process that enqueues (web, seed command, worker, beat) needs the folders.
+    for _key, _folder in CELERY_BROKER_TRANSPORT_OPTIONS.items():
+        if _key.endswith(("_folder", "_folder_in", "_folder_out")):
+            Path(_folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
