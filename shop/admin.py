@@ -17,8 +17,10 @@ from django.utils.html import format_html
 
 from pharmacy.errors import DomainError
 
+from .carriers import CarrierUnavailable
 from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StripeEvent
-from .services import orders, refunds
+from .services import fulfilment, orders, refunds
+from .state import OrderStatus
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -117,9 +119,27 @@ class OrderAdmin(admin.ModelAdmin):
                   lambda order, actor: orders.order_cancel(order=order, actor=actor, reason="Cancelled by staff."),
                   "cancelled")
 
-    @admin.action(description="Mark shipped", permissions=["change"])
+    @admin.action(description="Fulfil and ship (allocate stock, record dispenses, pack, book carrier)",
+                  permissions=["change"])
     def mark_shipped(self, request, queryset):
-        self._run(request, queryset, orders.order_mark_shipped, "marked shipped")
+        """Ship through the fulfilment pipeline (``order_fulfil``), never by a bare status change."""
+        ok = 0
+        for order in queryset.order_by("pk"):
+            if order.status not in (OrderStatus.READY_TO_FULFIL, OrderStatus.FULFILLING):
+                self.message_user(request, f"{order.number}: the order is {order.get_status_display().lower()}; "
+                                           "only orders ready to fulfil or fulfilling can be shipped.", messages.ERROR)
+                continue
+            try:
+                result = fulfilment.order_fulfil(order_id=order.pk)
+            except (DomainError, CarrierUnavailable) as exc:
+                self.message_user(request, f"{order.number}: {getattr(exc, 'message', exc)}", messages.ERROR)
+                continue
+            if result == OrderStatus.SHIPPED:
+                ok += 1
+            else:
+                self.message_user(request, f"{order.number}: not shipped; the order is {result}.", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} order(s) shipped.", messages.SUCCESS)
 
     @admin.action(description="Mark delivered", permissions=["change"])
     def mark_delivered(self, request, queryset):

@@ -19,7 +19,7 @@ from catalog.services.reviews import reviews_mark_verified_purchase
 from catalog.services.stock import stock_release, stock_return
 from pharmacy.errors import Conflict, DomainError, NotFound
 
-from ..models import Order, OrderEvent
+from ..models import Order, OrderEvent, Shipment
 from ..signals import order_status_changed
 from ..state import CANCELLABLE, PAID_NOT_PICKED, PAID_STATES, OrderStatus, allowed_targets, can_transition
 
@@ -148,10 +148,26 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
     return order
 
 
+class NotPacked(Conflict):
+    """The order has no Shipment: it has not been through fulfilment (allocation, dispense, pick list)."""
+
+    code = "order_not_packed"
+
+
 def order_mark_shipped(*, order: Order, actor: Actor, reason: str = "") -> Order:
-    """Staff: mark a ready or fulfilling order shipped (ready -> fulfilling -> shipped, both recorded)."""
+    """Staff: mark a packed order shipped (ready -> fulfilling -> shipped, both recorded).
+
+    Only an order that has been through fulfilment (stock allocated, dispenses recorded, a
+    ``Shipment`` written by ``shop.services.fulfilment.order_fulfil``) may be marked shipped;
+    anything else is refused with ``NotPacked`` (409) and nothing changes.
+    """
     with transaction.atomic():
         locked = order_get_locked(order_id=order.pk)
+        if not Shipment.objects.filter(order_id=locked.pk).exists():
+            raise NotPacked(
+                f"Order {locked.number} has not been packed by fulfilment; it cannot be marked shipped.",
+                data={"status": locked.status},
+            )
         if locked.status == OrderStatus.READY_TO_FULFIL:
             order_transition(order=locked, to=OrderStatus.FULFILLING, actor=actor, reason=reason or "Picked.")
         order_transition(order=locked, to=OrderStatus.SHIPPED, actor=actor, reason=reason or "Shipped.")

@@ -5,9 +5,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from catalog.models import Review
+from catalog.models import Review, StockAllocation
 from catalog.services.stock import stock_available
-from shop.models import Order, OrderEvent, Refund, StripeEvent
+from shop.models import Order, OrderEvent, Refund, Shipment, StripeEvent
+from shop.services.orders import NotPacked, order_mark_shipped
 
 
 def act(admin_client, action, orders):
@@ -49,6 +50,56 @@ def test_mark_shipped_then_delivered_records_each_step_and_verifies_reviews(admi
         "fulfilling", "shipped", "delivered"]
     review.refresh_from_db()
     assert review.verified_purchase is True
+
+
+@pytest.mark.django_db
+def test_the_ship_action_goes_through_fulfilment_allocating_stock_and_packing_a_shipment(admin_client, paid_order):
+    product_ids = list(paid_order.lines.values_list("product_id", flat=True))
+    response = act(admin_client, "mark_shipped", [paid_order])
+    assert "1 order(s) shipped" in response.content.decode()
+    paid_order.refresh_from_db()
+    assert paid_order.status == "shipped"
+    shipment = Shipment.objects.get(order=paid_order)
+    assert shipment.tracking_number and shipment.shipped_at is not None
+    picked = {line.order_line.product_id: line.quantity for line in shipment.lines.select_related("order_line")}
+    assert picked == {line.product_id: line.quantity for line in paid_order.lines.all()}
+    # The stock left the shelf: allocated from lots under the order's reference (no longer just held).
+    assert sorted(StockAllocation.objects.filter(reference=paid_order.stock_reference)
+                  .values_list("quantity", flat=True)) == [10, 30]
+    assert sorted(stock_available(product_ids=product_ids).values()) == [20, 40]
+
+
+@pytest.mark.django_db
+def test_the_ship_action_refuses_an_order_that_is_not_ready_and_changes_nothing(admin_client, paid_order):
+    Order.objects.filter(pk=paid_order.pk).update(status="awaiting_prescription_review")
+    response = act(admin_client, "mark_shipped", [paid_order])
+    assert "only orders ready to fulfil or fulfilling can be shipped" in response.content.decode()
+    paid_order.refresh_from_db()
+    assert paid_order.status == "awaiting_prescription_review"
+    assert not Shipment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_order_mark_shipped_refuses_an_order_fulfilment_has_not_packed(paid_order):
+    events = OrderEvent.objects.count()
+    with pytest.raises(NotPacked):
+        order_mark_shipped(order=paid_order, actor="system")
+    paid_order.refresh_from_db()
+    assert paid_order.status == "ready_to_fulfil"
+    assert OrderEvent.objects.count() == events
+    assert not Shipment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_order_mark_shipped_ships_an_order_fulfilment_has_packed(paid_order, monkeypatch):
+    from shop.services import fulfilment
+
+    monkeypatch.setattr(fulfilment, "_ship", lambda *, shipment_id: "fulfilling")  # packed, not yet shipped
+    assert fulfilment.order_fulfil(order_id=paid_order.pk) == "fulfilling"
+    assert Shipment.objects.filter(order=paid_order).exists()
+    order_mark_shipped(order=paid_order, actor="system")
+    paid_order.refresh_from_db()
+    assert paid_order.status == "shipped"
 
 
 @pytest.mark.django_db

@@ -44,14 +44,13 @@ def covered(db):
 @pytest.fixture
 def fulfil_calls(monkeypatch):
     """Replace the fulfilment hand-over with one that ships the order and records the call."""
-    from shop.models import Order
-    from shop.services.orders import order_mark_shipped
+    from shop.services.fulfilment import order_fulfil
 
     calls = []
 
     def fake(order_id):
         calls.append(order_id)
-        order_mark_shipped(order=Order.objects.get(pk=order_id), actor="test carrier")
+        order_fulfil(order_id=order_id)
 
     monkeypatch.setattr(kits, "_order_fulfil", fake)
     return calls

@@ -9,7 +9,7 @@ from django.urls import reverse
 from catalog.models import StockReservation
 from catalog.services.stock import stock_available
 from shop.models import Order, OrderLine, Refund
-from shop.services.orders import order_mark_shipped
+from shop.services.fulfilment import order_fulfil
 from shop.services.refunds import order_refund_line, refund_send, refunds_retry_pending
 
 
@@ -51,7 +51,7 @@ def test_cancelling_an_unpaid_order_releases_stock_and_refunds_nothing(
 
 @pytest.mark.django_db
 def test_a_shipped_order_cannot_be_cancelled(paid_order, shopper_client, localstripe):
-    order_mark_shipped(order=paid_order, actor="system")
+    order_fulfil(order_id=paid_order.pk)
     response = cancel(shopper_client, paid_order.number)
     assert response.status_code == 409
     assert response.json()["status"] == "shipped"
