@@ -24,9 +24,11 @@ mapping step that refused it.
 
 import json
 import re
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError as PydanticValidationError
@@ -111,6 +113,13 @@ def _pydantic_to_fhir_invalid(exc: PydanticValidationError) -> FhirInvalid:
     return FhirInvalid(element, " ".join(message.split()))
 
 
+def _fit(value: str, limit: int, element: str) -> str:
+    """Refuse text longer than the column that stores it (400 naming the element, not a DataError)."""
+    if len(value) > limit:
+        raise FhirInvalid(element, f"At most {limit} characters (got {len(value)}).")
+    return value
+
+
 def _contained(resource, reference: str, resource_type: str, element: str):
     ref = (reference or "").strip()
     if not ref.startswith("#"):
@@ -133,6 +142,8 @@ def _sole_clinic(user, element):
 
 def _patient(resource, user, request) -> Patient:
     subject = resource.subject
+    if subject is None:
+        raise FhirInvalid("subject", "The patient (Patient/<id> or #<contained id>) is required.")
     ref = (subject.reference or "").strip()
     contained = _contained(resource, ref, "Patient", "subject")
     if contained is not None:
@@ -142,6 +153,8 @@ def _patient(resource, user, request) -> Patient:
         given = " ".join(name.given or []) if name else ""
         if not family or not given or contained.birthDate is None:
             raise FhirInvalid("contained.Patient", "The contained Patient needs name.family, name.given and birthDate.")
+        _fit(family, 100, "contained.Patient.name.family")
+        _fit(given, 100, "contained.Patient.name.given")
         sex = {"female": "F", "male": "M", "other": "O"}.get(contained.gender or "", "U")
         patient, created = Patient.objects.get_or_create(
             clinic_id=clinic_id, first_name=given, last_name=family, date_of_birth=contained.birthDate,
@@ -184,6 +197,9 @@ def _prescriber(resource):
     npi = _identifier(idents, {NPI_SYSTEM})
     if not npi:
         raise FhirInvalid("requester", f"The prescriber needs an NPI identifier (system {NPI_SYSTEM}).")
+    _fit(npi, 10, "requester.identifier")
+    _fit(_identifier(idents, DEA_SYSTEMS), 9, "requester.identifier")
+    _fit(name, 200, "requester.name")
     return prescriber_get_or_create(name=name or f"NPI {npi}", npi=npi, dea_number=_identifier(idents, DEA_SYSTEMS),
                                     phone=telecom.get("phone") or "", fax=telecom.get("fax") or "",
                                     email=telecom.get("email") or "", validate=False)
@@ -218,7 +234,10 @@ def _times_per_day(timing, element) -> Decimal:
         unit = repeat.periodUnit or "d"
         if period <= 0 or unit not in PER_DAY:
             raise FhirInvalid(f"{element}.repeat", "period must be positive with a UCUM time unit.")
-        return (frequency * PER_DAY[unit] / period).quantize(Decimal("0.001"))
+        try:
+            return (frequency * PER_DAY[unit] / period).quantize(Decimal("0.001"))
+        except InvalidOperation:
+            raise FhirInvalid(f"{element}.repeat", "frequency per period is out of range.") from None
     code = timing.code
     for coding in (code.coding or []) if code else []:
         if (coding.code or "").upper() in TIMING_CODES:
@@ -302,6 +321,8 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
         resource = MedicationRequest.model_validate(payload)
     except PydanticValidationError as exc:
         raise _pydantic_to_fhir_invalid(exc) from exc
+    except KeyError as exc:  # fhir.resources raises KeyError for an unknown contained resourceType
+        raise FhirInvalid("contained", f"Unknown resourceType {exc.args[0] if exc.args else ''!s}.") from exc
     if resource.status != "active":
         raise FhirInvalid("status", f"Only active requests can be dispensed (got {resource.status!r}).")
     if resource.intent not in ACCEPTED_INTENTS:
@@ -312,6 +333,10 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
     fields = {"product": product, **_directions(resource, product), **_dispense_request(resource)}
     authored = resource.authoredOn
     fields["written_date"] = authored.date() if hasattr(authored, "hour") else authored
+    if not isinstance(fields["written_date"], date):
+        raise FhirInvalid("authoredOn", "A full date (YYYY-MM-DD) is required.")
+    if fields["written_date"] > timezone.localdate() + timedelta(days=1):
+        raise FhirInvalid("authoredOn", "The written date cannot be in the future.")
     if resource.substitution is not None:
         allowed = resource.substitution.allowedBoolean
         if allowed is None and resource.substitution.allowedCodeableConcept is not None:

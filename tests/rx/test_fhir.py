@@ -205,3 +205,27 @@ def test_another_shoppers_dispense_is_not_found(clinical, cast):
     client = APIClient()
     client.force_authenticate(cast.shopper_b)
     assert client.get(f"/api/v1/fhir/MedicationDispense/{dispense.pk}").status_code == 404
+
+
+@pytest.mark.parametrize("mutate, element", [
+    (lambda r: r.update(subject=None), "subject"),
+    (lambda r: r["contained"].append({"resourceType": "Foo", "id": "x"}), "contained"),
+    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(period=1e-30), "dosageInstruction[0].timing.repeat"),
+    (lambda r: r.update(authoredOn="9999-12-31"), "authoredOn"),
+    (lambda r: r["contained"][0].update(name=[{"family": "x" * 500, "given": ["Maya"]}]),
+     "contained.Patient.name.family"),
+    (lambda r: r["contained"][1].update(name=[{"text": "x" * 500}]), "requester.name"),
+    (lambda r: r["contained"][1].update(identifier=[{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1" * 50}]),
+     "requester.identifier"),
+    (lambda r: r["contained"][1]["identifier"].append({"system": "urn:oid:2.16.840.1.113883.4.814", "value": "A" * 50}),
+     "requester.identifier"),
+])
+def test_broken_resource_that_used_to_crash_gets_400_naming_the_element(clinical, cast, clinic_client, mutate,
+                                                                         element):
+    body = copy.deepcopy(medication_request())
+    mutate(body)
+    response = post(clinic_client, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["element"] == element
+    assert not Prescription.objects.exists()
+    assert not Prescriber.objects.exists()
