@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_kits, views_prescriptions
+from . import converters, views, views_kits, views_prescriptions  # noqa: F401  (converters: <order_number:>)
 
 app_name = "shop"
 urlpatterns = [
@@ -11,11 +11,11 @@ urlpatterns = [
     path("cart/items/<int:pk>/", views.cart_item_update, name="cart-item-update"),
     path("cart/items/<int:pk>/remove/", views.cart_item_remove, name="cart-item-remove"),
     path("checkout/", views.checkout, name="checkout"),
-    path("orders/<str:number>/pay/", views.order_pay, name="order-pay"),
+    path("orders/<order_number:number>/pay/", views.order_pay, name="order-pay"),
     path("account/orders/", views.order_list, name="order-list"),
-    path("account/orders/<str:number>/", views.order_detail, name="order-detail"),
-    path("account/orders/<str:number>/cancel/", views.order_cancel_view, name="order-cancel"),
-    path("account/orders/<str:number>/prescriptions/", views_prescriptions.order_prescription_upload_view,
+    path("account/orders/<order_number:number>/", views.order_detail, name="order-detail"),
+    path("account/orders/<order_number:number>/cancel/", views.order_cancel_view, name="order-cancel"),
+    path("account/orders/<order_number:number>/prescriptions/", views_prescriptions.order_prescription_upload_view,
          name="order-prescription-upload"),
     path("clinics/<int:clinic_id>/kits/", views_kits.clinic_kits, name="clinic-kits"),
 ]

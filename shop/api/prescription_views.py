@@ -70,7 +70,9 @@ class OrderPrescriptionsView(APIView):
         "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)})})
     def post(self, request, number):
         order_for_user(user=request.user, number=number)  # 404 before validating anything
-        data = request.data.copy() if hasattr(request.data, "getlist") else dict(request.data)
+        # A JSON body that is not an object (a list, a string, a number) goes to the serializer
+        # as is, which answers 400; dict() of it raised a TypeError (a 500).
+        data = dict(request.data) if isinstance(request.data, dict) else request.data
         if hasattr(request.data, "getlist"):
             data = {k: request.data.get(k) for k in request.data if k != "lines"}
             if request.data.getlist("lines"):

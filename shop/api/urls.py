@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .. import converters  # noqa: F401  (registers <order_number:>)
 from . import kit_views, prescription_views, views
 
 app_name = "shop-api"
@@ -11,12 +12,12 @@ urlpatterns = [
     path("cart/items/<int:pk>/", views.CartItemView.as_view(), name="cart-item"),
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="order-list"),
-    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
-    path("orders/<str:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
-    path("orders/<str:number>/payment/", views.OrderPaymentStatusView.as_view(), name="order-payment-status"),
-    path("orders/<str:number>/setup-intent/", views.OrderSetupIntentView.as_view(), name="order-setup-intent"),
-    path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<str:number>/prescriptions/", prescription_views.OrderPrescriptionsView.as_view(),
+    path("orders/<order_number:number>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<order_number:number>/pay/", views.OrderPayView.as_view(), name="order-pay"),
+    path("orders/<order_number:number>/payment/", views.OrderPaymentStatusView.as_view(), name="order-payment-status"),
+    path("orders/<order_number:number>/setup-intent/", views.OrderSetupIntentView.as_view(), name="order-setup-intent"),
+    path("orders/<order_number:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<order_number:number>/prescriptions/", prescription_views.OrderPrescriptionsView.as_view(),
          name="order-prescriptions"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
     path("clinics/<int:clinic_id>/kit-orders/", kit_views.ClinicKitOrderListView.as_view(), name="clinic-kit-orders"),

@@ -1,0 +1,68 @@
+"""Bad client input to the shop's API and pages is a 4xx naming the problem, never a 500."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from shop.models import OrderLinePrescription
+
+from . import fulfilment_helpers
+from .fulfilment_helpers import make_order, make_product, make_rx
+
+owner = fulfilment_helpers.owner  # fixtures
+patient = fulfilment_helpers.patient
+
+pytestmark = pytest.mark.django_db
+HUGE = 10**30
+
+
+def api(user):
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/%00/", "/api/v1/orders/%00/payment/",
+                                  "/api/v1/orders/x%00y/prescriptions/"])
+def test_an_order_number_with_a_nul_byte_is_not_found_in_the_api(owner, path):
+    assert api(owner).get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/orders/%00/cancel/", "/api/v1/orders/%00/pay/",
+                                  "/api/v1/orders/%00/setup-intent/"])
+def test_posting_to_an_order_number_with_a_nul_byte_is_not_found(owner, path):
+    assert api(owner).post(path, {"payment_method": "pm_card_visa"}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/account/orders/%00/", "/orders/%00/pay/"])
+def test_an_order_page_with_a_nul_byte_in_the_number_is_not_found(owner, path):
+    client = Client(raise_request_exception=False)
+    client.force_login(owner)
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"abc"', b"123", b"{not json"])
+def test_linking_prescriptions_with_a_body_that_is_not_an_object_is_a_400(owner, body):
+    order = make_order(owner, {make_product(): 30})
+    response = api(owner).post(reverse("shop-api:order-prescriptions", args=[order.number]), body,
+                               content_type="application/json")
+    assert response.status_code == 400
+    assert not OrderLinePrescription.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["prescription", "lines", "patient"])
+def test_linking_prescriptions_with_huge_ids_is_a_4xx(owner, patient, field):
+    product = make_product()
+    order = make_order(owner, {product: 30})
+    rx = make_rx(patient, product)
+    body = {"prescription": rx.pk}
+    if field == "prescription":
+        body["prescription"] = HUGE
+    elif field == "lines":
+        body["lines"] = [HUGE]
+    else:
+        body = {"prescriber": {"name": "Dr A", "npi": "1234567893"}, "patient": HUGE}
+    response = api(owner).post(reverse("shop-api:order-prescriptions", args=[order.number]), body, format="json")
+    assert 400 <= response.status_code < 500, response.content
+    assert not OrderLinePrescription.objects.exists()
