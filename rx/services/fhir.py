@@ -166,7 +166,11 @@ def _patient(resource, user, request) -> Patient:
     match = re.fullmatch(r"Patient/(\d+)", ref)
     if not match:
         raise FhirInvalid("subject", "Expected a reference Patient/<id> or #<contained id>.")
-    allowed = Patient.objects.all() if (user.is_staff or user.is_superuser) else access.patients_owned_by(user)
+    # Only patients the sender acts for (or, for a pharmacist, may already see): a plain staff
+    # flag must not open every patient's record, nor the DUR findings the answer carries.
+    allowed = access.patients_owned_by(user)
+    if access.is_pharmacist(user):
+        allowed = allowed | access.patients_visible_to(user)
     patient = allowed.filter(pk=int(match.group(1))).first()
     if patient is None:
         raise FhirInvalid("subject", f"{ref} is not a patient you may prescribe for.")
@@ -311,7 +315,7 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
     new prescription (status received, findings computed). Raises FhirInvalid (400) naming
     the failing element, FhirNotPermitted (403) for other users.
     """
-    if not (user.is_authenticated and (user.is_staff or user.is_superuser or access.clinic_ids_of(user))):
+    if not (access.is_pharmacist(user) or access.is_rx_admin(user) or access.clinic_ids_of(user)):
         raise FhirNotPermitted("Only clinics and pharmacy staff may send MedicationRequests.")
     if not isinstance(payload, dict):
         raise FhirInvalid("MedicationRequest", "Expected a JSON object.")

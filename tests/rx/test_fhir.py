@@ -229,3 +229,21 @@ def test_broken_resource_that_used_to_crash_gets_400_naming_the_element(clinical
     assert response.json()["element"] == element
     assert not Prescription.objects.exists()
     assert not Prescriber.objects.exists()
+
+
+def test_staff_without_the_pharmacist_group_cannot_import_for_a_patient_they_may_not_see(clinical, cast):
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="support", is_staff=True))
+    response = post(client, medication_request(f"Patient/{cast.patient_b.pk}"))
+    assert response.status_code == 403
+    assert not Prescription.objects.exists()
+
+
+def test_pharmacist_cannot_import_for_a_patient_outside_their_review(clinical, cast):
+    client = APIClient()
+    client.force_authenticate(cast.pharmacist)
+    response = post(client, medication_request(f"Patient/{cast.patient_b.pk}"))
+    assert response.status_code == 400 and response.json()["element"] == "subject"
+    assert not Prescription.objects.exists()
