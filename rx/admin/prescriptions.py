@@ -78,6 +78,22 @@ class ClinicAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     inlines = [MembershipInline]
 
+    # A membership opens every patient of the clinic: only superusers manage clinics here.
+    def has_module_permission(self, request):
+        return access.is_rx_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return access.is_rx_admin(request.user)
+
+    def has_add_permission(self, request):
+        return access.is_rx_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return access.is_rx_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.is_rx_admin(request.user)
+
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
@@ -94,6 +110,20 @@ class PatientAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return access.patients_visible_to(request.user).select_related("account", "clinic")
+
+    # Patients are PHI: in the admin only pharmacists and superusers, whatever model
+    # permissions a plain staff account has been given.
+    def has_module_permission(self, request):
+        return access.can_review(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can_review(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return access.can_review(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_review(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

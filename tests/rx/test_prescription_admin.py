@@ -221,3 +221,34 @@ def test_decided_prescriptions_cannot_be_edited_in_the_admin(queue, pharmacist_c
     response = pharmacist_client.get(f"/admin/rx/prescription/{queue['done'].pk}/change/")
     assert response.status_code == 200 and 'name="_save"' not in response.content.decode()
     assert pharmacist_client.post(f"/admin/rx/prescription/{queue['done'].pk}/change/", {}).status_code == 403
+
+
+def test_staff_without_the_pharmacist_group_gets_no_patient_admin_even_with_model_permissions(clinical, cast):
+    client = Client()
+    user = UserFactory(username="support", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="rx", codename__in=["view_patient", "change_patient", "add_patient"]))
+    client.force_login(user)
+    cast.patient_a.account = user
+    cast.patient_a.save()
+    assert client.get("/admin/rx/patient/").status_code == 403
+    assert client.get(f"/admin/rx/patient/{cast.patient_a.pk}/change/").status_code in (302, 403, 404)
+    assert not AuditLog.objects.filter(object_type="rx.patient").exists()
+
+
+def test_staff_with_clinic_permissions_cannot_add_themselves_to_a_clinic(clinical, cast):
+    from django.contrib.auth.models import Permission
+
+    from rx.models import ClinicMembership
+
+    user = UserFactory(username="support", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="rx", codename__in=["view_clinic", "change_clinic", "add_clinicmembership",
+                                                     "change_clinicmembership"]))
+    client = Client()
+    client.force_login(user)
+    url = f"/admin/rx/clinic/{cast.clinic_b.pk}/change/"
+    assert client.get(url).status_code in (302, 403, 404)
+    assert not ClinicMembership.objects.filter(user=user).exists()
