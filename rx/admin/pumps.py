@@ -13,7 +13,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from .. import access
 from ..models import Pump, PumpProgram, PumpRefill, RefillAppointment
+from ..selectors_pumps import pumps_visible_to
 from ..services import audit
 from ..services import pumps as pump_services
 
@@ -102,9 +104,37 @@ class PumpAdmin(admin.ModelAdmin):
     def warning_list(self, pump):
         return "; ".join(f"[{w['severity']}] {w['message']}" for w in pump.warnings) or "-"
 
+    # Pumps are PHI: only pharmacists and superusers, whatever model permissions a plain staff
+    # account holds; the rows are those ``rx.selectors_pumps`` lets the user see.
+    def get_queryset(self, request):
+        return pumps_visible_to(request.user).select_related("patient__clinic")
+
+    def has_module_permission(self, request):
+        return access.can_review(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return access.can_review(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return access.can_review(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return access.can_review(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.can_review(request.user) and super().has_delete_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        cl = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if cl is not None:
+            audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=list(cl.result_list),
+                                    request=request, detail="admin list")
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and object_id:
+        if request.method == "GET" and object_id and response.status_code == 200:
             audit.audit_record(user=request.user, action=audit.Action.VIEW, object_type="rx.pump",
                                object_id=object_id, request=request, detail="admin")
         return response

@@ -149,3 +149,28 @@ def test_admin_shows_the_schedule_read_only(client, setup):
     html = client.get(reverse("admin:rx_pump_change", args=[setup["late"].pk])).content.decode()
     assert 'name="ship_by"' not in html and "Refill schedule (computed)" in html
     assert "on or after the alarm date" in html
+
+
+def test_pump_admin_is_closed_to_staff_without_the_pharmacist_group_and_audits_its_list(db):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from rx.models import AuditLog
+    from tests.factories import UserFactory
+    from tests.rx.pump_fixtures import make_pump as _make_pump
+
+    pump = _make_pump()
+    support = UserFactory(username="support", is_staff=True)
+    support.user_permissions.add(*Permission.objects.filter(content_type__app_label="rx",
+                                                            codename__in=["view_pump", "change_pump"]))
+    client = Client()
+    client.force_login(support)
+    assert client.get("/admin/rx/pump/").status_code == 403
+    assert client.get(f"/admin/rx/pump/{pump.pk}/change/").status_code in (302, 403, 404)
+    assert not AuditLog.objects.filter(object_type="rx.pump").exists()
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert client.get("/admin/rx/pump/").status_code == 200
+    assert AuditLog.objects.filter(object_type="rx.pump", object_id=str(pump.pk), user=admin,
+                                   detail="admin list").exists()
