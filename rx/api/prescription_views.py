@@ -3,10 +3,12 @@ render, and write the audit row for every patient or prescription shown or chang
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from pharmacy.parsers import JSONParser
 
 from .. import access
 from ..selectors_prescriptions import patient_list, prescription_list

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from pharmacy.errors import DomainError
+from pharmacy.parsers import JSONParser
 
 from ..services import prescriptions as links
 from ..services.gating import order_rx_status
@@ -59,7 +60,7 @@ def _status_body(order):
 
 class OrderPrescriptionsView(APIView):
     permission_classes = [permissions.AllowAny]  # anyone but the owner gets 404
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+    parser_classes = [JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
     @extend_schema(responses=inline_serializer("OrderPrescriptions", {
         "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)}))
