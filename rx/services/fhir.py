@@ -153,6 +153,9 @@ def _patient(resource, user, request) -> Patient:
         given = " ".join(name.given or []) if name else ""
         if not family or not given or contained.birthDate is None:
             raise FhirInvalid("contained.Patient", "The contained Patient needs name.family, name.given and birthDate.")
+        born = contained.birthDate
+        if not isinstance(born, date) or born > timezone.localdate() or born.year < 1900:
+            raise FhirInvalid("contained.Patient.birthDate", "A full date (YYYY-MM-DD) from 1900 up to today.")
         _fit(family, 100, "contained.Patient.name.family")
         _fit(given, 100, "contained.Patient.name.given")
         sex = {"female": "F", "male": "M", "other": "O"}.get(contained.gender or "", "U")
@@ -339,8 +342,8 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
     fields["written_date"] = authored.date() if hasattr(authored, "hour") else authored
     if not isinstance(fields["written_date"], date):
         raise FhirInvalid("authoredOn", "A full date (YYYY-MM-DD) is required.")
-    if fields["written_date"] > timezone.localdate() + timedelta(days=1):
-        raise FhirInvalid("authoredOn", "The written date cannot be in the future.")
+    if fields["written_date"] > timezone.localdate() + timedelta(days=1) or fields["written_date"].year < 1900:
+        raise FhirInvalid("authoredOn", "The written date cannot be in the future (or before 1900).")
     if resource.substitution is not None:
         allowed = resource.substitution.allowedBoolean
         if allowed is None and resource.substitution.allowedCodeableConcept is not None:

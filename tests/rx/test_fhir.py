@@ -247,3 +247,18 @@ def test_pharmacist_cannot_import_for_a_patient_outside_their_review(clinical, c
     response = post(client, medication_request(f"Patient/{cast.patient_b.pk}"))
     assert response.status_code == 400 and response.json()["element"] == "subject"
     assert not Prescription.objects.exists()
+
+
+@pytest.mark.parametrize("mutate, element", [
+    (lambda r: r["contained"][0].update(birthDate="9999-01-01"), "contained.Patient.birthDate"),
+    (lambda r: r["contained"][0].update(birthDate="1984"), "contained.Patient.birthDate"),
+    (lambda r: r.update(authoredOn="0001-01-01"), "authoredOn"),
+])
+def test_absurd_dates_are_refused_naming_the_element(clinical, cast, clinic_client, mutate, element):
+    body = copy.deepcopy(medication_request())
+    mutate(body)
+    response = post(clinic_client, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["element"] == element
+    assert not Prescription.objects.exists()
+    assert not Patient.objects.filter(last_name="Rivera").exists()
