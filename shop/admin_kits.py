@@ -19,16 +19,19 @@ class _NoAddDelete(admin.ModelAdmin):
         return False
 
 
-class KitAlertInline(admin.TabularInline):
-    model = KitAlert
-    fields = ["reason", "level", "opened_at", "last_escalated_at", "resolved_at", "resolved_by", "resolution"]
-    readonly_fields = fields
+class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    show_change_link = True
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class KitAlertInline(_ReadOnlyInline):
+    model = KitAlert
+    fields = ["reason", "level", "opened_at", "last_escalated_at", "resolved_at", "resolved_by", "resolution"]
+    readonly_fields = fields
+    show_change_link = True
 
 
 @admin.register(KitOrder)
@@ -64,15 +67,10 @@ class StandingOrderAdmin(_NoAddDelete):
     readonly_fields = ["clinic", "pump", "product", "created_by"]
 
 
-class EscalationInline(admin.TabularInline):
+class EscalationInline(_ReadOnlyInline):
     model = KitAlertEscalation
     fields = ["level", "subject", "recipients", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(KitAlert)
