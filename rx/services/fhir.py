@@ -28,6 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from fhir.resources.R4B.medicationrequest import MedicationRequest
@@ -355,11 +356,14 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
         fields["priority_reason"] = f"MedicationRequest priority {resource.priority}"
     ident = next((i.value for i in resource.identifier or [] if i.value), "") or (resource.id or "")
     fields["external_id"] = ident[:200]
-    patient = _patient(resource, user, request)
-    fields["prescriber"] = _prescriber(resource)
+    # All or nothing: a contained Patient (and its audit row) or a new Prescriber must not be
+    # left behind when a later element is refused.
     try:
-        return prescription_create(user=user, patient=patient, source=Prescription.Source.FHIR, request=request,
-                                   **fields)
+        with transaction.atomic():
+            patient = _patient(resource, user, request)
+            fields["prescriber"] = _prescriber(resource)
+            return prescription_create(user=user, patient=patient, source=Prescription.Source.FHIR,
+                                       request=request, **fields)
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
         raise FhirInvalid(FIELD_ELEMENTS.get(name, name), " ".join(messages)) from exc

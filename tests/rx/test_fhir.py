@@ -262,3 +262,15 @@ def test_absurd_dates_are_refused_naming_the_element(clinical, cast, clinic_clie
     assert response.json()["element"] == element
     assert not Prescription.objects.exists()
     assert not Patient.objects.filter(last_name="Rivera").exists()
+
+
+def test_refused_import_leaves_no_contained_patient_or_prescriber_behind(clinical, cast, clinic_client):
+    body = medication_request()
+    body["contained"][1]["identifier"] = []  # no NPI: refused after the contained Patient is resolved
+    assert post(clinic_client, body).status_code == 400
+    body = medication_request()
+    body["dispenseRequest"]["expectedSupplyDuration"]["value"] = 40000  # refused by the model, after the prescriber
+    assert post(clinic_client, body).status_code == 400
+    assert not Patient.objects.filter(last_name="Rivera").exists()
+    assert not Prescriber.objects.exists()
+    assert not AuditLog.objects.filter(object_type="rx.patient").exists()
