@@ -480,29 +480,50 @@ def kits_dispatch(*, now: datetime | None = None) -> list[int]:
 
 
 def kit_order_dispatch(*, kit_order_id: int, now: datetime | None = None) -> KitOrder:
-    """Ship one kit: place its order if stock was short, gate it, fulfil it, or alert why not."""
+    """Ship one kit: place its order if stock was short, gate it, fulfil it, or alert why not.
+
+    Three steps. The checks run under the kit's row lock and commit; fulfilment then runs with
+    no lock of ours held, because it commits step by step (so a killed worker never loses or
+    double-ships the order) and books the carrier over HTTP; finally the kit records the outcome
+    under its lock again. Every path that does not ship raises or keeps an alert.
+    """
     now = now or _now()
+    kit, order_id = _dispatch_prepare(kit_order_id=kit_order_id, now=now)
+    if order_id is None:
+        return kit
+    try:
+        _order_fulfil(order_id)
+    except Exception as exc:  # noqa: BLE001 - any failure must be alerted, not lost
+        log.exception("Fulfilment of kit order %s failed", kit_order_id)
+        reason = Reason.NO_STOCK if isinstance(exc, InsufficientStock) else Reason.DISPATCH_FAILED
+        message = getattr(exc, "message", "") or str(exc) or exc.__class__.__name__
+        return _dispatch_record(kit_order_id=kit_order_id, now=now, error=(message, reason))
+    return _dispatch_record(kit_order_id=kit_order_id, now=now)
+
+
+def _dispatch_prepare(*, kit_order_id: int, now: datetime) -> tuple[KitOrder, int | None]:
+    """Check and gate the kit under its lock; return the order id to fulfil, or None (nothing to do now)."""
     with transaction.atomic():
         kit = (KitOrder.objects.select_for_update(of=("self",))
                .select_related("pump", "clinic", "product", "standing_order__created_by").get(pk=kit_order_id))
         if kit.status not in PENDING:
-            return kit
+            return kit, None
         if kit.refill_id != kit.pump.current_refill_id:
             return kit_order_retire(kit_order_id=kit.pk, now=now,
-                                    reason="The pump was refilled (a new refill cycle) before this kit shipped.")
+                                    reason="The pump was refilled (a new refill cycle) before this kit shipped."), None
         if kit.order_id is None:
             standing = kit.standing_order
             if standing is None:
                 kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
                                 message="The kit has no order and no standing order to place it.")
-                return kit
+                return kit, None
             try:
                 with transaction.atomic():
                     _order_place(kit=kit, user=standing.created_by, shipping=standing.shipping, now=now)
             except (InsufficientStock, Conflict) as exc:
                 kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
                                 message=f"No stock for the kit: {exc.message}")
-                return kit
+                return kit, None
         order = order_get_locked(order_id=kit.order_id)
         if order.status in (S.PAID, S.AWAITING_PRESCRIPTION_REVIEW):
             _gate(kit=kit, order=order, actor=SYSTEM, now=now)
@@ -510,36 +531,39 @@ def kit_order_dispatch(*, kit_order_id: int, now: datetime | None = None) -> Kit
             kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_APPROVAL, now=now,
                             message="The kit cannot ship: no approved intrathecal prescription covers it. "
                                     "The patient's prescriptions are first in the pharmacist's queue.")
-            return kit
+            return kit, None
         if order.status in (S.PENDING_PAYMENT, S.PAYMENT_FAILED):
             kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.PAYMENT_PROBLEM, now=now,
                             message=f"The kit's order {order.number} is not paid ({order.get_status_display()}).")
-            return kit
+            return kit, None
         if order.status in (S.CANCELLED, S.EXPIRED, S.REFUNDED):
             _kit_failed(kit, f"The kit's order {order.number} is {order.get_status_display().lower()}.",
                         Reason.PAYMENT_PROBLEM if order.status == S.REFUNDED else Reason.DISPATCH_FAILED, now)
+            return kit, None
+    # Ready (or an interrupted fulfilment to finish); shipped or delivered is simply recorded next.
+    return kit, order.pk
+
+
+def _dispatch_record(*, kit_order_id: int, now: datetime, error: tuple[str, str] | None = None) -> KitOrder:
+    """Record under the kit's lock what fulfilment achieved: dispatched, or failed with an alert."""
+    with transaction.atomic():
+        kit = (KitOrder.objects.select_for_update(of=("self",))
+               .select_related("pump", "clinic", "product").get(pk=kit_order_id))
+        if kit.status not in PENDING:
             return kit
-        if order.status == S.READY_TO_FULFIL:
-            try:
-                with transaction.atomic():
-                    _order_fulfil(order.pk)
-            except InsufficientStock as exc:
-                _kit_failed(kit, exc.message, Reason.NO_STOCK, now)
-                return kit
-            except Exception as exc:  # noqa: BLE001 - any failure must be alerted, not lost
-                log.exception("Fulfilment of kit order %s failed", kit.pk)
-                _kit_failed(kit, str(exc) or exc.__class__.__name__, Reason.DISPATCH_FAILED, now)
-                return kit
-            order.refresh_from_db()
-        if order.status in (S.FULFILLING, S.SHIPPED, S.DELIVERED):
+        order = Order.objects.get(pk=kit.order_id)
+        if error is not None:
+            _kit_failed(kit, error[0], error[1], now)
+        elif order.status in (S.SHIPPED, S.DELIVERED):
             kit.status = KitOrder.Status.DISPATCHED
             kit.dispatched_at = now
             kit.last_error = ""
             kit.save(update_fields=["status", "dispatched_at", "last_error", "updated_at"])
             _alerts_resolve(kit_order_id=kit.pk, reasons=None, now=now, resolution="Kit dispatched.")
         else:
+            # Still fulfilling (no usable stock) or sent back to prescription review: not shipped.
             _kit_failed(kit, f"Fulfilment left order {order.number} {order.get_status_display().lower()}.",
-                        Reason.DISPATCH_FAILED, now)
+                        Reason.NO_STOCK if order.status == S.FULFILLING else Reason.DISPATCH_FAILED, now)
     return kit
 
 

@@ -276,3 +276,38 @@ def test_a_refill_recorded_before_the_kit_shipped_retires_the_kit_and_frees_its_
     assert covered.kit.order.status == OrderStatus.CANCELLED
     assert not StockReservation.objects.filter(status=StockReservation.Status.ACTIVE).exists()
     assert kits.kits_dispatch(now=on_day(covered.pump.ship_by)) == [] and fulfil_calls == []
+
+
+def test_fulfilment_runs_outside_the_kits_transaction(covered, monkeypatch):
+    """Fulfilment commits step by step and calls the carrier: no lock or transaction of ours may wrap it."""
+    from django.db import connection
+
+    from shop.services.fulfilment import order_fulfil
+
+    baseline = list(connection.savepoint_ids)
+    seen = []
+
+    def spy(order_id):
+        seen.append(list(connection.savepoint_ids))
+        order_fulfil(order_id=order_id)
+
+    monkeypatch.setattr(kits, "_order_fulfil", spy)
+    kits.kits_dispatch(now=on_day(covered.pump.ship_by))
+
+    assert seen == [baseline]
+    covered.kit.refresh_from_db()
+    assert covered.kit.status == KitOrder.Status.DISPATCHED
+
+
+def test_a_kit_whose_fulfilment_finds_no_usable_stock_fails_with_a_no_stock_alert(covered, monkeypatch):
+    from shop.models import Order
+
+    def stuck(order_id):
+        Order.objects.filter(pk=order_id).update(status=OrderStatus.FULFILLING)
+
+    monkeypatch.setattr(kits, "_order_fulfil", stuck)
+    kits.kits_dispatch(now=on_day(covered.pump.ship_by))
+
+    covered.kit.refresh_from_db()
+    assert covered.kit.status == KitOrder.Status.FAILED
+    assert KitAlert.objects.filter(kit_order=covered.kit, reason="no_stock", resolved_at__isnull=True).count() == 1
