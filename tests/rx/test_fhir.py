@@ -210,7 +210,8 @@ def test_another_shoppers_dispense_is_not_found(clinical, cast):
 @pytest.mark.parametrize("mutate, element", [
     (lambda r: r.update(subject=None), "subject"),
     (lambda r: r["contained"].append({"resourceType": "Foo", "id": "x"}), "contained"),
-    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(period=1e-30), "dosageInstruction[0].timing.repeat"),
+    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(period=1e-30),
+     "dosageInstruction[0].timing.repeat"),
     (lambda r: r.update(authoredOn="9999-12-31"), "authoredOn"),
     (lambda r: r["contained"][0].update(name=[{"family": "x" * 500, "given": ["Maya"]}]),
      "contained.Patient.name.family"),
