@@ -4,8 +4,10 @@ Every error body is ``{"code": str, "detail": str, ...}``; validation errors add
 ``"errors": {field: [messages]}`` and name the first failing field in ``detail``.
 """
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -60,6 +62,28 @@ def exception_handler(exc, context):
             "detail": str(detail) if not isinstance(detail, (list, dict)) else str(detail),
         }
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """``handler404``: under /api/ a path no view matches (``/api/v1/pumps/abc/``) gets the JSON error body."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found",
+                             "detail": "Not found: no API resource at this path (ids in a path are whole numbers)."},
+                            status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    """``handler400``: a request Django refuses before any view (too many form fields, say) under /api/ gets JSON."""
+    if _is_api(request):
+        known = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent))
+        return JsonResponse({"code": "bad_request", "detail": str(exception) if known else "Bad request."},
+                            status=400)
+    return defaults.bad_request(request, exception)
 
 
 class ErrorSerializer(serializers.Serializer):

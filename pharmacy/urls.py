@@ -9,6 +9,9 @@ api_v1 = [
     path("", include("shop.api.urls")),
 ]
 
+handler400 = "pharmacy.api.bad_request"  # JSON error bodies under /api/, the usual pages elsewhere
+handler404 = "pharmacy.api.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
