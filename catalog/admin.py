@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from pharmacy.admin_mixins import ReadOnlyAdminMixin
 from pharmacy.errors import DomainError
 
 from . import ndc as ndc_rules
@@ -139,7 +140,7 @@ class PriceTierInline(admin.TabularInline):
     ordering = ["min_quantity"]
 
 
-class StockLotInline(admin.TabularInline):
+class StockLotInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Lots are shown, never edited: stock comes in through "Receive a lot"."""
 
     model = StockLot
@@ -147,15 +148,6 @@ class StockLotInline(admin.TabularInline):
     can_delete = False
     fields = readonly_fields = ["lot_number", "expiry_date", "quantity_received", "quantity_on_hand", "received_at"]
     ordering = ["expiry_date", "id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReceiveLotForm(forms.Form):
@@ -244,7 +236,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockLot)
-class StockLotAdmin(admin.ModelAdmin):
+class StockLotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only list of lots; receiving goes through the product's "Receive a lot" page."""
 
     list_display = ["product", "lot_number", "expiry_date", "quantity_received", "quantity_on_hand", "received_at"]
@@ -252,15 +244,6 @@ class StockLotAdmin(admin.ModelAdmin):
     search_fields = ["lot_number", "product__name", "product__ndc"]
     list_select_related = ["product"]
     date_hierarchy = "expiry_date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- reviews ------------------------------------------------------------------------------

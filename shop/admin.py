@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from pharmacy.admin_mixins import ReadOnlyAdminMixin
 from pharmacy.errors import DomainError
 
 from .carriers import CarrierUnavailable
@@ -194,15 +195,8 @@ class OrderLineAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{line.order.number} {line.product_name}: {exc.message}", messages.ERROR)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Payment records are Stripe's truth mirrored here: shown, never edited."""
 
 
 @admin.register(StripeEvent)
@@ -235,7 +229,6 @@ class CartLineInline(ReadOnlyInline):
 class CartAdmin(ReadOnlyAdmin):
     list_display = ["pk", "user", "updated_at"]
     inlines = [CartLineInline]
-
 
 
 from . import admin_kits  # noqa: E402,F401  (refill-kit back office)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from pharmacy.admin_mixins import ReadOnlyAdminMixin
 from pharmacy.errors import DomainError
 
 from .. import access
@@ -51,19 +52,10 @@ def _error_text(exc) -> str:
     return " ".join(exc.messages)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -405,7 +397,7 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Decisions are kept as made: readable, never added, changed or deleted here."""
 
     list_display = ["created_at", "prescription", "pharmacist", "action", "message"]
@@ -418,18 +410,9 @@ class DecisionAdmin(admin.ModelAdmin):
             prescription__in=access.prescriptions_visible_to(request.user).values("pk")).select_related(
             "prescription", "pharmacist")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Dispense)
-class DispenseAdmin(admin.ModelAdmin):
+class DispenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "prescription", "quantity", "days_supply", "reference", "prepared_at", "handed_over_at"]
     search_fields = ["reference"]
     readonly_fields = ["prescription", "product", "quantity", "days_supply", "reference", "prepared_at",
@@ -438,15 +421,6 @@ class DispenseAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return access.dispenses_visible_to(request.user).select_related("prescription")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditLog)
