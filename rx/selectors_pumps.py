@@ -1,8 +1,10 @@
 """Read queries for clinics, their patients and pumps, shared by the API, the pages and the kit scan.
 
 Access (see ``rx.access``): clinic staff see and change their own clinics' patients and pumps;
-pharmacists and superusers read every clinic's; anyone else is told the record does not exist
-(404). A reader who may see but not change a record gets 403 when they try to change it.
+superusers read every clinic's; pharmacists read the pumps (and clinics) of the patients they
+may see in ``rx.access`` (prescriptions in review or decided by them), no wider; anyone else is
+told the record does not exist (404). A reader who may see but not change a record gets 403
+when they try to change it.
 """
 
 from datetime import date
@@ -31,8 +33,13 @@ __all__ = [
 
 
 def can_read_all_clinics(user) -> bool:
-    """Pharmacists and superusers read every clinic's pumps (to verify and ship kits)."""
-    return access.is_pharmacist(user) or access.is_rx_admin(user)
+    """Only superusers read every clinic's pumps and patients."""
+    return access.is_rx_admin(user)
+
+
+def _pharmacist_patient_ids(user):
+    """Patients a pharmacist may see (prescriptions in review or decided by them), as a subquery."""
+    return access.patients_visible_to(user).values("pk")
 
 
 def clinics_visible_to(user) -> QuerySet[Clinic]:
@@ -40,7 +47,10 @@ def clinics_visible_to(user) -> QuerySet[Clinic]:
         return Clinic.objects.none()
     if can_read_all_clinics(user):
         return Clinic.objects.all()
-    return Clinic.objects.filter(pk__in=access.clinic_ids_of(user))
+    q = Q(pk__in=access.clinic_ids_of(user))
+    if access.is_pharmacist(user):
+        q |= Q(patients__in=_pharmacist_patient_ids(user))
+    return Clinic.objects.filter(q).distinct()
 
 
 def _get_or_404(queryset, pk, what: str):
@@ -60,8 +70,12 @@ def can_manage_clinic(user, clinic: Clinic) -> bool:
     return access.is_authenticated(user) and clinic.pk in access.clinic_ids_of(user)
 
 
-def clinic_patients(clinic: Clinic) -> QuerySet[Patient]:
-    return clinic.patients.annotate(pump_count=Count("pumps", filter=Q(pumps__active=True))).order_by(
+def clinic_patients(clinic: Clinic, user=None) -> QuerySet[Patient]:
+    """The clinic's patients; for a reader who is not the clinic's staff, only those they may see."""
+    patients = clinic.patients.all()
+    if user is not None and not can_read_all_clinics(user) and not can_manage_clinic(user, clinic):
+        patients = patients.filter(pk__in=_pharmacist_patient_ids(user))
+    return patients.annotate(pump_count=Count("pumps", filter=Q(pumps__active=True))).order_by(
         "last_name", "first_name", "id"
     )
 
@@ -71,7 +85,10 @@ def pumps_visible_to(user) -> QuerySet[Pump]:
         return Pump.objects.none()
     if can_read_all_clinics(user):
         return Pump.objects.all()
-    return Pump.objects.filter(patient__clinic__in=access.clinic_ids_of(user))
+    q = Q(patient__clinic__in=access.clinic_ids_of(user))
+    if access.is_pharmacist(user):
+        q |= Q(patient__in=_pharmacist_patient_ids(user))
+    return Pump.objects.filter(q)
 
 
 def pump_list(queryset: QuerySet[Pump] | None = None) -> QuerySet[Pump]:

@@ -15,9 +15,8 @@ from django.utils import timezone
 from pharmacy.errors import NotFound
 
 from . import access
-from .models import Pump
 from .schedule.chart import volume_chart
-from .selectors_pumps import can_manage_clinic, clinic_for, clinics_visible_to, pump_for, pump_list
+from .selectors_pumps import can_manage_clinic, clinic_for, clinics_visible_to, pump_for, pump_list, pumps_visible_to
 from .services import audit
 from .services import pumps as pump_services
 
@@ -54,7 +53,8 @@ def _risk_order(pump):
 def clinic_pumps(request, clinic_id):
     """Every active pump of the clinic's patients with its next dates and warnings, riskiest first."""
     clinic = clinic_for(request.user, clinic_id)
-    pumps = sorted(pump_list(Pump.objects.filter(patient__clinic=clinic, active=True)), key=_risk_order)
+    visible = pumps_visible_to(request.user).filter(patient__clinic=clinic, active=True)
+    pumps = sorted(pump_list(visible), key=_risk_order)
     audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=pumps, request=request,
                             detail=f"clinic {clinic.pk} pump dashboard")
     return render(request, "rx/pumps/clinic_pumps.html", {

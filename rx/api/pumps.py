@@ -36,6 +36,7 @@ from ..selectors_pumps import (
     clinics_visible_to,
     pump_for,
     pump_list,
+    pumps_visible_to,
 )
 from ..services import audit
 from ..services import pumps as pump_services
@@ -266,7 +267,7 @@ class ClinicPatientListView(_ClinicScoped, generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
             return Patient.objects.none()
-        return clinic_patients(self.clinic())
+        return clinic_patients(self.clinic(), self.request.user)
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -297,7 +298,7 @@ class ClinicPumpListView(_ClinicScoped, generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Pump.objects.none()
-        return pump_list(Pump.objects.filter(patient__clinic=self.clinic())).order_by(
+        return pump_list(pumps_visible_to(self.request.user).filter(patient__clinic=self.clinic())).order_by(
             "ship_by", "patient__last_name", "id"
         )
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from rx.access import PHARMACIST_GROUP
-from rx.models import AuditLog, Patient, Pump, PumpProgram, PumpRefill, RefillAppointment
+from rx.models import AuditLog, Patient, Prescription, Pump, PumpProgram, PumpRefill, RefillAppointment
 from rx.schedule.pump import local_event_date
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, PrescriptionFactory, UserFactory
 
 from .pump_fixtures import clinic_patient, clinic_with_staff, make_pump
 
@@ -58,10 +58,27 @@ def test_staff_see_only_their_clinics(world):
     assert [c["name"] for c in response.json()["results"]] == ["Alpha Clinic"]
 
 
-def test_pharmacists_and_admins_see_every_clinic(world):
-    for user in (world["pharmacist"], world["admin"]):
-        names = [c["name"] for c in client_for(user).get(reverse("rx-api-clinics")).json()["results"]]
-        assert names == ["Alpha Clinic", "Beta Clinic"]
+def test_admins_see_every_clinic(world):
+    names = [c["name"] for c in client_for(world["admin"]).get(reverse("rx-api-clinics")).json()["results"]]
+    assert names == ["Alpha Clinic", "Beta Clinic"]
+
+
+def test_a_pharmacist_sees_only_the_pumps_and_patients_of_prescriptions_in_review(world):
+    """PHI: a pharmacist reads what is in review (rx.access), not every clinic's roster."""
+    client = client_for(world["pharmacist"])
+    assert client.get(reverse("rx-api-clinics")).json()["results"] == []
+    assert client.get(reverse("rx-api-pump", args=[world["pump_a"].pk])).status_code == 404
+
+    PrescriptionFactory(patient=world["pump_a"].patient, status=Prescription.Status.IN_REVIEW)
+    other = clinic_patient(world["clinic_a"])
+
+    assert [c["name"] for c in client.get(reverse("rx-api-clinics")).json()["results"]] == ["Alpha Clinic"]
+    patients = client.get(reverse("rx-api-clinic-patients", args=[world["clinic_a"].pk])).json()["results"]
+    assert [p["id"] for p in patients] == [world["pump_a"].patient_id]
+    assert other.pk not in [p["id"] for p in patients]
+    assert client.get(reverse("rx-api-pump", args=[world["pump_a"].pk])).status_code == 200
+    assert client.get(reverse("rx-api-pump", args=[world["pump_b"].pk])).status_code == 404
+    assert client.get(reverse("rx-api-clinic-patients", args=[world["clinic_b"].pk])).status_code == 404
 
 
 def test_shopper_sees_no_clinic(world):
@@ -103,6 +120,8 @@ def test_staff_read_their_pumps(world):
 def test_pharmacists_and_admins_read_but_do_not_change(world, who):
     client = client_for(world[who])
     pump = world["pump_a"]
+    # A pharmacist reads a pump only while its patient has a prescription in review.
+    PrescriptionFactory(patient=pump.patient, status=Prescription.Status.IN_REVIEW)
     for url in pump_urls(pump):
         assert client.get(url).status_code == 200, url
     response = client.post(reverse("rx-api-pump-programs", args=[pump.pk]),
