@@ -55,11 +55,10 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = validation_body(exc.detail)
     elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
         codes = exc.get_codes()
         response.data = {
             "code": codes if isinstance(codes, str) else exc.default_code,
-            "detail": str(detail) if not isinstance(detail, (list, dict)) else str(detail),
+            "detail": str(exc.detail),
         }
     return response
 
