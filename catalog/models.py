@@ -80,10 +80,21 @@ class DrugRoute(models.Model):
         null=True, blank=True, help_text="Safety not established below this age."
     )
     black_box_warning = models.TextField(blank=True)
+    renal_caution = models.TextField(
+        blank=True, help_text="What the label says to do in renal impairment; flagged (RI) for such patients."
+    )
+    renal_max_daily_dose = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True,
+        help_text="Labelled maximum daily dose in renal impairment (in dose_unit), if the label gives one.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["drug", "route"], name="drugroute_unique_route"),
+            models.CheckConstraint(
+                condition=Q(renal_max_daily_dose__isnull=True) | Q(renal_max_daily_dose__gt=0),
+                name="drugroute_renal_max_dose_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(max_daily_dose__isnull=True) | Q(max_daily_dose__gt=0),
                 name="drugroute_max_dose_positive",

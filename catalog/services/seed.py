@@ -32,7 +32,8 @@ DRUG_FIELDS = (
     "slug", "active_ingredient", "pronunciation", "drug_class", "pharmacologic_class",
     "pregnancy_category", "lactation_note", "fda_approved", "dea_schedule", "interaction_groups",
 )
-ROUTE_FIELDS = ("dose_unit", "max_daily_dose", "min_daily_dose", "min_age_years", "black_box_warning")
+ROUTE_FIELDS = ("dose_unit", "max_daily_dose", "min_daily_dose", "min_age_years", "black_box_warning",
+                "renal_caution", "renal_max_daily_dose")
 INTERACTION_FIELDS = ("code", "severity", "message")
 PRODUCT_FIELDS = (
     "name", "slug", "manufacturer", "is_generic", "brand_name", "strength", "strength_unit", "strength_text",

@@ -11,6 +11,7 @@ Codes are NCPDP DUR conflict codes where one exists:
 HD    daily dose above the route's maximum          (high)
 LD    daily dose below the route's minimum          (moderate)
 PA    patient younger than the route's minimum age  (high)
+RI    renal impairment and the route has renal data (moderate; high above the route's renal maximum)
 PG    pregnancy                                     (by FDA category)
 NR    lactation                                     (moderate)
 DA    drug allergy                                  (high)
@@ -183,6 +184,7 @@ def dur_check(*, prescription: Prescription, quantity: int | None = None,
     daily = _daily_dose(prescription, limit)
     findings += _dose_checks(prescription, limit, daily)
     findings += _age_check(prescription, patient, limit, today)
+    findings += _renal_check(prescription, patient, limit, daily)
     findings += _pregnancy_and_lactation(drug, patient)
     findings += _allergy_check(drug, patient)
     meds = current_medications(patient=patient, exclude_prescription_id=prescription.pk, today=today)
@@ -292,6 +294,39 @@ def _age_check(rx, patient, limit, today) -> list[FindingData]:
         f"Patient is {age} years old; safety of {_drug_label(rx)} below {limit.min_age_years} years is not "
         "established. Confirm the indication and dose with the prescriber.",
         {"age": age, "min_age_years": limit.min_age_years})]
+
+
+RENALLY_IMPAIRED = (Patient.RenalImpairment.MILD, Patient.RenalImpairment.MODERATE, Patient.RenalImpairment.SEVERE)
+
+
+def _renal_check(rx, patient, limit, daily) -> list[FindingData]:
+    """RI when the patient has renal impairment (mild, moderate or severe; not "unknown" or
+    "none") and the route carries renal data (``renal_caution`` and/or ``renal_max_daily_dose``)."""
+    if limit is None or patient.renal_impairment not in RENALLY_IMPAIRED:
+        return []
+    caution = limit.renal_caution.strip()
+    renal_max = limit.renal_max_daily_dose
+    if not caution and renal_max is None:
+        return []
+    level = patient.get_renal_impairment_display().lower()
+    data = {"renal_impairment": patient.renal_impairment}
+    amount = daily[0] if daily and not isinstance(daily, str) else None
+    if renal_max is not None:
+        data["renal_max_daily_dose"] = dose.fmt(renal_max)
+    if renal_max is not None and amount is not None and amount > renal_max:
+        message = (f"Patient has {level} renal impairment; daily dose {dose.fmt(amount)} {daily[2]} is above the "
+                   f"renal maximum of {dose.fmt(renal_max)} {limit.dose_unit}/day for {_drug_label(rx)}. "
+                   "Reduce the dose with the prescriber before dispensing.")
+        severity = HIGH
+        data["daily_dose"] = dose.fmt(amount)
+    else:
+        message = f"Patient has {level} renal impairment; {_drug_label(rx)} needs renal dosing review."
+        if renal_max is not None:
+            message += f" Renal maximum: {dose.fmt(renal_max)} {limit.dose_unit}/day."
+        severity = MODERATE
+    if caution:
+        message += f" {caution}"
+    return [FindingData("RI", severity, message, data)]
 
 
 def _pregnancy_and_lactation(drug: Drug, patient: Patient) -> list[FindingData]:

@@ -70,6 +70,8 @@ def test_seed_loads_route_limits_as_clinical_data():
     assert (oral.dose_unit, oral.max_daily_dose, oral.min_daily_dose, oral.min_age_years) == (
         "mg", Decimal("80"), Decimal("15"), 12)
     assert oral.black_box_warning == ""
+    assert "reduce the dose in impaired renal function" in oral.renal_caution
+    assert oral.renal_max_daily_dose is None
     intrathecal = DrugRoute.objects.get(route="intrathecal")
     assert (intrathecal.dose_unit, intrathecal.max_daily_dose, intrathecal.min_daily_dose,
             intrathecal.min_age_years) == ("mcg", Decimal("1000"), None, 4)

@@ -97,6 +97,41 @@ def test_same_child_is_old_enough_for_the_intrathecal_route(clinical, cast):
     assert "PA" not in codes(rx)
 
 
+RENAL_CAUTION = "Reduce the dose in renal impairment; confirm with the prescriber."
+
+
+def test_renal_impairment_is_flagged_when_the_route_has_renal_data(clinical, cast):
+    DrugRoute.objects.filter(drug=clinical.baclofen, route="oral").update(renal_caution=RENAL_CAUTION)
+    patient = PatientFactory(account=cast.shopper_a, renal_impairment="moderate")
+    rx = make_rx(patient, clinical.tablet, dose_amount=Decimal("5"), quantity=45)
+    f = finding(rx, "RI")
+    assert f.severity == Finding.Severity.MODERATE
+    assert "moderate renal impairment" in f.message and RENAL_CAUTION in f.message
+    assert f.data["renal_impairment"] == "moderate"
+
+
+def test_renal_maximum_exceeded_is_flagged_high(clinical, cast):
+    DrugRoute.objects.filter(drug=clinical.baclofen, route="oral").update(renal_max_daily_dose=Decimal("30"))
+    patient = PatientFactory(account=cast.shopper_a, renal_impairment="severe")
+    over = make_rx(patient, clinical.tablet, dose_amount=Decimal("15"), quantity=135)
+    f = finding(over, "RI")
+    assert f.severity == Finding.Severity.HIGH and "45 mg" in f.message and "30 mg/day" in f.message
+    within = make_rx(patient, clinical.tablet, dose_amount=Decimal("10"), quantity=90)
+    assert finding(within, "RI").severity == Finding.Severity.MODERATE
+
+
+def test_no_renal_finding_without_impairment_or_without_renal_data(clinical, cast):
+    # Renal data on oral baclofen, but the patient's kidneys are fine or not recorded.
+    DrugRoute.objects.filter(drug=clinical.baclofen, route="oral").update(renal_caution=RENAL_CAUTION)
+    for status in ("none", "unknown"):
+        patient = PatientFactory(account=cast.shopper_a, renal_impairment=status)
+        assert "RI" not in codes(make_rx(patient, clinical.tablet, dose_amount=Decimal("5"), quantity=45))
+    # Impaired patient, but the intrathecal route carries no renal data.
+    impaired = PatientFactory(account=cast.shopper_a, renal_impairment="severe")
+    rx = make_rx(impaired, clinical.vial, dose_amount=Decimal("300"), dose_unit="mcg", times_per_day=1, quantity=1)
+    assert "RI" not in codes(rx)
+
+
 def test_pregnancy_is_flagged_with_the_drug_category(clinical, cast):
     cast.patient_a.pregnancy_status = "yes"
     cast.patient_a.save()
