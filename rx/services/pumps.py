@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -65,6 +66,11 @@ pump_schedule_changed = Signal()
 
 # A refill or program moment may be a little ahead of the server's clock (clinic devices).
 CLOCK_SKEW = timedelta(minutes=5)
+# Plausible pump dates: no implant before this day, a battery replacement at most this long after
+# the implant, a program at most this far ahead of now.
+EARLIEST_IMPLANT = date(1980, 1, 1)
+MAX_BATTERY_LIFE_YEARS = 15
+MAX_PROGRAM_AHEAD = timedelta(days=366)
 # A refill marks the scheduled appointment done if the appointment was at most this long after it.
 APPOINTMENT_COVERED_BY_REFILL = timedelta(days=1)
 
@@ -259,6 +265,55 @@ def _moment(value, field: str) -> datetime:
     return value
 
 
+def _clinic_zone(clinic):
+    try:
+        return ZoneInfo(clinic.time_zone) if clinic is not None else timezone.get_current_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+def _clinic_date(clinic, moment: datetime) -> date:
+    """The calendar day of ``moment`` at the clinic (implant dates are clinic-local days)."""
+    return moment.astimezone(_clinic_zone(clinic)).date()
+
+
+def _before_day(clinic, moment: datetime, day: date) -> bool:
+    """Whether ``moment`` falls before ``day`` at the clinic (no overflow for moments in year 1 or 9999)."""
+    return moment < datetime.combine(day, time.min, tzinfo=_clinic_zone(clinic))
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _check_pump_dates(*, implanted_on, battery_replacement_on, clinic, now: datetime) -> None:
+    """Implant day: a date, not in the future (clinic's today), not before 1980. Battery replacement:
+    on or after the implant and at most 15 years after it."""
+    if not isinstance(implanted_on, date) or isinstance(implanted_on, datetime):
+        raise ValidationError({"implanted_on": "Give a date (YYYY-MM-DD)."})
+    if implanted_on > _clinic_date(clinic, now):
+        raise ValidationError({"implanted_on": "The implant date cannot be in the future."})
+    if implanted_on < EARLIEST_IMPLANT:
+        raise ValidationError({"implanted_on": f"The implant date cannot be before {EARLIEST_IMPLANT.isoformat()}."})
+    if battery_replacement_on is None:
+        return
+    if not isinstance(battery_replacement_on, date) or isinstance(battery_replacement_on, datetime):
+        raise ValidationError({"battery_replacement_on": "Give a date (YYYY-MM-DD)."})
+    if battery_replacement_on < implanted_on:
+        raise ValidationError({"battery_replacement_on": "The battery replacement date is before the implant date."})
+    if battery_replacement_on > _years_after(implanted_on, MAX_BATTERY_LIFE_YEARS):
+        raise ValidationError({"battery_replacement_on": (
+            f"The battery replacement date must be within {MAX_BATTERY_LIFE_YEARS} years of the implant date.")})
+
+
+def _check_not_before_implant(pump: Pump, moment: datetime, field: str) -> None:
+    if _before_day(pump.patient.clinic, moment, pump.implanted_on):
+        raise ValidationError({field: f"Must not be before the pump's implant date ({pump.implanted_on.isoformat()})."})
+
+
 # --- pumps --------------------------------------------------------------------------------
 
 def _validated_pump(pump: Pump) -> Pump:
@@ -290,6 +345,8 @@ def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volum
     """Register a clinic patient's pump; manufacturer and reservoir default from the model."""
     if patient.clinic_id is None:
         raise ValidationError({"patient": "Pumps belong to clinic patients."})
+    _check_pump_dates(implanted_on=implanted_on, battery_replacement_on=battery_replacement_on,
+                      clinic=patient.clinic, now=now or _now())
     spec = PUMP_MODEL_SPECS.get(model)
     if spec is None:
         raise ValidationError({"model": f"Choose one of: {', '.join(PUMP_MODEL_SPECS)}."})
@@ -329,6 +386,15 @@ def pump_update(*, pump: Pump, now: datetime | None = None, **changes) -> Pump:
                 locked.reservoir_volume_ml = spec[1]
         if "patient" in changes and locked.patient.clinic_id is None:
             raise ValidationError({"patient": "Pumps belong to clinic patients."})
+        if "implanted_on" in changes or "battery_replacement_on" in changes:
+            _check_pump_dates(implanted_on=locked.implanted_on, battery_replacement_on=locked.battery_replacement_on,
+                              clinic=locked.patient.clinic, now=now or _now())
+        if "implanted_on" in changes:
+            moments = [m for m in (locked.refills.order_by("filled_at").values_list("filled_at", flat=True).first(),
+                                   locked.programs.order_by("effective_at").values_list("effective_at", flat=True)
+                                   .first()) if m is not None]
+            if any(_before_day(locked.patient.clinic, m, locked.implanted_on) for m in moments):
+                raise ValidationError({"implanted_on": "The pump has programs or refills before this implant date."})
         refill, _, _ = _history(locked)
         if refill and refill.volume_filled_ml > locked.reservoir_volume_ml:
             raise ValidationError({"reservoir_volume_ml": "The last refill holds more than this reservoir."})
@@ -351,11 +417,14 @@ def pump_program_set(*, pump: Pump, daily_dose_mcg, concentration_mcg_per_ml, ef
     """Record a new pump program (dose and concentration) from ``effective_at`` (default: now)."""
     now = now or _now()
     effective_at = _moment(effective_at or now, "effective_at")
+    if effective_at > now + MAX_PROGRAM_AHEAD:
+        raise ValidationError({"effective_at": "A program cannot take effect more than a year from now."})
     dose = _decimal(daily_dose_mcg, "daily_dose_mcg", minimum=Decimal(0), maximum=MAX_DAILY_DOSE, places=3)
     concentration = _decimal(concentration_mcg_per_ml, "concentration_mcg_per_ml", minimum=Decimal(0),
                              maximum=MAX_CONCENTRATION)
     with transaction.atomic():
         locked = _lock(pump)
+        _check_not_before_implant(locked, effective_at, "effective_at")
         if locked.programs.filter(effective_at=effective_at).exists():
             raise ValidationError({"effective_at": "A program already takes effect at this moment."})
         program = PumpProgram.objects.create(
@@ -379,6 +448,7 @@ def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml, con
                              maximum=MAX_CONCENTRATION)
     with transaction.atomic():
         locked = _lock(pump)
+        _check_not_before_implant(locked, filled_at, "filled_at")
         reservoir = locked.reservoir_volume_ml
         volume = _decimal(volume_filled_ml, "volume_filled_ml", minimum=Decimal(0), maximum=reservoir)
         residual = _decimal(residual_withdrawn_ml if residual_withdrawn_ml is not None else 0,

@@ -183,6 +183,10 @@ def test_pump_for_another_clinics_patient_is_refused(world):
     ({"reservoir_volume_ml": "30"}, "reservoir_volume_ml"),
     ({"implanted_on": "yesterday"}, "implanted_on"),
     ({"serial_number": ""}, "serial_number"),
+    ({"implanted_on": "9999-12-31"}, "implanted_on"),
+    ({"implanted_on": "1970-01-01"}, "implanted_on"),
+    ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
+    ({"battery_replacement_on": "2023-12-31"}, "battery_replacement_on"),
 ])
 def test_bad_pump_input_is_a_400_naming_the_field(world, payload, field):
     patient = clinic_patient(world["clinic_a"])
@@ -206,6 +210,20 @@ def test_duplicate_serial_is_a_400_naming_serial_number(world):
     assert "serial_number" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("payload, field", [
+    ({"implanted_on": "9999-12-31"}, "implanted_on"),
+    ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
+])
+def test_patch_with_implausible_pump_dates_is_a_400_naming_the_field(world, payload, field):
+    pump = world["pump_a"]
+    response = client_for(world["staff_a"]).patch(reverse("rx-api-pump", args=[pump.pk]), payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["errors"]
+    assert field in response.json()["detail"]
+    pump.refresh_from_db()
+    assert (str(pump.implanted_on), pump.battery_replacement_on) == ("2024-06-01", None)
+
+
 def test_patch_pump_recomputes_and_delete_retires(world):
     client = client_for(world["staff_a"])
     pump = world["pump_a"]
@@ -227,6 +245,8 @@ def test_patch_pump_recomputes_and_delete_retires(world):
     ({"concentration_mcg_per_ml": "0"}, "concentration_mcg_per_ml"),
     ({"concentration_mcg_per_ml": "123456789"}, "concentration_mcg_per_ml"),
     ({"effective_at": "2025-13-01T00:00:00Z"}, "effective_at"),
+    ({"effective_at": "0001-01-01T00:00:00Z"}, "effective_at"),
+    ({"effective_at": "9999-12-31T00:00:00Z"}, "effective_at"),
 ])
 def test_bad_program_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]
@@ -255,6 +275,8 @@ def test_program_post_recomputes_the_schedule(world):
     ({"concentration_mcg_per_ml": "-5"}, "concentration_mcg_per_ml"),
     ({"filled_at": "2099-01-01T10:00:00Z"}, "filled_at"),
     ({"filled_at": None}, "filled_at"),
+    ({"filled_at": "0001-01-01T00:00:00Z"}, "filled_at"),
+    ({"filled_at": "2024-05-31T12:00:00Z"}, "filled_at"),  # before the implant (2024-06-01)
 ])
 def test_bad_refill_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]

@@ -1,7 +1,7 @@
 """Pump models and services on PostgreSQL: constraints, validation, the stored schedule recomputed on
 every change, the signal after commit, and the due-pump scan through its index."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from rx.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from rx.selectors_pumps import pumps_at_risk, pumps_due_for_kit
 from rx.services import pumps as pump_services
 
-from .pump_fixtures import clinic_patient, clinic_with_staff, days, make_pump, ny
+from .pump_fixtures import UTC, clinic_patient, clinic_with_staff, days, make_pump, ny
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,12 @@ def test_pump_create_fills_manufacturer_and_reservoir_from_the_model():
     ({"reservoir_volume_ml": Decimal("30")}, "reservoir_volume_ml"),
     ({"manufacturer": "flowonix"}, "manufacturer"),
     ({"battery_replacement_on": date(2020, 1, 1)}, "battery_replacement_on"),
+    ({"implanted_on": date(9999, 12, 31)}, "implanted_on"),
+    ({"implanted_on": date.today() + timedelta(days=2)}, "implanted_on"),
+    ({"implanted_on": date(1979, 12, 31)}, "implanted_on"),
+    ({"implanted_on": date(1, 1, 1)}, "implanted_on"),
+    ({"battery_replacement_on": date(9999, 12, 31)}, "battery_replacement_on"),
+    ({"battery_replacement_on": date(2039, 6, 2)}, "battery_replacement_on"),  # implant 2024-06-01 + 15 years
 ])
 def test_pump_create_refuses_invalid_pumps_and_saves_nothing(kwargs, field):
     clinic, _ = clinic_with_staff()
@@ -67,6 +73,33 @@ def test_pump_create_refuses_invalid_pumps_and_saves_nothing(kwargs, field):
         pump_services.pump_create(**args)
     assert field in excinfo.value.message_dict
     assert not Pump.objects.exists()
+
+
+def test_pump_create_accepts_the_boundary_dates():
+    clinic, _ = clinic_with_staff()
+    pump = pump_services.pump_create(patient=clinic_patient(clinic), model="8637-20", serial_number="B1",
+                                     alarm_volume_ml=Decimal("2"), implanted_on=date(1980, 1, 1),
+                                     battery_replacement_on=date(1995, 1, 1), now=FILL)
+    assert (pump.implanted_on, pump.battery_replacement_on) == (date(1980, 1, 1), date(1995, 1, 1))
+    today = pump_services.pump_create(patient=clinic_patient(clinic), model="8637-20", serial_number="B2",
+                                      alarm_volume_ml=Decimal("2"), implanted_on=FILL.date(), now=FILL)
+    assert today.implanted_on == date(2025, 1, 6)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"implanted_on": date(9999, 12, 31)}, "implanted_on"),
+    ({"implanted_on": date(1900, 1, 1)}, "implanted_on"),
+    ({"implanted_on": date(2025, 1, 7)}, "implanted_on"),  # after the first refill and program (2025-01-06)
+    ({"battery_replacement_on": date(9999, 12, 31)}, "battery_replacement_on"),
+    ({"battery_replacement_on": date(2024, 5, 31)}, "battery_replacement_on"),
+])
+def test_pump_update_refuses_implausible_dates_and_saves_nothing(changes, field):
+    pump = make_pump(fill_at=FILL)
+    with pytest.raises(ValidationError) as excinfo:
+        pump_services.pump_update(pump=pump, now=FILL + days(2), **changes)
+    assert field in excinfo.value.message_dict
+    pump.refresh_from_db()
+    assert (pump.implanted_on, pump.battery_replacement_on) == (date(2024, 6, 1), None)
 
 
 def test_serial_number_is_unique_per_manufacturer():
@@ -176,6 +209,9 @@ def test_pump_deactivated_leaves_the_scan():
     ({"concentration_mcg_per_ml": Decimal("0")}, "concentration_mcg_per_ml"),
     ({"residual_withdrawn_ml": Decimal("-1")}, "residual_withdrawn_ml"),
     ({"filled_at": FILL + days(2)}, "filled_at"),
+    ({"filled_at": FILL + days(1) + timedelta(minutes=6)}, "filled_at"),  # beyond the 5-minute clock skew
+    ({"filled_at": datetime(1, 1, 1, tzinfo=UTC)}, "filled_at"),
+    ({"filled_at": ny(2024, 5, 31, 23, 0)}, "filled_at"),  # the day before the implant (2024-06-01)
 ])
 def test_refill_validation_names_the_field_and_saves_nothing(kwargs, field):
     pump = make_pump(fill_at=FILL)
@@ -196,6 +232,10 @@ def test_refill_validation_names_the_field_and_saves_nothing(kwargs, field):
     ({"daily_dose_mcg": Decimal("20000")}, "daily_dose_mcg"),
     ({"concentration_mcg_per_ml": Decimal("0")}, "concentration_mcg_per_ml"),
     ({"effective_at": FILL}, "effective_at"),  # a program already starts then
+    ({"effective_at": datetime(1, 1, 1, tzinfo=UTC)}, "effective_at"),
+    ({"effective_at": datetime(9999, 12, 31, tzinfo=UTC)}, "effective_at"),
+    ({"effective_at": ny(2024, 5, 31, 23, 0)}, "effective_at"),  # the day before the implant
+    ({"effective_at": FILL + days(3) + days(367)}, "effective_at"),  # more than a year ahead
 ])
 def test_program_validation_names_the_field_and_saves_nothing(kwargs, field):
     pump = make_pump(fill_at=FILL)
@@ -205,6 +245,21 @@ def test_program_validation_names_the_field_and_saves_nothing(kwargs, field):
         pump_services.pump_program_set(**args)
     assert field in excinfo.value.message_dict
     assert pump.programs.count() == 1
+
+
+def test_refill_and_program_on_the_implant_day_and_within_the_skew_are_accepted():
+    pump = make_pump()
+    now = FILL + days(1)
+    refill = pump_services.pump_refill_record(pump=pump, filled_at=now + timedelta(minutes=4),
+                                              volume_filled_ml=Decimal("20"),
+                                              concentration_mcg_per_ml=Decimal("2000"), now=now)
+    first = pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("500"),
+                                           concentration_mcg_per_ml=Decimal("2000"),
+                                           effective_at=ny(2024, 6, 1, 0, 30), now=now)
+    ahead = pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("600"),
+                                           concentration_mcg_per_ml=Decimal("2000"),
+                                           effective_at=now + days(300), now=now)
+    assert refill.pk and first.pk and ahead.pk
 
 
 def test_appointment_in_the_past_is_refused():
