@@ -6,7 +6,7 @@ grow with the number of products, tiers or sections); writes go through ``catalo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,7 @@ from .models import Review
 from .services.reviews import review_create as review_create_service
 
 PAGE_SIZE = 20
-REVIEWS_SHOWN = 20
+REVIEWS_PER_PAGE = 20
 
 
 def product_list(request):
@@ -74,6 +74,22 @@ def review_create(request, slug):
     return redirect(f"{product.get_absolute_url()}#reviews")
 
 
+def _reviews_page(product, number):
+    """One page of the approved reviews, newest first (``?reviews_page=N``; 2 queries whatever the count).
+
+    A missing, malformed or out-of-range number shows page 1 rather than an error.
+    """
+    reviews = selectors.approved_reviews(product)
+    paginator = Paginator(reviews, REVIEWS_PER_PAGE)
+    try:
+        number = paginator.validate_number(number or 1)
+    except InvalidPage:
+        number = 1
+    start = (number - 1) * REVIEWS_PER_PAGE
+    # Sliced and read here (not clamped to the count) so the page costs the same queries with or without reviews.
+    return Page(list(reviews[start:start + REVIEWS_PER_PAGE]), number, paginator)
+
+
 def _detail_context(request, product, review_form=None) -> dict:
     limits = next((r for r in product.drug.routes.all() if r.route == product.route), None)
     tiers = product.tiers()
@@ -83,6 +99,7 @@ def _detail_context(request, product, review_form=None) -> dict:
     except pricing.InvalidTiers:
         tiers, first_quote = [], None
     available = max(product.stock_available or 0, 0)
+    reviews_page = _reviews_page(product, request.GET.get("reviews_page"))
     user_review = None
     if request.user.is_authenticated:
         user_review = Review.objects.filter(product=product, user=request.user).first()
@@ -97,7 +114,8 @@ def _detail_context(request, product, review_form=None) -> dict:
         "purchasable": bool(tiers) and available > 0,
         "first_quote": first_quote,
         "tiers_data": [{"min_quantity": t.min_quantity, "unit_price": str(t.unit_price)} for t in tiers],
-        "reviews": list(selectors.approved_reviews(product)[:REVIEWS_SHOWN]),
+        "reviews": reviews_page.object_list,
+        "reviews_page": reviews_page,
         "user_review": user_review,
         "review_form": review_form or ReviewForm(),
     }
