@@ -53,6 +53,10 @@ class ProductOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "name", "pk")
 
 
+# The ``ordering`` values the products list accepts (a 400 names them for any other value).
+ORDERING_VALUES = ("name", "-name", "price", "-price", "rating", "-rating")
+
+
 class ProductFilter(django_filters.FilterSet):
     """Filter ``catalog.selectors.product_list()`` (which annotates ``stock_available``)."""
 
@@ -65,6 +69,8 @@ class ProductFilter(django_filters.FilterSet):
     ordering = ProductOrderingFilter(
         fields=(("name", "name"), ("base_price", "price"), ("rating_avg", "rating")),
         label="Order by name, price or rating (prefix - for descending)",
+        error_messages={"invalid_choice": "Unknown ordering %(value)s; choose one of: " + ", ".join(ORDERING_VALUES)
+                        + "."},
     )
 
     class Meta:

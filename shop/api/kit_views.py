@@ -2,7 +2,7 @@
 exist) and resolving kit alerts (pharmacy staff). Thin: parse, call ``shop.services.kits``, render."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -121,17 +121,19 @@ class KitAlertResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=2000)
 
 
-class KitAlertListView(APIView):
-    """Pharmacy staff: the open kit alerts, highest level first."""
+class KitAlertListView(generics.ListAPIView):
+    """Pharmacy staff: the open kit alerts, highest level first, paginated (``?page=``) like every list."""
 
     permission_classes = [IsAuthenticated]
+    serializer_class = KitAlertSerializer
+    filter_backends: list = []  # no filters and no ordering parameter: ``?ordering=`` is ignored
 
-    @extend_schema(responses=KitAlertSerializer(many=True))
-    def get(self, request):
-        if not can_handle_alerts(request.user):
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
+            return KitAlert.objects.none()
+        if not can_handle_alerts(self.request.user):
             raise NotFound("Not found.")
-        alerts = KitAlert.objects.filter(resolved_at__isnull=True).order_by("-level", "opened_at", "pk")
-        return Response(KitAlertSerializer(alerts, many=True).data)
+        return KitAlert.objects.filter(resolved_at__isnull=True).order_by("-level", "opened_at", "pk")
 
 
 class KitAlertResolveView(APIView):

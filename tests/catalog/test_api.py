@@ -167,6 +167,17 @@ def test_bad_list_parameters_get_a_400_naming_the_parameter(client, params, fiel
     assert response.json()["detail"].startswith(f"{field}:")
 
 
+@pytest.mark.parametrize("ordering", ["stock", "-stock", "name,bogus", "price;drop table"])
+def test_unknown_ordering_is_a_400_naming_ordering_and_listing_the_allowed_values(client, ordering):
+    ProductFactory()
+    response = client.get(LIST_URL, {"ordering": ordering})
+    assert response.status_code == 400
+    assert "ordering" in response.json()["errors"]
+    assert response.json()["detail"].startswith("ordering:")
+    for value in ("name", "-name", "price", "-price", "rating", "-rating"):
+        assert value in response.json()["detail"]
+
+
 def test_garbage_that_cannot_be_misread_is_ignored_not_an_error(client):
     ProductFactory()
     assert client.get(LIST_URL, {"in_stock": "maybe", "rx_required": "🙂", "unknown": "1",
@@ -333,6 +344,17 @@ def test_reviews_list_shows_only_approved_reviews_newest_first_paginated(client,
     assert body["results"][1]["author"] == "olga"
     assert body["results"][1]["rating"] == 4
     assert "email" not in str(body)
+
+
+@pytest.mark.parametrize("ordering", ["rating", "-created_at", "bogus"])
+def test_reviews_list_has_no_ordering_parameter_so_ordering_is_ignored(client, baclofen, ordering):
+    # Only the products list can be ordered; the reviews are always newest first.
+    old = ReviewFactory(product=baclofen, title="Old", rating=5)
+    new = ReviewFactory(product=baclofen, title="New", rating=1)
+    approve(old, new)
+    response = client.get(reviews_url(), {"ordering": ordering})
+    assert response.status_code == 200
+    assert [r["title"] for r in response.json()["results"]] == ["New", "Old"]
 
 
 def test_signed_in_customer_writes_a_pending_review(client, baclofen):

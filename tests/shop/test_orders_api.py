@@ -25,6 +25,15 @@ def test_a_shopper_lists_their_own_orders_newest_first(two_orders, shopper_clien
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("ordering", ["number", "-created_at", "bogus"])
+def test_the_orders_list_has_no_ordering_parameter_so_ordering_is_ignored(two_orders, shopper_client, ordering):
+    # Only the products list can be ordered; a shopper's orders are always newest first.
+    response = shopper_client.get(reverse("shop-api:order-list"), {"ordering": ordering})
+    assert response.status_code == 200
+    assert [o["number"] for o in response.json()["results"]] == [two_orders[1], two_orders[0]]
+
+
+@pytest.mark.django_db
 def test_order_detail_has_lines_totals_status_and_events(two_orders, shopper_client):
     body = shopper_client.get(reverse("shop-api:order-detail", args=[two_orders[1]])).json()
     assert body["number"] == two_orders[1]
