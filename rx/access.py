@@ -119,6 +119,13 @@ def owned_patient_for(user, pk) -> Patient:
     return _get_or_404(patients_owned_by(user), pk, "Patient")
 
 
+def owned_prescription_for(user, pk) -> Prescription:
+    """Return a prescription of a patient the user may act for (not a pharmacist's view of the
+    queue); anyone else's is 'not found'."""
+    return _get_or_404(Prescription.objects.filter(patient__in=patients_owned_by(user)).select_related("patient"),
+                       pk, "Prescription")
+
+
 def dispense_for(user, pk) -> Dispense:
     return _get_or_404(dispenses_visible_to(user).select_related("prescription__patient", "product"), pk, "Dispense")
 

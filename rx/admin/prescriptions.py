@@ -354,6 +354,7 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
             "is_image": (rx.file_content_type or "").startswith("image/"),
             "history": access.review_history_for(request.user, rx),
             "decisions": rx.decisions.select_related("pharmacist").order_by("created_at"),
+            "responses": rx.responses.select_related("author").order_by("created_at"),
             "events": rx.events.select_related("actor").order_by("created_at"),
             "panels": panels,
             "can_decide": access.can_decide(request.user) and not conflicts and rx.status in

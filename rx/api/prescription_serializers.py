@@ -85,6 +85,25 @@ class PrescriptionSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+class PrescriptionResponseCreateSerializer(serializers.Serializer):
+    """The answer to a request for information; ``file`` is checked by content like an upload."""
+
+    message = serializers.CharField(max_length=5000)
+    file = serializers.FileField(required=False, allow_empty_file=True, use_url=False)
+
+
+class PrescriptionResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    prescription = serializers.IntegerField(source="prescription_id")
+    status = serializers.CharField(source="prescription.status")
+    message = serializers.CharField()
+    file_attached = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_file_attached(self, obj) -> bool:
+        return bool(obj.file)
+
+
 class PrescriptionCreateSerializer(serializers.Serializer):
     """An upload (``file``) or a transfer request (``prescriber_name`` ...), for one of your patients."""
 

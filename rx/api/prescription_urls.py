@@ -7,6 +7,8 @@ from . import prescription_views as views
 urlpatterns = [
     path("prescriptions/", views.PrescriptionListCreateView.as_view(), name="rx-prescription-list"),
     path("prescriptions/<int:pk>/", views.PrescriptionDetailView.as_view(), name="rx-prescription-detail"),
+    path("prescriptions/<int:pk>/response/", views.PrescriptionResponseView.as_view(),
+         name="rx-prescription-response"),
     path("patients/", views.PatientListCreateView.as_view(), name="rx-patient-list"),
     path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="rx-patient-detail"),
     path("fhir/MedicationRequest", views.MedicationRequestImportView.as_view(), name="rx-fhir-medicationrequest"),

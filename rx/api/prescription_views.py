@@ -12,11 +12,13 @@ from pharmacy.parsers import JSONParser
 
 from .. import access
 from ..selectors_prescriptions import patient_list, prescription_list
-from ..services import audit, fhir, patients, prescriptions, uploads
+from ..services import audit, fhir, patients, prescriptions, responses, uploads
 from .prescription_serializers import (
     FhirImportResultSerializer,
     PatientSerializer,
     PrescriptionCreateSerializer,
+    PrescriptionResponseCreateSerializer,
+    PrescriptionResponseSerializer,
     PrescriptionSerializer,
 )
 
@@ -84,6 +86,25 @@ class PrescriptionDetailView(PHIView, APIView):
         rx = prescription_list(request.user).get(pk=rx.pk)
         audit.audit_record(user=request.user, action=View, obj=rx, request=request)
         return Response(PrescriptionSerializer(rx, context={"request": request}).data)
+
+
+class PrescriptionResponseView(PHIView, APIView):
+    """Answer a pharmacist's request for information (the patient's owner only): a message and
+    optionally a new document; the prescription goes back to the queue (received)."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": PrescriptionResponseCreateSerializer,
+                            "application/json": PrescriptionResponseCreateSerializer},
+                   responses={201: PrescriptionResponseSerializer})
+    def post(self, request, pk):
+        access.owned_prescription_for(request.user, pk)  # 404 before any validation
+        data = PrescriptionResponseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        response = responses.prescription_respond(user=request.user, prescription_id=pk, request=request,
+                                                  message=data.validated_data["message"],
+                                                  file=data.validated_data.get("file"))
+        return Response(PrescriptionResponseSerializer(response).data, status=status.HTTP_201_CREATED)
 
 
 class PatientListCreateView(PHIView, generics.ListCreateAPIView):

@@ -23,7 +23,7 @@ from .people import Patient, Prescriber
 
 __all__ = [
     "Prescription", "VerificationQueueItem", "PrescriptionEvent", "Finding", "Decision", "Dispense",
-    "DirectionUnit", "ImmutableRecordError",
+    "DirectionUnit", "ImmutableRecordError", "PrescriptionResponse",
 ]
 
 # 21 CFR 1306: the most refills each schedule allows (None: as written).
@@ -387,6 +387,44 @@ class Decision(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("A decision is kept forever and cannot be deleted.")
+
+
+class PrescriptionResponse(models.Model):
+    """The owner's answer (shopper or clinic staff) to a pharmacist's request for information.
+    Written once, never changed or deleted.
+
+    An attached file becomes the prescription's current document (``Prescription.file``, what the
+    review page shows); the document it replaced stays in storage and is named in
+    ``replaced_file``, so nothing sent is lost.
+    """
+
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="responses")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField()
+    file = models.FileField(upload_to=_upload_to, blank=True, max_length=200)
+    file_content_type = models.CharField(max_length=40, blank=True)
+    replaced_file = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(message=""), name="prescriptionresponse_has_message"),
+        ]
+
+    def __str__(self):
+        return f"Response by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("A response is kept as sent and cannot be changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("A response is kept forever and cannot be deleted.")
 
 
 class Dispense(models.Model):

@@ -18,6 +18,9 @@ Gating an order line:
                                product=None, dispensed_by=None, prepared_at=None) -> Dispense
     coverage.dispense_hand_over(dispense_id=, at=None)
 
+Answering a request for information (owner only; needs_information -> received):
+    responses.prescription_respond(user=, prescription_id=, message=, file=None, request=None)
+
 Queue urgency (pump refill kits first):
     prescriptions.prescription_mark_urgent(prescription_id=, reason=)
 
