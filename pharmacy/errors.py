@@ -41,3 +41,10 @@ class ServiceUnavailable(DomainError):
 
     status_code = 503
     code = "service_unavailable"
+
+
+class RequestTooLarge(DomainError):
+    """The request body is larger than the API accepts (HTTP 413)."""
+
+    status_code = 413
+    code = "request_too_large"

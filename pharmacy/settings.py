@@ -276,6 +276,7 @@ RX_NONCONTROLLED_EXPIRY_DAYS = env.int("RX_NONCONTROLLED_EXPIRY_DAYS", default=3
 RX_EARLY_REFILL_THRESHOLD = env.float("RX_EARLY_REFILL_THRESHOLD", default=0.75)
 RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
+API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (pharmacy.parsers)
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
 # Refill-kit shipping (rx.schedule.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's

@@ -93,6 +93,14 @@ def test_api_upload_answers_201_with_the_prescription(cast, private_media, shopp
     assert body["file_url"].endswith(f"/rx/prescriptions/{body['id']}/file/")
 
 
+def test_a_multipart_upload_is_not_held_to_the_json_body_limit(cast, private_media, shopper_client, settings):
+    settings.API_MAX_JSON_BYTES = 64  # far below the image: uploads keep RX_UPLOAD_MAX_BYTES
+    response = shopper_client.post("/api/v1/prescriptions/", {
+        "patient": cast.patient_a.pk, "file": SimpleUploadedFile("photo.png", png_bytes((64, 64)), "image/png")},
+        format="multipart")
+    assert response.status_code == 201, response.content
+
+
 def test_api_rejects_a_disguised_file_naming_the_field(cast, private_media, shopper_client):
     response = shopper_client.post("/api/v1/prescriptions/", {
         "patient": cast.patient_a.pk, "file": SimpleUploadedFile("x.jpg", b"plain text", "image/jpeg")},
