@@ -25,7 +25,8 @@ def _errors(exc) -> list[str]:
 
 
 def clinic_kits(request, clinic_id):
-    """List the clinic's kit orders; POST ``action=order`` orders a kit, ``action=standing`` sets a standing order."""
+    """List the clinic's kit orders; POST ``action=order`` orders a kit, ``action=standing`` sets a standing
+    order, ``action=cancel`` (``kit_order``, ``reason``) cancels a kit not yet dispatched."""
     if not access.is_authenticated(request.user):
         return redirect_to_login(request.get_full_path())
     try:
@@ -35,7 +36,20 @@ def clinic_kits(request, clinic_id):
     pumps = list(Pump.objects.filter(patient__clinic=clinic, active=True).select_related("patient")
                  .order_by("ship_by", "pk"))
     errors = []
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        kit_id = request.POST.get("kit_order", "")
+        kit = kit_orders_of(clinic).filter(pk=int(kit_id)).first() if kit_id.isdigit() else None
+        if kit is None:
+            errors = ["kit order: choose one of this clinic's kit orders."]
+        else:
+            try:
+                kit_services.kit_order_cancel(kit_order_id=kit.pk, user=request.user,
+                                              reason=request.POST.get("reason", ""))
+                messages.success(request, f"Kit order {kit.pk} cancelled; its invoice is voided.")
+                return redirect("shop:clinic-kits", clinic_id=clinic.pk)
+            except (ValidationError, DomainError) as exc:
+                errors = _errors(exc)
+    elif request.method == "POST":
         pump = next((p for p in pumps if str(p.pk) == request.POST.get("pump", "")), None)
         shipping = {f: request.POST.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS}
         if pump is None:

@@ -109,6 +109,26 @@ class ClinicKitOrderListView(APIView):
         return Response(KitOrderSerializer(kit).data, status=status.HTTP_201_CREATED)
 
 
+class KitOrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the kit is cancelled (recorded on the order).")
+
+
+class ClinicKitOrderCancelView(APIView):
+    """POST cancels a kit not yet dispatched (its invoice voided, stock released); 409 with ``status`` otherwise."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=KitOrderCancelSerializer, responses=KitOrderSerializer)
+    def post(self, request, clinic_id, pk):
+        clinic = clinic_for_staff(request.user, clinic_id)
+        if not KitOrder.objects.filter(pk=pk, clinic=clinic).exists():
+            raise NotFound("Kit order not found.")
+        payload = KitOrderCancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        kit_services.kit_order_cancel(kit_order_id=pk, user=request.user, reason=payload.validated_data["reason"])
+        return Response(KitOrderSerializer(kit_orders_of(clinic).get(pk=pk)).data)
+
+
 class KitAlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = KitAlert

@@ -21,6 +21,8 @@ urlpatterns = [
          name="order-prescriptions"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
     path("clinics/<int:clinic_id>/kit-orders/", kit_views.ClinicKitOrderListView.as_view(), name="clinic-kit-orders"),
+    path("clinics/<int:clinic_id>/kit-orders/<int:pk>/cancel/", kit_views.ClinicKitOrderCancelView.as_view(),
+         name="clinic-kit-order-cancel"),
     path("kit-alerts/", kit_views.KitAlertListView.as_view(), name="kit-alerts"),
     path("kit-alerts/<int:pk>/resolve/", kit_views.KitAlertResolveView.as_view(), name="kit-alert-resolve"),
 ]

@@ -21,6 +21,9 @@ is resolved by staff or by its cause going away.
   ``shop.services.fulfilment.order_fulfil(order_id=)``; the kit is marked dispatched. What stops
   it (no stock, no approval, payment problem, fulfilment error) raises an alert, and so does a
   late kit or one that cannot arrive in time.
+- Cancel (``kit_order_cancel``): clinic staff cancel a kit not yet dispatched, with a reason; its
+  invoiced order is cancelled (stock released, nothing refunded), its alerts resolved; the scan does
+  not order that refill cycle again by itself (the standing order carries on with the next cycle).
 - Alerts (``kit_alert_raise``, ``kit_alerts_escalate``, ``kit_alert_resolve``): at most one open
   alert per kit order (or due pump) and reason; e-mailed to the clinic (its address and staff) and
   the pharmacy staff when raised, then one level higher every ``KIT_ALERT_ESCALATE_HOURS`` with a
@@ -374,7 +377,10 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
         others = [pk for pk in pump_ids if pk not in pumps]
         if others:
             pumps.update({p.pk: p for p in Pump.objects.filter(pk__in=others)})
-    kits = list(KitOrder.objects.filter(pump_id__in=list(pumps)).exclude(status=KitOrder.Status.CANCELLED))
+    kits = list(KitOrder.objects.filter(pump_id__in=list(pumps)))
+    # A cycle whose kit was cancelled (by the clinic, ``kit_order_cancel``) is not ordered again by itself.
+    cancelled = {(k.pump_id, k.refill_id) for k in kits if k.status == KitOrder.Status.CANCELLED}
+    kits = [k for k in kits if k.status != KitOrder.Status.CANCELLED]
     stale = [k for k in kits if k.status in PENDING and k.refill_id != pumps[k.pump_id].current_refill_id]
     for kit in stale:
         kit_order_retire(kit_order_id=kit.pk, now=now,
@@ -382,13 +388,14 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
     kits = [k for k in kits if k not in stale]
     result.synced = _sync_dates(kits, pumps)
     have_kit = {(k.pump_id, k.refill_id) for k in kits}
+    skip = have_kit | cancelled
     standing = {s.pump_id: s for s in StandingOrder.objects.filter(pump_id__in=ids, active=True)
                 .select_related("created_by", "product")}
     open_no_order = set(KitAlert.objects.filter(pump_id__in=ids, kit_order__isnull=True, reason=Reason.NO_ORDER,
                                                 resolved_at__isnull=True).values_list("pump_id", flat=True))
     for pk in ids:
         pump = pumps[pk]
-        if pump.current_refill_id is not None and (pk, pump.current_refill_id) in have_kit:
+        if pump.current_refill_id is not None and (pk, pump.current_refill_id) in skip:
             continue
         order = standing.get(pk)
         if order is not None and pump.current_refill_id is not None:
@@ -610,6 +617,59 @@ def kit_order_retire(*, kit_order_id: int, reason: str, now: datetime | None = N
         kit.last_error = reason
         kit.save(update_fields=["status", "last_error", "updated_at"])
         _alerts_resolve(kit_order_id=kit.pk, reasons=None, now=now, resolution=reason)
+    return kit
+
+
+class KitOrderNotCancellable(Conflict):
+    """The kit has shipped, is being packed, or is cancelled already (``data["status"]``, the kit's status)."""
+
+    code = "kit_order_not_cancellable"
+
+
+def kit_order_cancel(*, kit_order_id: int, user, reason: str, now: datetime | None = None) -> KitOrder:
+    """Clinic staff cancel a kit not yet dispatched, saying why.
+
+    Under the kit's row lock: a dispatched or cancelled (retired) kit, or one whose order fulfilment
+    has started, is refused with ``KitOrderNotCancellable`` (409, ``data["status"]``). Otherwise the
+    shop order is cancelled through ``orders.order_cancel`` as the user, with the reason (its
+    ``OrderEvent``; the stock hold is released; kit orders are invoiced, with no Stripe payment, so
+    nothing is refunded: the invoice is voided), the kit becomes ``cancelled`` and its open alerts
+    are resolved by the user with the reason. Anyone but the kit's clinic staff gets NotFound.
+
+    Only this kit is cancelled: a standing order stays active and orders the next cycle's kit.
+    For this refill cycle the clinic's cancellation stands: ``kits_scan`` does not order it again
+    nor raise ``no_order`` for it (the clinic may still order a kit for the cycle by hand).
+    """
+    from rx import access
+
+    from .orders import order_cancel
+
+    now = now or _now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the kit is cancelled."})
+    with transaction.atomic():
+        kit = KitOrder.objects.select_for_update(of=("self",)).filter(pk=kit_order_id).first()
+        if kit is None or kit.clinic_id not in access.clinic_ids_of(user):
+            raise NotFound("Kit order not found.")
+        if kit.status not in PENDING:
+            raise KitOrderNotCancellable(f"Kit order {kit.pk} is {kit.get_status_display().lower()}; "
+                                         "it cannot be cancelled.", data={"status": kit.status})
+        if kit.order_id:
+            order = order_get_locked(order_id=kit.order_id)
+            if order.status in CANCELLABLE:
+                order_cancel(order=order, actor=user,
+                             reason=f"Invoice voided: refill kit cancelled by the clinic: {reason}")
+            elif order.status not in (S.CANCELLED, S.EXPIRED):
+                raise KitOrderNotCancellable(
+                    f"Kit order {kit.pk}'s order {order.number} is {order.get_status_display().lower()}; "
+                    "it cannot be cancelled.", data={"status": kit.status, "order_status": order.status})
+        _, label = actor_fields(user)
+        kit.status = KitOrder.Status.CANCELLED
+        kit.last_error = f"Cancelled by {label}: {reason}"
+        kit.save(update_fields=["status", "last_error", "updated_at"])
+        KitAlert.objects.filter(kit_order_id=kit.pk, resolved_at__isnull=True).update(
+            resolved_at=now, resolved_by=user, resolution=f"Kit cancelled by the clinic: {reason}")
     return kit
 
 
