@@ -23,7 +23,8 @@ is resolved by staff or by its cause going away.
   late kit or one that cannot arrive in time.
 - Cancel (``kit_order_cancel``): clinic staff cancel a kit not yet dispatched, with a reason; its
   invoiced order is cancelled (stock released, nothing refunded), its alerts resolved; the scan does
-  not order that refill cycle again by itself (the standing order carries on with the next cycle).
+  not order that refill cycle again by itself (the standing order carries on with the next cycle),
+  but raises one ``no_order`` alert for the due pump so the gap is confirmed by a person.
 - Alerts (``kit_alert_raise``, ``kit_alerts_escalate``, ``kit_alert_resolve``): at most one open
   alert per kit order (or due pump) and reason; e-mailed to the clinic (its address and staff) and
   the pharmacy staff when raised, then one level higher every ``KIT_ALERT_ESCALATE_HOURS`` with a
@@ -395,7 +396,18 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
                                                 resolved_at__isnull=True).values_list("pump_id", flat=True))
     for pk in ids:
         pump = pumps[pk]
-        if pump.current_refill_id is not None and (pk, pump.current_refill_id) in skip:
+        cycle = (pk, pump.current_refill_id)
+        if pump.current_refill_id is not None and cycle in cancelled and cycle not in have_kit:
+            # The clinic's cancellation stands (no kit is ordered again by itself), but a due pump
+            # without a kit is never silent: staff confirm the refill is covered and resolve this.
+            if pk not in open_no_order:
+                _alert_pump(pump, Reason.NO_ORDER,
+                            f"The clinic cancelled the kit for pump {pump} (must ship by {pump.ship_by}); no kit "
+                            "will ship for this refill cycle. Confirm the refill is covered another way, or "
+                            "order a kit now.", now)
+                result.alerted.append(pk)
+            continue
+        if pump.current_refill_id is not None and cycle in skip:
             continue
         order = standing.get(pk)
         if order is not None and pump.current_refill_id is not None:
@@ -637,8 +649,9 @@ def kit_order_cancel(*, kit_order_id: int, user, reason: str, now: datetime | No
     are resolved by the user with the reason. Anyone but the kit's clinic staff gets NotFound.
 
     Only this kit is cancelled: a standing order stays active and orders the next cycle's kit.
-    For this refill cycle the clinic's cancellation stands: ``kits_scan`` does not order it again
-    nor raise ``no_order`` for it (the clinic may still order a kit for the cycle by hand).
+    For this refill cycle the clinic's cancellation stands: ``kits_scan`` does not order it again,
+    but raises one ``no_order`` alert for the due pump, so a person confirms the refill is covered
+    another way (the clinic may still order a kit for the cycle by hand).
     """
     from rx import access
 

@@ -133,15 +133,19 @@ def test_cancelling_twice_is_a_409_with_status_cancelled(setup):
     assert OrderEvent.objects.filter(order_id=setup.kit.order_id, to_status=OrderStatus.CANCELLED).count() == 1
 
 
-def test_the_scan_does_not_reorder_a_cancelled_cycle_but_the_standing_order_stays_active(setup):
+def test_the_scan_does_not_reorder_a_cancelled_cycle_but_alerts_once_and_the_standing_order_stays(setup):
     standing = kits.standing_order_set(pump=setup.pump, user=setup.staff, shipping=SHIP)
     kits.kit_order_cancel(kit_order_id=setup.kit.pk, user=setup.staff, reason=REASON)
 
     result = kits.kits_scan(now=DUE)
+    again_result = kits.kits_scan(now=DUE)
 
-    assert result.created == [] and result.alerted == []
+    assert result.created == [] and result.alerted == [setup.pump.pk]
+    assert again_result.created == [] and again_result.alerted == []
     assert list(KitOrder.objects.values_list("pk", "status")) == [(setup.kit.pk, KitOrder.Status.CANCELLED)]
-    assert not KitAlert.objects.filter(resolved_at__isnull=True).exists()
+    # Never silent: one open no-order alert asks a person to confirm the refill is covered.
+    open_alert = KitAlert.objects.get(resolved_at__isnull=True)
+    assert open_alert.reason == KitAlert.Reason.NO_ORDER and "cancelled" in open_alert.message
     standing.refresh_from_db()
     assert standing.active
     # The clinic may still order this cycle's kit by hand.
