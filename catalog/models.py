@@ -109,13 +109,18 @@ class DrugRoute(models.Model):
         return f"{self.drug} ({self.route})"
 
 
+class Severity(models.TextChoices):
+    """How serious a clinical finding is; shared by interaction data and the DUR findings (rx)."""
+
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
 class DrugInteraction(models.Model):
     """A known interaction of ``drug`` with an ingredient or an interaction group."""
 
-    class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MODERATE = "moderate", "Moderate"
-        HIGH = "high", "High"
+    Severity = Severity
 
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="interactions")
     route = models.CharField(max_length=20, choices=Route.choices, blank=True, help_text="Blank: any route.")

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import DEASchedule, Route
+from catalog.models import DEASchedule, Route, Severity
 
 from .people import Patient, Prescriber
 
@@ -310,10 +310,7 @@ class PrescriptionEvent(models.Model):
 class Finding(models.Model):
     """A DUR finding (NCPDP conflict code or one of ours) stored on a prescription."""
 
-    class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MODERATE = "moderate", "Moderate"
-        HIGH = "high", "High"
+    Severity = Severity
 
     prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="findings")
     code = models.CharField(max_length=3)
