@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N`` with N a whole number from 1 (or ``last``). ``0``, ``-1``, ``abc`` are a 400; a page past
-    the end stays a 404 (the same rule as ``catalog.api.pagination.CatalogPagination``)."""
+    the end stays a 404. ``catalog.api.pagination.CatalogPagination`` subclasses this one."""
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
