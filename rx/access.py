@@ -97,7 +97,8 @@ def dispenses_visible_to(user) -> QuerySet[Dispense]:
     return Dispense.objects.filter(prescription__in=prescriptions_visible_to(user).values("pk"))
 
 
-def _get_or_404(queryset, pk, what: str):
+def get_or_404(queryset, pk, what: str):
+    """``queryset.get(pk=pk)``, or NotFound (404) naming ``what`` if absent or ``pk`` is not an integer."""
     try:
         return queryset.get(pk=int(pk))
     except (queryset.model.DoesNotExist, TypeError, ValueError):
@@ -106,28 +107,28 @@ def _get_or_404(queryset, pk, what: str):
 
 def prescription_for(user, pk) -> Prescription:
     """Return the prescription if ``user`` may see it; otherwise raise NotFound (404)."""
-    return _get_or_404(prescriptions_visible_to(user).select_related("patient", "drug", "product", "prescriber"),
+    return get_or_404(prescriptions_visible_to(user).select_related("patient", "drug", "product", "prescriber"),
                        pk, "Prescription")
 
 
 def patient_for(user, pk) -> Patient:
-    return _get_or_404(patients_visible_to(user), pk, "Patient")
+    return get_or_404(patients_visible_to(user), pk, "Patient")
 
 
 def owned_patient_for(user, pk) -> Patient:
     """Return a patient the user may act for; anyone else's patient is 'not found'."""
-    return _get_or_404(patients_owned_by(user), pk, "Patient")
+    return get_or_404(patients_owned_by(user), pk, "Patient")
 
 
 def owned_prescription_for(user, pk) -> Prescription:
     """Return a prescription of a patient the user may act for (not a pharmacist's view of the
     queue); anyone else's is 'not found'."""
-    return _get_or_404(Prescription.objects.filter(patient__in=patients_owned_by(user)).select_related("patient"),
+    return get_or_404(Prescription.objects.filter(patient__in=patients_owned_by(user)).select_related("patient"),
                        pk, "Prescription")
 
 
 def dispense_for(user, pk) -> Dispense:
-    return _get_or_404(dispenses_visible_to(user).select_related("prescription__patient", "product"), pk, "Dispense")
+    return get_or_404(dispenses_visible_to(user).select_related("prescription__patient", "product"), pk, "Dispense")
 
 
 def can_view_prescription(user, prescription: Prescription) -> bool:

@@ -11,8 +11,6 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from pharmacy.errors import NotFound
-
 from . import access
 from .models import Clinic, Patient, Pump, PumpProgram, PumpRefill, RefillAppointment
 
@@ -53,16 +51,9 @@ def clinics_visible_to(user) -> QuerySet[Clinic]:
     return Clinic.objects.filter(q).distinct()
 
 
-def _get_or_404(queryset, pk, what: str):
-    try:
-        return queryset.get(pk=int(pk))
-    except (queryset.model.DoesNotExist, TypeError, ValueError):
-        raise NotFound(f"{what} not found.") from None
-
-
 def clinic_for(user, pk) -> Clinic:
     """Return the clinic if the user may see it; otherwise raise NotFound (404)."""
-    return _get_or_404(clinics_visible_to(user), pk, "Clinic")
+    return access.get_or_404(clinics_visible_to(user), pk, "Clinic")
 
 
 def can_manage_clinic(user, clinic: Clinic) -> bool:
@@ -110,7 +101,7 @@ def pump_for(user, pk, *, history: bool = False) -> Pump:
     """Return the pump if the user may see it; otherwise raise NotFound (404)."""
     queryset = pumps_visible_to(user)
     queryset = pump_with_history(queryset) if history else pump_list(queryset)
-    return _get_or_404(queryset, pk, "Pump")
+    return access.get_or_404(queryset, pk, "Pump")
 
 
 def can_manage_pump(user, pump: Pump) -> bool:
