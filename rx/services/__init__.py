@@ -30,4 +30,5 @@ Hooks to register into (in your AppConfig.ready()):
 Signals (sent after commit), in ``rx.signals``:
     prescription_status_changed(prescription_id, from_status, to_status)
     prescription_decided(prescription_id, decision_id, action)
+    pump_schedule_changed(pump_ids)   # also re-exported by rx.services.pumps
 """

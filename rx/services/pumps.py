@@ -5,8 +5,9 @@ schedule in the same transaction (under a row lock on the pump, so two changes n
 schedule that misses the other), then sends ``pump_schedule_changed`` after commit.
 
 Contract for the shop's kit dispatch (shop -> rx; rx never imports shop):
-- ``pump_schedule_changed``: a Signal sent after commit with ``pump_ids`` (list of int) whenever a
-  pump's data or stored schedule changed. Connect a receiver that enqueues the kit scan for them.
+- ``pump_schedule_changed`` (in ``rx.signals``, re-exported here): a Signal sent after commit with
+  ``pump_ids`` (list of int) whenever a pump's data or stored schedule
+  changed. Connect a receiver that enqueues the kit scan for them.
 - ``rx.selectors_pumps.pumps_due_for_kit(ship_by_on_or_before=date)``: the active pumps whose kit
   must ship by that date, read through a partial index; ``pump.current_refill_id`` identifies the
   refill cycle (one kit per pump and cycle makes a scan idempotent).
@@ -35,7 +36,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
 from pharmacy.errors import Conflict
@@ -44,6 +44,7 @@ from ..models import Patient, Pump, PumpProgram, PumpRefill, RefillAppointment
 from ..models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPECS
 from ..schedule import pump as engine
 from ..schedule.calendar import BusinessCalendar, ShippingPolicy
+from ..signals import pump_schedule_changed  # defined with rx's other signals; re-exported here
 
 __all__ = [
     "pump_schedule_changed",
@@ -60,9 +61,6 @@ __all__ = [
     "pump_appointment_status_set",
     "SCHEDULE_FIELDS",
 ]
-
-# Sent after commit with ``pump_ids`` (list[int]) when pumps' schedules may have changed.
-pump_schedule_changed = Signal()
 
 # A refill or program moment may be a little ahead of the server's clock (clinic devices).
 CLOCK_SKEW = timedelta(minutes=5)
