@@ -9,12 +9,14 @@ idempotency key: a carrier asked twice for the same reference must return the sa
 number, so a retried fulfilment task never buys a second label.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from rx.services.pumps import shipping_policy
 
 IN_TRANSIT = "in_transit"
 DELIVERED = "delivered"
@@ -35,20 +37,11 @@ class Carrier(Protocol):
         """``in_transit``, ``delivered`` or ``unknown``."""
 
 
-def add_business_days(start: date, days: int) -> date:
-    """``start`` plus ``days`` working days (Saturdays and Sundays skipped)."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
 class LocalCarrier:
     """A carrier without a network: the tracking number is derived from the shipment id, and a
     parcel counts as delivered once ``settings.LOCAL_CARRIER_LEAD_BUSINESS_DAYS`` (default 2)
-    business days have passed since it was shipped."""
+    business days have passed since it was shipped, on the one carrier calendar (weekends, US
+    federal holidays and ``PUMP_KIT_EXTRA_HOLIDAYS`` closed: ``rx.services.pumps.shipping_policy``)."""
 
     name = "local"
     PREFIX = "LC"
@@ -67,7 +60,8 @@ class LocalCarrier:
         lead = getattr(settings, "LOCAL_CARRIER_LEAD_BUSINESS_DAYS", 2)
         now = now or timezone.now()
         shipped_on = timezone.localdate(shipment.shipped_at)
-        return DELIVERED if timezone.localdate(now) >= add_business_days(shipped_on, lead) else IN_TRANSIT
+        delivered_on = shipping_policy().calendar.add_business_days(shipped_on, lead)
+        return DELIVERED if timezone.localdate(now) >= delivered_on else IN_TRANSIT
 
 
 def carrier_get() -> Carrier:

@@ -4,15 +4,16 @@ carrier, idempotency, the refill race at fill time, stock problems, and the e-ma
 # ruff: noqa: F811  (the helper fixtures are imported, then requested by name)
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 
 from catalog.models import StockAllocation, StockReservation
 from rx.models import Dispense, Prescription
+from rx.schedule.calendar import BusinessCalendar
 from rx.services.verification import prescription_approve
-from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier, add_business_days
+from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier
 from shop.models import Order, OrderNotification, Shipment
 from shop.services.fulfilment import order_fulfil, order_notify, shipments_track
 from shop.services.gating import order_prescription_gate
@@ -181,8 +182,23 @@ def test_local_carrier_tracking_numbers_are_deterministic_and_business_days_skip
     first = carrier.create_shipment(reference="shipment:7", shipment_id=7, address={}, parcels=[])
     assert first == carrier.create_shipment(reference="shipment:7", shipment_id=7, address={}, parcels=[])
     assert first != carrier.create_shipment(reference="shipment:8", shipment_id=8, address={}, parcels=[])
+    add_business_days = BusinessCalendar().add_business_days  # the one carrier calendar (rx)
     assert add_business_days(date(2026, 11, 20), 2) == date(2026, 11, 24)  # Friday -> Tuesday
     assert add_business_days(date(2026, 11, 23), 2) == date(2026, 11, 25)
+
+
+@pytest.mark.django_db
+def test_local_carrier_does_not_deliver_on_a_holiday(owner, patient, pharmacist, settings):
+    settings.LOCAL_CARRIER_LEAD_BUSINESS_DAYS = 2
+    order = ready_order(owner, patient, pharmacist, {make_product(): 90})
+    order_fulfil(order_id=order.pk)
+    shipment = Shipment.objects.get()
+    tz = UTC
+    wednesday = datetime(2026, 11, 25, 9, tzinfo=tz)  # Thursday 26th is Thanksgiving
+    Shipment.objects.filter(pk=shipment.pk).update(shipped_at=wednesday)
+    carrier = LocalCarrier()
+    assert carrier.track(shipment.tracking_number, now=datetime(2026, 11, 27, 12, tzinfo=tz)) == IN_TRANSIT
+    assert carrier.track(shipment.tracking_number, now=datetime(2026, 11, 30, 12, tzinfo=tz)) == DELIVERED
 
 
 @pytest.mark.django_db
