@@ -195,7 +195,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.display(description="Available", ordering="stock_available")
     def available(self, obj):
-        return max(obj.stock_available, 0)
+        return obj.stock_available
 
     @admin.display(description="Rating")
     def rating(self, obj):

@@ -98,7 +98,7 @@ def _detail_context(request, product, review_form=None) -> dict:
         first_quote = pricing.quote(tiers, 1)
     except pricing.InvalidTiers:
         tiers, first_quote = [], None
-    available = max(product.stock_available or 0, 0)
+    available = product.stock_available
     reviews_page = _reviews_page(product, request.GET.get("reviews_page"))
     user_review = None
     if request.user.is_authenticated:

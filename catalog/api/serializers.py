@@ -94,7 +94,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AvailabilitySerializer)
     def get_availability(self, product):
-        available = max(getattr(product, "stock_available", 0) or 0, 0)
+        available = product.stock_available  # catalog.selectors.product_list()
         return {"quantity_available": available, "in_stock": available > 0}
 
     @extend_schema_field(RatingSerializer)

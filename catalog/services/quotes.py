@@ -48,5 +48,5 @@ def product_quote(*, product: Product, quantity: int) -> ProductQuote:
     if available is None:
         available = stock_available(product_ids=[product.pk])[product.pk]
     return ProductQuote(
-        quantity=quantity, unit_price=line.unit_price, total=line.total, quantity_available=max(available, 0)
+        quantity=quantity, unit_price=line.unit_price, total=line.total, quantity_available=available
     )

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -92,10 +92,11 @@ def reserved_subquery(*, now: datetime | None = None):
 
 
 def with_availability(queryset):
-    """Annotate products with ``stock_on_hand``, ``stock_reserved`` and ``stock_available``."""
+    """Annotate products with ``stock_on_hand``, ``stock_reserved`` and ``stock_available``
+    (on hand - reserved, never below 0: lots that expire under a reservation do not make it negative)."""
     return queryset.annotate(
         stock_on_hand=on_hand_subquery(), stock_reserved=reserved_subquery()
-    ).annotate(stock_available=F("stock_on_hand") - F("stock_reserved"))
+    ).annotate(stock_available=Greatest(F("stock_on_hand") - F("stock_reserved"), Value(0)))
 
 
 def _active_q(now: datetime) -> Q:
@@ -103,11 +104,11 @@ def _active_q(now: datetime) -> Q:
 
 
 def stock_available(*, product_ids: Iterable[int]) -> dict[int, int]:
-    """Return {product id: units available now} in two queries, whatever the number of ids."""
+    """Return {product id: units available now} in one query, whatever the number of ids."""
     ids = list(product_ids)
     rows = with_availability(Product.objects.filter(pk__in=ids)).values_list("pk", "stock_available")
     result = dict.fromkeys(ids, 0)
-    result.update({pk: max(avail, 0) for pk, avail in rows})
+    result.update(rows)
     return result
 
 

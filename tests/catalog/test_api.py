@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import MonographSection, Review, StockLot, StockReservation
 from catalog.services.reviews import review_moderate
+from catalog.services.stock import stock_available
 from tests.factories import (
     DrugFactory,
     DrugRouteFactory,
@@ -111,6 +112,19 @@ def test_in_stock_counts_unexpired_lots_less_active_reservations(client):
     assert names(client.get(LIST_URL, {"in_stock": "false"})) == ["B expired", "C all held", "D never stocked"]
     rows = {r["name"]: r["availability"] for r in client.get(LIST_URL).json()["results"]}
     assert rows["C all held"] == {"quantity_available": 0, "in_stock": False}
+
+
+def test_a_reservation_outlasting_its_lot_shows_zero_available_never_negative(client):
+    product = ProductFactory(name="Held then expired", ndc="00832102401", tiers=[(1, "1.00")])
+    lot = StockLotFactory(product=product, quantity=4)
+    StockReservation.objects.create(product=product, reference="order:1", quantity=4,
+                                    expires_at=timezone.now() + timedelta(minutes=10))
+    StockLot.objects.filter(pk=lot.pk).update(expiry_date=timezone.localdate() - timedelta(days=1))
+    assert stock_available(product_ids=[product.pk]) == {product.pk: 0}
+    row = client.get(LIST_URL).json()["results"][0]
+    assert row["availability"] == {"quantity_available": 0, "in_stock": False}
+    quote = client.get(f"{detail_url(product.ndc)}quote/", {"quantity": 1}).json()
+    assert quote["quantity_available"] == 0 and quote["available"] is False
 
 
 def test_ordering_by_price_uses_the_single_unit_tier_and_puts_unpriced_last(client):
