@@ -5,7 +5,6 @@ Thin: selectors decide who sees what (others get 404), the schedule comes from
 """
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
@@ -73,7 +72,7 @@ def pump_detail(request, pk):
     now = timezone.now()
     schedule = pump_services.pump_schedule_compute(pump=pump, now=now)
     chart = volume_chart(schedule, reservoir_ml=pump.reservoir_volume_ml, alarm_volume_ml=pump.alarm_volume_ml,
-                         time_zone=clinic.time_zone, today=timezone.localtime(now, ZoneInfo(clinic.time_zone)).date())
+                         time_zone=clinic.time_zone, today=pump_services.clinic_date(clinic, now))
     audit.audit_record(user=request.user, action=audit.Action.VIEW, obj=pump, request=request, detail="pump page")
     return render(request, "rx/pumps/pump_detail.html", {
         "pump": pump,

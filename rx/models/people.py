@@ -1,5 +1,7 @@
 """Clinics and their staff, patients (with the clinical facts the checks read), prescribers."""
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,7 +9,15 @@ from django.db.models import Q
 
 from .. import identifiers
 
-__all__ = ["Clinic", "ClinicMembership", "Patient", "Prescriber"]
+__all__ = ["Clinic", "ClinicMembership", "Patient", "Prescriber", "validate_time_zone"]
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name such as "America/New_York" (the pump schedule and pages read it)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"{value!r} is not a known time zone (for example America/New_York).") from None
 
 
 class Clinic(models.Model):
@@ -16,7 +26,7 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    time_zone = models.CharField(max_length=64, default="America/New_York")
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     # Days before a pump's alarm date that the clinic wants to refill (DOMAIN.md: 3-10).
     refill_buffer_days = models.PositiveSmallIntegerField(default=7)
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ClinicMembership", related_name="clinics")

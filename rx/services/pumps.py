@@ -50,6 +50,7 @@ __all__ = [
     "pump_schedule_changed",
     "shipping_policy",
     "pump_schedule_compute",
+    "clinic_date",
     "pump_schedule_recompute",
     "pump_schedules_refresh_due",
     "pump_create",
@@ -270,7 +271,7 @@ def _clinic_zone(clinic):
         return timezone.get_current_timezone()
 
 
-def _clinic_date(clinic, moment: datetime) -> date:
+def clinic_date(clinic, moment: datetime) -> date:
     """The calendar day of ``moment`` at the clinic (implant dates are clinic-local days)."""
     return moment.astimezone(_clinic_zone(clinic)).date()
 
@@ -292,7 +293,7 @@ def _check_pump_dates(*, implanted_on, battery_replacement_on, clinic, now: date
     on or after the implant and at most 15 years after it."""
     if not isinstance(implanted_on, date) or isinstance(implanted_on, datetime):
         raise ValidationError({"implanted_on": "Give a date (YYYY-MM-DD)."})
-    if implanted_on > _clinic_date(clinic, now):
+    if implanted_on > clinic_date(clinic, now):
         raise ValidationError({"implanted_on": "The implant date cannot be in the future."})
     if implanted_on < EARLIEST_IMPLANT:
         raise ValidationError({"implanted_on": f"The implant date cannot be before {EARLIEST_IMPLANT.isoformat()}."})

@@ -22,6 +22,21 @@ FILL = ny(2025, 1, 6, 10, 0)
 
 # --- models and constraints -----------------------------------------------------------------
 
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd", "America"])
+def test_clinic_time_zone_must_be_a_known_zone(zone):
+    from rx.models import Clinic
+
+    with pytest.raises(ValidationError) as exc:
+        Clinic(name="Bad zone clinic", time_zone=zone).full_clean()
+    assert "time_zone" in exc.value.message_dict
+    assert not Clinic.objects.filter(name="Bad zone clinic").exists()
+
+
+def test_clinic_time_zone_accepts_an_iana_name():
+    from rx.models import Clinic
+
+    Clinic(name="Good zone clinic", time_zone="Europe/Berlin").full_clean()
+
 def test_seed_pump_stores_its_schedule():
     pump = make_pump(fill_at=FILL)
     assert pump.flow_ml_per_day == Decimal("0.25")
