@@ -12,6 +12,7 @@
 - ``stripe_event(type, obj)``, ``intent_object(intent_id=, order=, status=)``: payload builders.
 - ``make_product(...)``, ``make_user``, ``shopper``, ``shopper_client``, ``api_client_for(user)``,
   ``shipping``, ``checkout_order(client, {product: qty})``, ``pay(client, number, pm)``, ``paid_order``.
+- ``owner``, ``patient`` (the owner's), ``pharmacist``: made with ``fulfilment_helpers`` (no Stripe).
 """
 
 import hashlib
@@ -35,6 +36,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import Drug, PriceTier, Product, StockLot
+
+from . import fulfilment_helpers
 
 WEBHOOK_URL = "/api/v1/payments/stripe/webhook/"
 WEBHOOK_SECRET = "whsec_test_pharmacy"
@@ -305,3 +308,18 @@ def paid_order(localstripe, make_product, shopper, shopper_client, checkout_orde
     response = pay(shopper_client, body["number"])
     assert response.status_code == 200, response.json()
     return Order.objects.get(number=body["number"])
+
+
+@pytest.fixture
+def pharmacist(db):
+    return fulfilment_helpers.make_user(name="pharmacist_f", pharmacist=True)
+
+
+@pytest.fixture
+def owner(db):
+    return fulfilment_helpers.make_user()
+
+
+@pytest.fixture
+def patient(owner):
+    return fulfilment_helpers.make_patient(owner)

@@ -1,12 +1,12 @@
 """Helpers for the gating and fulfilment tests: orders made without Stripe, patients and
-prescriptions for the shop's products (plain functions and a few fixtures to import)."""
+prescriptions for the shop's products (plain functions; the ``owner``, ``patient`` and
+``pharmacist`` fixtures built from them live in conftest.py)."""
 
 import io
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -107,18 +107,3 @@ def png_file(name="rx.png"):
     buf.seek(0)
     buf.name = name
     return buf
-
-
-@pytest.fixture
-def pharmacist(db):
-    return make_user(name="pharmacist_f", pharmacist=True)
-
-
-@pytest.fixture
-def owner(db):
-    return make_user()
-
-
-@pytest.fixture
-def patient(owner):
-    return make_patient(owner)

@@ -7,11 +7,7 @@ from rest_framework.test import APIClient
 
 from shop.models import OrderLinePrescription
 
-from . import fulfilment_helpers
 from .fulfilment_helpers import make_order, make_product, make_rx
-
-owner = fulfilment_helpers.owner  # fixtures
-patient = fulfilment_helpers.patient
 
 pytestmark = pytest.mark.django_db
 HUGE = 10**30

@@ -1,8 +1,6 @@
 """Order fulfilment: FEFO picking within the days supply, dispenses, the shipment and its
 carrier, idempotency, the refill race at fill time, stock problems, and the e-mails."""
 
-# ruff: noqa: F811  (the helper fixtures are imported, then requested by name)
-
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,7 +18,7 @@ from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
 
-from .fulfilment_helpers import (  # noqa: F401 (fixtures)
+from .fulfilment_helpers import (
     approve,
     link,
     make_order,
@@ -28,9 +26,6 @@ from .fulfilment_helpers import (  # noqa: F401 (fixtures)
     make_product,
     make_rx,
     make_user,
-    owner,
-    patient,
-    pharmacist,
 )
 
 READY = OrderStatus.READY_TO_FULFIL

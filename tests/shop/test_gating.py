@@ -1,8 +1,6 @@
 """Prescription gating of orders: which lines are covered, when a waiting order moves on,
 mixed orders, and the rx hooks (self-verification, the review page's order lines)."""
 
-# ruff: noqa: F811  (the helper fixtures are imported, then requested by name)
-
 import io
 from datetime import timedelta
 
@@ -19,7 +17,7 @@ from shop.receivers import order_lines_waiting_on_prescription
 from shop.services.gating import order_prescription_gate, order_rx_covered, order_rx_status
 from shop.state import OrderStatus
 
-from .fulfilment_helpers import (  # noqa: F401 (fixtures)
+from .fulfilment_helpers import (
     approve,
     link,
     make_order,
@@ -27,9 +25,6 @@ from .fulfilment_helpers import (  # noqa: F401 (fixtures)
     make_product,
     make_rx,
     make_user,
-    owner,
-    patient,
-    pharmacist,
     png_file,
 )
 
