@@ -182,13 +182,6 @@ def stock_release(*, reference: str) -> int:
     return sum(r.quantity for r in rows)
 
 
-def stock_hold_until_released(*, reference: str) -> int:
-    """Make the active holds of ``reference`` permanent (the order is paid): they no longer expire."""
-    return StockReservation.objects.filter(
-        reference=reference, status=StockReservation.Status.ACTIVE
-    ).update(expires_at=None, updated_at=_now())
-
-
 def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> list[str]:
     """Mark expired active reservations released; return the references they belonged to."""
     now = now or _now()
