@@ -185,6 +185,10 @@ def file_preview(obj):
     return format_html('<a href="{}" target="_blank">Open the PDF</a>', url)
 
 
+# What ``str(prescription)`` reads, for changelists that show a prescription column.
+_PRESCRIPTION_STR = ("prescription__patient", "prescription__product", "prescription__drug")
+
+
 class PrescriptionAccessMixin:
     """Queryset and permissions from rx.access; audit of lists and views."""
 
@@ -409,7 +413,7 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(
             prescription__in=access.prescriptions_visible_to(request.user).values("pk")).select_related(
-            "prescription", "pharmacist")
+            *_PRESCRIPTION_STR, "pharmacist")
 
 
 @admin.register(Dispense)
@@ -421,7 +425,7 @@ class DispenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return access.dispenses_visible_to(request.user).select_related("prescription")
+        return access.dispenses_visible_to(request.user).select_related(*_PRESCRIPTION_STR)
 
 
 @admin.register(AuditLog)

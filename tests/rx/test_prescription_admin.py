@@ -252,3 +252,25 @@ def test_staff_with_clinic_permissions_cannot_add_themselves_to_a_clinic(clinica
     url = f"/admin/rx/clinic/{cast.clinic_b.pk}/change/"
     assert client.get(url).status_code in (302, 403, 404)
     assert not ClinicMembership.objects.filter(user=user).exists()
+
+
+def _changelist_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_decision_and_dispense_changelists_do_not_query_per_row(queue, clinical, cast, pharmacist_client):
+    from rx.services.coverage import prescription_fill
+
+    prescription_fill(prescription_id=queue["done"].pk, quantity=30, reference="test:admin:1")
+    urls = ["/admin/rx/decision/", "/admin/rx/dispense/"]
+    before = [_changelist_queries(pharmacist_client, url) for url in urls]
+    for n, patient in enumerate((cast.patient_a, cast.patient_b), start=2):
+        rx = approve(make_rx(patient, clinical.tablet), cast.pharmacist)
+        prescription_fill(prescription_id=rx.pk, quantity=30, reference=f"test:admin:{n}")
+    assert Decision.objects.count() >= 4
+    assert [_changelist_queries(pharmacist_client, url) for url in urls] == before
