@@ -190,21 +190,22 @@ def payment_intent_create(
     return intent_from_dict(_as_dict(intent))
 
 
-def payment_intent_retrieve(*, intent_id: str) -> Intent:
+def _payment_intent_call(method: str, intent_id: str, *, doing: str) -> Intent:
+    """``client().v1.payment_intents.<method>(intent_id)``, Stripe errors translated."""
     try:
-        intent = client().v1.payment_intents.retrieve(intent_id)
+        intent = getattr(client().v1.payment_intents, method)(intent_id)
     except stripe.StripeError as exc:
-        raise _translate(exc, doing="reading the payment") from exc
+        raise _translate(exc, doing=doing) from exc
     return intent_from_dict(_as_dict(intent))
+
+
+def payment_intent_retrieve(*, intent_id: str) -> Intent:
+    return _payment_intent_call("retrieve", intent_id, doing="reading the payment")
 
 
 def payment_intent_cancel(*, intent_id: str) -> Intent:
     """Cancel an intent that has not succeeded (a 3-D Secure the shopper abandoned for another card)."""
-    try:
-        intent = client().v1.payment_intents.cancel(intent_id)
-    except stripe.StripeError as exc:
-        raise _translate(exc, doing="cancelling the earlier payment") from exc
-    return intent_from_dict(_as_dict(intent))
+    return _payment_intent_call("cancel", intent_id, doing="cancelling the earlier payment")
 
 
 def setup_intent_create(*, metadata: dict) -> SetupIntent:
