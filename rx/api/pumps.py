@@ -39,6 +39,7 @@ from ..selectors_pumps import (
     pumps_visible_to,
 )
 from ..services import audit
+from ..services import patients as patient_services
 from ..services import pumps as pump_services
 
 # --- serializers --------------------------------------------------------------------------
@@ -276,11 +277,8 @@ class ClinicPatientListView(_ClinicScoped, generics.ListCreateAPIView):
         return response
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            patient = Patient(clinic=self.clinic(), account=None, **serializer.validated_data)
-            patient.full_clean()
-            patient.save()
-            _audit(self.request, audit.Action.CREATE, patient)
+        patient = patient_services.patient_create(user=self.request.user, clinic_id=self.clinic().pk,
+                                                  request=self.request, **serializer.validated_data)
         patient.pump_count = 0
         serializer.instance = patient
 

@@ -166,6 +166,22 @@ def test_staff_add_a_clinic_patient_and_a_pump(world):
     assert body["warnings"][0]["code"] == "schedule_incomplete"
 
 
+def test_clinic_patient_created_through_the_service_is_audited_once_and_bad_input_names_the_field(world):
+    client = client_for(world["staff_a"])
+    url = reverse("rx-api-clinic-patients", args=[world["clinic_a"].pk])
+    before = Patient.objects.count()
+    response = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "not-a-date",
+                                 "sex": "F"}, format="json")
+    assert response.status_code == 400 and "date_of_birth" in response.json()["errors"], response.json()
+    assert Patient.objects.count() == before
+    response = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10",
+                                 "sex": "F"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["pump_count"] == 0
+    created = AuditLog.objects.filter(action=AuditLog.Action.CREATE, object_id=str(response.json()["id"]))
+    assert created.count() == 1 and created.get().username == world["staff_a"].username
+
+
 def test_pump_for_another_clinics_patient_is_refused(world):
     other = clinic_patient(world["clinic_b"])
     response = client_for(world["staff_a"]).post(reverse("rx-api-clinic-pumps", args=[world["clinic_a"].pk]), {
