@@ -1,8 +1,9 @@
 """Clinics, their patients and pumps, programs, refills, appointments and the refill schedule (API).
 
-Clinic staff manage their own clinics' records; pharmacists and superusers read every clinic's;
-anyone else gets 404. Views are thin: parse with a serializer, call ``rx.services.pumps`` (which
-recomputes the schedule), record the access in the PHI audit log, render.
+Clinic staff manage their own clinics' records; superusers read every clinic's; pharmacists read
+only the clinics, patients and pumps of prescriptions in review or decided by them
+(``rx.selectors_pumps``); anyone else gets 404. Views are thin: parse with a serializer, call
+``rx.services.pumps`` (which recomputes the schedule), record the access in the PHI audit log, render.
 """
 
 from decimal import ROUND_CEILING, Decimal
@@ -238,7 +239,8 @@ class _PumpScoped:
 # --- views --------------------------------------------------------------------------------
 
 class ClinicListView(generics.ListAPIView):
-    """The clinics the user works for (every clinic for pharmacists and superusers)."""
+    """The clinics the user works for (every clinic for superusers; for pharmacists, the clinics of
+    patients whose prescriptions they may see)."""
 
     serializer_class = ClinicSerializer
     permission_classes = [IsAuthenticated]
