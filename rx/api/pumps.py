@@ -350,10 +350,7 @@ class PumpDetailView(_PumpScoped, APIView):
 
 
 class _PumpChildListView(_PumpScoped, generics.ListCreateAPIView):
-    related_name = ""
-
-    def get_queryset(self):
-        return getattr(self.pump(), self.related_name).all()
+    related_name = ""  # names the history in the audit row; each subclass orders its own queryset
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
