@@ -174,6 +174,10 @@ def test_clinic_patient_created_through_the_service_is_audited_once_and_bad_inpu
                                  "sex": "F"}, format="json")
     assert response.status_code == 400 and "date_of_birth" in response.json()["errors"], response.json()
     assert Patient.objects.count() == before
+    future = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2999-01-01",
+                               "sex": "F"}, format="json")
+    assert future.status_code == 400 and "date_of_birth" in future.json()["errors"], future.json()
+    assert Patient.objects.count() == before
     response = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10",
                                  "sex": "F"}, format="json")
     assert response.status_code == 201, response.json()
