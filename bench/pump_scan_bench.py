@@ -5,11 +5,11 @@ What it does, all on loopback, and it stops by itself:
    BENCH_DATABASE_URL) and creates the tables (``migrate --run-syncdb``, see ``_harness.migrate``);
 2. bulk-creates 50 clinics, ``--pumps`` patients and pumps, one program and one refill each, in a
    steady state: each pump was refilled a random number of days ago within its cycle, and its
-   stored schedule (ship-by date and the rest) comes from the pure engine (``rx.schedule.pump``);
-3. ANALYZEs, then times ``rx.selectors_pumps.pumps_due_for_kit(ship_by_on_or_before=today)``
+   stored schedule (ship-by date and the rest) comes from the pure engine (``pumps.schedule.pump``);
+3. ANALYZEs, then times ``pumps.selectors.pumps_due_for_kit(ship_by_on_or_before=today)``
    (the daily scan; median of several runs, with the number of queries and EXPLAIN ANALYZE),
    the same query with index scans disabled (what the cost would be without the partial index),
-   and ``rx.services.pumps.pump_schedules_refresh_due`` (recompute and store the due pumps);
+   and ``pumps.services.pumps.pump_schedules_refresh_due`` (recompute and store the due pumps);
 4. writes bench/results/pump_scan.md and prints it; drops the database (also on Ctrl-C/SIGTERM).
 
 Run: ``make bench`` (all benchmarks) or
@@ -44,9 +44,10 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
     """Bulk-create clinics, patients, pumps (with stored schedules), programs and refills."""
     from django.db import connection
 
-    from rx.models import Clinic, Patient, Pump, PumpProgram, PumpRefill
-    from rx.schedule import pump as engine
-    from rx.services.pumps import shipping_policy
+    from pumps.models import Pump, PumpProgram, PumpRefill
+    from rx.models import Clinic, Patient
+    from pumps.schedule import pump as engine
+    from pumps.services.pumps import shipping_policy
 
     rng = random.Random(seed)
     policy = shipping_policy()
@@ -159,9 +160,9 @@ def main() -> int:
         from django.conf import settings
         from django.db import connection
 
-        from rx.models import Pump
-        from rx.selectors_pumps import pumps_due_for_kit
-        from rx.services.pumps import pump_schedules_refresh_due
+        from pumps.models import Pump
+        from pumps.selectors import pumps_due_for_kit
+        from pumps.services.pumps import pump_schedules_refresh_due
 
         settings.DEBUG = False
         today = datetime.now(ZoneInfo(settings.PHARMACY_TIME_ZONE)).date()

@@ -14,8 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from pharmacy.admin_mixins import ReadOnlyAdminMixin
-from pharmacy.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
 
 from . import ndc as ndc_rules
 from . import pricing

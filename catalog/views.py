@@ -10,7 +10,7 @@ from django.core.paginator import InvalidPage, Page, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from . import pricing, selectors
 from .filters import ProductFilter

@@ -60,14 +60,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
-    "pharmacy",
+    "core",
     "catalog",
     "rx",
     "shop",
+    "pumps",
 ]
 
 MIDDLEWARE = [
-    "pharmacy.middleware.HealthCheckMiddleware",
+    "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pharmacy.context_processors.site",
+                "core.context_processors.site",
             ],
         },
     },
@@ -181,14 +182,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
-        "pharmacy.parsers.JSONParser",  # a too-deeply nested JSON body is a 400, not a RecursionError 500
+        "core.api.parsers.JSONParser",  # a too-deeply nested JSON body is a 400, not a RecursionError 500
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "pharmacy.pagination.PageNumberPagination",  # ?page=abc is a 400
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",  # ?page=abc is a 400
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "pharmacy.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="30/minute")},
     # Proxies in front of the app (for the client address used by throttling); 0 trusts none.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -276,17 +277,21 @@ RX_NONCONTROLLED_EXPIRY_DAYS = env.int("RX_NONCONTROLLED_EXPIRY_DAYS", default=3
 RX_EARLY_REFILL_THRESHOLD = env.float("RX_EARLY_REFILL_THRESHOLD", default=0.75)
 RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
-API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (pharmacy.parsers)
+API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (core.api.parsers)
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
-# Refill-kit shipping (rx.schedule.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's
+# Extension points: a lower app asks, a higher app answers (dotted paths, like AUTHENTICATION_BACKENDS).
+CATALOG_PURCHASE_CHECKERS = ["shop.hooks.delivered_order_holds_product"]  # did the user receive it?
+RX_SELF_VERIFICATION_CHECKS = ["shop.hooks.pharmacist_placed_linked_order"]  # may this pharmacist verify it?
+RX_REVIEW_CONTEXT_PROVIDERS = ["shop.hooks.order_lines_waiting_on_prescription"]  # panels on the review page
+# Refill-kit shipping (core.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's
 # cut-off (HH:MM), business days from shipping to delivery, calendar days the kit must be at the
 # clinic before it is needed (>= 1), and extra closed days (ISO dates) on top of US federal holidays.
 PUMP_KIT_CUTOFF = env.str("PUMP_KIT_CUTOFF", default="15:00")
 PUMP_KIT_LEAD_BUSINESS_DAYS = env.int("PUMP_KIT_LEAD_BUSINESS_DAYS", default=2)
 PUMP_KIT_SAFETY_MARGIN_DAYS = env.int("PUMP_KIT_SAFETY_MARGIN_DAYS", default=1)
 PUMP_KIT_EXTRA_HOLIDAYS = env.list("PUMP_KIT_EXTRA_HOLIDAYS", default=[])
-# Refill-kit orders (shop.services.kits): standing orders create the kit order this many days
+# Refill-kit orders (pumps.services.kits): standing orders create the kit order this many days
 # before the ship-by date; an open kit alert escalates one level every KIT_ALERT_ESCALATE_HOURS,
 # and from level 2 on also goes to KIT_ALERT_ESCALATION_EMAILS (pharmacy managers, on call).
 KIT_ORDER_LEAD_DAYS = env.int("KIT_ORDER_LEAD_DAYS", default=14)

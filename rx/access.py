@@ -15,7 +15,7 @@ Everything else is answered as if it did not exist (404, never 403), so ids cann
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from pharmacy.errors import NotFound
+from core.errors import NotFound
 
 from .models import ClinicMembership, Decision, Dispense, Patient, Prescription
 

@@ -19,13 +19,15 @@ _ALIASES = {"µg": "mcg", "ug": "mcg", "microgram": "mcg", "milligram": "mg", "g
 VOLUME_UNITS = {"ml"}
 COUNT_UNITS = {"unit", "tablet", "tab", "capsule", "cap", "ampule", "ampul", "vial", "each", "kit"}
 _PER_VOLUME = re.compile(r"^\s*(mcg|mg|g|µg|ug)\s*/\s*(\d+(?:\.\d+)?)?\s*ml\s*$", re.IGNORECASE)
+# What the functions accept as an amount: a Decimal, or anything Decimal(str(x)) reads.
+Number = Decimal | int | float | str
 
 
 class DoseError(ValueError):
     """The dose cannot be computed from the data given (unknown unit, missing strength)."""
 
 
-def _d(value) -> Decimal:
+def _d(value: Number) -> Decimal:
     try:
         return value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
@@ -45,7 +47,7 @@ def normalize_unit(unit: str) -> str:
     raise DoseError(f"Unknown dose unit {unit!r}; use mg, mcg, g, mL or unit.")
 
 
-def convert_mass(amount, from_unit: str, to_unit: str) -> Decimal:
+def convert_mass(amount: Number, from_unit: str, to_unit: str) -> Decimal:
     """Convert a mass between mcg, mg and g (``convert_mass(1, "mg", "mcg") == 1000``)."""
     source, target = normalize_unit(from_unit), normalize_unit(to_unit)
     if source not in MCG_PER or target not in MCG_PER:
@@ -90,7 +92,7 @@ class Strength:
         return None
 
 
-def administration_mcg(dose_amount, dose_unit: str, strength: Strength | None = None) -> Decimal:
+def administration_mcg(dose_amount: Number, dose_unit: str, strength: Strength | None = None) -> Decimal:
     """Return the micrograms given in one administration."""
     amount = _d(dose_amount)
     unit = normalize_unit(dose_unit)
@@ -107,14 +109,14 @@ def administration_mcg(dose_amount, dose_unit: str, strength: Strength | None = 
     return amount * per_unit
 
 
-def daily_dose(*, dose_amount, dose_unit: str, times_per_day, target_unit: str = "mg",
+def daily_dose(*, dose_amount: Number, dose_unit: str, times_per_day: Number, target_unit: str = "mg",
                strength: Strength | None = None) -> Decimal:
     """Return the dose per day in ``target_unit`` (the most a PRN sig allows when as needed)."""
     per_day = administration_mcg(dose_amount, dose_unit, strength) * _d(times_per_day)
     return convert_mass(per_day, "mcg", target_unit)
 
 
-def units_needed(*, daily_dose_mcg, days_supply: int, strength: Strength) -> int | None:
+def units_needed(*, daily_dose_mcg: Number, days_supply: int, strength: Strength) -> int | None:
     """Return the selling units needed for ``days_supply`` days, or None when unknowable.
 
     A tablet product needs ceil(daily mcg x days / mcg per tablet) tablets. A liquid sold in
@@ -126,7 +128,7 @@ def units_needed(*, daily_dose_mcg, days_supply: int, strength: Strength) -> int
     return math.ceil(_d(daily_dose_mcg) * int(days_supply) / per_unit)
 
 
-def fmt(amount) -> str:
+def fmt(amount: Number) -> str:
     """Show a Decimal without trailing zeros or exponent: 80.000 -> '80', 0.250 -> '0.25'."""
     value = _d(amount).quantize(Decimal("0.001"))
     text = format(value.normalize(), "f")

@@ -12,7 +12,3 @@ prescription_status_changed = Signal()
 # A pharmacist decided. Arguments: prescription_id, decision_id, action ("approve", "reject",
 # "request_info").
 prescription_decided = Signal()
-
-# Pumps' stored schedules (or pump data) may have changed. Argument: pump_ids (list of int).
-# Sent by ``rx.services.pumps``; the shop listens to enqueue the kit scan for those pumps.
-pump_schedule_changed = Signal()

@@ -1,9 +1,10 @@
-"""rx pages (private files, clinic pages). Each concern keeps its own url module."""
+"""rx pages: private prescription files (mounted at /, namespace ``rx``)."""
 
-from django.urls import include, path
+from django.urls import path
+
+from .views import prescriptions as views
 
 app_name = "rx"
 urlpatterns = [
-    path("", include("rx.prescription_urls")),
-    path("", include("rx.pump_urls")),
+    path("rx/prescriptions/<int:pk>/file/", views.prescription_file, name="prescription-file"),
 ]

@@ -15,8 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from pharmacy.admin_mixins import ReadOnlyAdminMixin
-from pharmacy.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
 
 from .carriers import CarrierUnavailable
 from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StripeEvent
@@ -231,4 +231,3 @@ class CartAdmin(ReadOnlyAdmin):
     inlines = [CartLineInline]
 
 
-from . import admin_kits  # noqa: E402,F401  (refill-kit back office)

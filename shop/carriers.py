@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from rx.services.pumps import shipping_policy
+from core.shipping import shipping_policy
 
 IN_TRANSIT = "in_transit"
 DELIVERED = "delivered"
@@ -41,7 +41,7 @@ class LocalCarrier:
     """A carrier without a network: the tracking number is derived from the shipment id, and a
     parcel counts as delivered once ``settings.LOCAL_CARRIER_LEAD_BUSINESS_DAYS`` (default 2)
     business days have passed since it was shipped, on the one carrier calendar (weekends, US
-    federal holidays and ``PUMP_KIT_EXTRA_HOLIDAYS`` closed: ``rx.services.pumps.shipping_policy``)."""
+    federal holidays and ``PUMP_KIT_EXTRA_HOLIDAYS`` closed: ``core.shipping.shipping_policy``)."""
 
     name = "local"
     PREFIX = "LC"

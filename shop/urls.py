@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import converters, views, views_kits, views_prescriptions  # noqa: F401  (converters: <order_number:>)
+from . import converters, views, views_prescriptions  # noqa: F401  (converters: <order_number:>)
 
 app_name = "shop"
 urlpatterns = [
@@ -17,5 +17,4 @@ urlpatterns = [
     path("account/orders/<order_number:number>/cancel/", views.order_cancel_view, name="order-cancel"),
     path("account/orders/<order_number:number>/prescriptions/", views_prescriptions.order_prescription_upload_view,
          name="order-prescription-upload"),
-    path("clinics/<int:clinic_id>/kits/", views_kits.clinic_kits, name="clinic-kits"),
 ]

@@ -1,7 +1,7 @@
 """Storefront pages of the shop app: cart, checkout, the card page and the shopper's orders.
 
 Thin views: forms parse, ``shop.services`` decide, ``shop.selectors`` read. Errors from the
-services (``pharmacy.errors``) become a message on the page, never a 500. The card page never
+services (``core.errors``) become a message on the page, never a 500. The card page never
 receives a card number: Stripe.js (or localstripe's stand-in) confirms a SetupIntent in the
 browser, and ``static/js/checkout.js`` posts only the resulting payment method id to the API.
 """
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.models import Product
 from catalog.services.stock import InsufficientStock
-from pharmacy.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 
 from . import selectors
 from .forms import AddToCartForm, CancelOrderForm, CartLineForm, ShippingForm

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from pharmacy.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound
 
 from .services.orders import order_for_user
 from .services.prescriptions import order_prescription_upload

@@ -1,6 +1,7 @@
 """Shared fixtures: a real Celery worker on the real Redis broker, and small helpers.
 
-App-specific fixtures live in tests/<app>/conftest.py.
+App fixtures live in ``tests/<app>/fixtures.py``, registered here for the whole suite (the pumps
+tests use rx's clinical catalogue and the shop's orders).
 """
 
 import os
@@ -9,6 +10,8 @@ import time
 import pytest
 
 from pharmacy.celery import app as celery_app
+
+pytest_plugins = ["tests.rx.fixtures", "tests.shop.fixtures"]
 
 
 def pytest_configure(config):

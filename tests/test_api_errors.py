@@ -9,8 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import parsers
 from rest_framework.test import APIClient
 
-from pharmacy.errors import RequestTooLarge
-from pharmacy.parsers import JSONParser
+from core.errors import RequestTooLarge
+from core.api.parsers import JSONParser
 from rx.models import Prescription
 from shop.models import CartLine
 from tests.factories import UserFactory

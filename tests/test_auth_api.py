@@ -6,7 +6,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from pharmacy.auth_api import AuthRateThrottle
+from core.api.auth import AuthRateThrottle
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

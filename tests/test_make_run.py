@@ -47,7 +47,7 @@ def test_fresh_database_migrates_loads_the_seed_twice_and_serves(tmp_path):
     second = _manage(env, "load_seed_catalogue")
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
-    kits = _manage(env, "load_seed_catalogue", "shop/seed/refill_kits.yaml")
+    kits = _manage(env, "load_seed_catalogue", "pumps/seed/refill_kits.yaml")
     assert kits.returncode == 0, kits.stderr
 
     port = _free_port()

@@ -1,6 +1,6 @@
 """The catalogue's pagination: the project's (a malformed ``page`` is a 400 naming it) plus ``?page_size``."""
 
-from pharmacy.pagination import PageNumberPagination
+from core.api.pagination import PageNumberPagination
 
 
 class CatalogPagination(PageNumberPagination):

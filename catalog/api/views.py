@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pharmacy.api import ErrorSerializer
+from core.api.errors import ErrorSerializer
 
 from .. import ndc as ndc_rules
 from .. import selectors

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from pharmacy.errors import Conflict, DomainError
+from core.extensions import hooks
+from core.errors import Conflict, DomainError
 
 from ..models import Product, Review
 
@@ -81,10 +82,8 @@ def reviews_mark_verified_purchase(*, user_id: int, product_ids: Iterable[int]) 
 
 
 def user_has_purchased(*, user_id: int, product_id: int) -> bool:
-    """Whether a delivered order of the user held the product. The shop answers through ``purchase_checkers``."""
-    return any(checker(user_id=user_id, product_id=product_id) for checker in purchase_checkers)
+    """Whether a delivered order of the user held the product.
 
-
-# The shop registers a function here (at app ready) so a review written after delivery is
-# marked verified at once; catalog never imports the shop.
-purchase_checkers: list = []
+    The shop answers through the ``CATALOG_PURCHASE_CHECKERS`` extension point (catalog never imports it).
+    """
+    return any(checker(user_id=user_id, product_id=product_id) for checker in hooks("CATALOG_PURCHASE_CHECKERS"))

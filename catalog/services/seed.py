@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from .. import ndc as ndc_rules
 from .. import pricing

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
 
-from pharmacy.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 from ..models import Product, StockAllocation, StockLot, StockReservation
 

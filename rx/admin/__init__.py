@@ -1,3 +1,3 @@
 """The rx back office, one module per concern."""
 
-from . import prescriptions, pumps  # noqa: F401
+from . import prescriptions  # noqa: F401

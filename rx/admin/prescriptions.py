@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from pharmacy.admin_mixins import ReadOnlyAdminMixin
-from pharmacy.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
 
 from .. import access
 from ..models import (
@@ -339,11 +339,7 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
     def _render_review(self, request, rx, *, status=200, posted=None):
         findings = sorted(rx.findings.select_related("overridden_by"),
                           key=lambda f: (Finding.SEVERITY_RANK.get(f.severity, 9), f.pk))
-        panels = []
-        for provider in verification.review_context_providers:
-            panel = provider(rx, request.user)
-            if panel:
-                panels.append(panel)
+        panels = verification.prescription_review_panels(prescription=rx, user=request.user)
         conflicts = verification.prescription_verification_conflicts(prescription=rx, user=request.user)
         file_url = reverse("rx:prescription-file", kwargs={"pk": rx.pk}) if rx.file else None
         context = {

@@ -1,7 +1,6 @@
 """rx models, one module per concern: people (clinics, patients, prescribers), prescriptions
-(and decisions, findings, dispenses), pumps (intrathecal pumps and their schedules), audit."""
+(and decisions, findings, dispenses), audit."""
 
 from .audit import *  # noqa: F401,F403
 from .people import *  # noqa: F401,F403
 from .prescriptions import *  # noqa: F401,F403
-from .pumps import *  # noqa: F401,F403

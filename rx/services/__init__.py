@@ -24,11 +24,10 @@ Answering a request for information (owner only; needs_information -> received):
 Queue urgency (pump refill kits first):
     prescriptions.prescription_mark_urgent(prescription_id=, reason=)
 
-Hooks to register into (in your AppConfig.ready()):
-    verification.self_verification_checks.append(fn)   # fn(prescription, user) -> True blocks user
-    verification.review_context_providers.append(fn)   # fn(prescription, user) -> {"title", "rows": [...]}
+Extension points (settings listing dotted paths, loaded with ``core.extensions.hooks``):
+    RX_SELF_VERIFICATION_CHECKS   # fn(prescription, user) -> True blocks user
+    RX_REVIEW_CONTEXT_PROVIDERS   # fn(prescription, user) -> {"title", "rows": [...]}
 Signals (sent after commit), in ``rx.signals``:
     prescription_status_changed(prescription_id, from_status, to_status)
     prescription_decided(prescription_id, decision_id, action)
-    pump_schedule_changed(pump_ids)   # also re-exported by rx.services.pumps
 """

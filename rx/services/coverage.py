@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from pharmacy.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 
 from ..models import Dispense, Patient, Prescription
 

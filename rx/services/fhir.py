@@ -36,7 +36,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from catalog import ndc as ndc_rules
 from catalog.models import Product, Route
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from .. import access
 from ..models import ClinicMembership, Dispense, Patient, Prescription

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from .. import access
 from ..models import Patient

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product, Route
-from pharmacy.errors import Conflict
+from core.errors import Conflict
 
 from .. import access, identifiers
 from ..models import Patient, Prescriber, Prescription, PrescriptionEvent

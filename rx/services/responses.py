@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from pharmacy.errors import Conflict
+from core.errors import Conflict
 
 from .. import access
 from ..models import Prescription, PrescriptionResponse

@@ -4,20 +4,17 @@ Each decision is an immutable ``Decision`` plus a status transition, written in 
 transaction; the e-mail to the shopper or clinic and the ``prescription_decided`` signal go
 out after commit.
 
-Hooks for higher apps (rx never imports them):
+Extension points for higher apps (settings listing dotted paths; rx never imports those apps):
 
-``self_verification_checks``
+``RX_SELF_VERIFICATION_CHECKS``
     Callables ``(prescription, user) -> bool``. Return True when ``user`` must not verify
-    ``prescription`` (e.g. the shop: "user placed an order that waits on it"). Register with
-    ``self_verification_checks.append(fn)`` in your AppConfig.ready().
+    ``prescription`` (e.g. the shop: "user placed an order that waits on it").
 
-``review_context_providers``
+``RX_REVIEW_CONTEXT_PROVIDERS``
     Callables ``(prescription, user) -> dict | None`` returning
     ``{"title": str, "rows": [{"label": str, "url": str | None, "detail": str}]}`` shown on the
     admin review page (e.g. the shop: order lines waiting on this prescription).
 """
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -26,7 +23,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from pharmacy.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
+from core.extensions import hooks
 
 from .. import access, identifiers
 from ..models import Decision, Finding, Prescription
@@ -37,8 +35,6 @@ from .prescriptions import prescription_transition
 Status = Prescription.Status
 Action = Decision.Action
 
-self_verification_checks: list[Callable[[Prescription, object], bool]] = []
-review_context_providers: list[Callable[[Prescription, object], dict | None]] = []
 
 
 class NotPharmacist(DomainError):
@@ -67,14 +63,14 @@ def prescription_verification_conflicts(*, prescription: Prescription, user) -> 
     """Return the reasons ``user`` may not verify ``prescription`` (empty: no conflict).
 
     The pharmacist's own patient record, a prescription they submitted, and whatever the
-    registered ``self_verification_checks`` report (an order they placed) are conflicts.
+    ``RX_SELF_VERIFICATION_CHECKS`` report (an order they placed) are conflicts.
     """
     reasons = []
     if prescription.patient.account_id is not None and prescription.patient.account_id == user.pk:
         reasons.append("This is your own patient record.")
     if prescription.created_by_id is not None and prescription.created_by_id == user.pk:
         reasons.append("You submitted this prescription yourself.")
-    if any(check(prescription, user) for check in self_verification_checks):
+    if any(check(prescription, user) for check in hooks("RX_SELF_VERIFICATION_CHECKS")):
         reasons.append("You placed an order that relies on this prescription.")
     return reasons
 
@@ -230,3 +226,9 @@ def decision_notify(*, prescription_id: int, decision_id: int) -> int:
     lines += ["", f"{settings.SITE_URL}"]
     return send_mail(SUBJECTS[decision.action].format(ref=ref), "\n".join(lines), settings.DEFAULT_FROM_EMAIL,
                      recipients)
+
+
+def prescription_review_panels(*, prescription: Prescription, user) -> list[dict]:
+    """Return the panels the ``RX_REVIEW_CONTEXT_PROVIDERS`` add to the review page (empty ones left out)."""
+    panels = (provider(prescription, user) for provider in hooks("RX_REVIEW_CONTEXT_PROVIDERS"))
+    return [panel for panel in panels if panel]

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from .. import converters  # noqa: F401  (registers <order_number:>)
-from . import kit_views, prescription_views, views
+from . import prescription_views, views
 
 app_name = "shop-api"
 urlpatterns = [
@@ -20,9 +20,4 @@ urlpatterns = [
     path("orders/<order_number:number>/prescriptions/", prescription_views.OrderPrescriptionsView.as_view(),
          name="order-prescriptions"),
     path("payments/stripe/webhook/", views.StripeWebhookView.as_view(), name="stripe-webhook"),
-    path("clinics/<int:clinic_id>/kit-orders/", kit_views.ClinicKitOrderListView.as_view(), name="clinic-kit-orders"),
-    path("clinics/<int:clinic_id>/kit-orders/<int:pk>/cancel/", kit_views.ClinicKitOrderCancelView.as_view(),
-         name="clinic-kit-order-cancel"),
-    path("kit-alerts/", kit_views.KitAlertListView.as_view(), name="kit-alerts"),
-    path("kit-alerts/<int:pk>/resolve/", kit_views.KitAlertResolveView.as_view(), name="kit-alert-resolve"),
 ]

@@ -1,4 +1,4 @@
-"""Shop API views: parse, call a service, render. Errors come from the services as pharmacy.errors."""
+"""Shop API views: parse, call a service, render. Errors come from the services as core.errors."""
 
 from dataclasses import asdict
 
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Product
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from .. import selectors
 from ..models import CartLine

@@ -91,6 +91,10 @@ class Order(models.Model):
         null=True, blank=True, help_text="Unpaid orders expire (and free their stock) at this time."
     )
     payment_attempts = models.PositiveIntegerField(default=0, editable=False)
+    scheduled_dispatch = models.BooleanField(
+        default=False, editable=False,
+        help_text="Fulfilled on a day another flow chooses (a refill kit on its ship-by day), not as soon as ready.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,7 +18,7 @@ from django.db.models import F
 from catalog import pricing
 from catalog.models import Product
 from catalog.services.stock import InsufficientStock, ShortLine, stock_available
-from pharmacy.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 from ..models import Cart, CartLine
 

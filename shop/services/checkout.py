@@ -9,16 +9,17 @@ the commit is Stripe asked for a SetupIntent (no lock or transaction is held dur
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog import pricing
-from catalog.models import PriceTier
+from catalog.models import Product
+from catalog.services.quotes import product_quote
 from catalog.services.stock import stock_reserve
-from pharmacy.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError
 
 from ..models import CartLine, Order, OrderEvent, OrderLine
 from ..state import INITIAL
@@ -58,52 +59,68 @@ def checkout_create(*, user, shipping: dict, email: str = "", with_setup_intent:
     with transaction.atomic():
         lines = list(
             CartLine.objects.select_for_update(of=("self",)).filter(cart=cart)
-            .select_related("product").order_by("pk")
+            .select_related("product").prefetch_related("product__price_tiers").order_by("pk")
         ) if cart else []
         if not lines:
             raise EmptyCart("cart: your cart is empty; add something before checking out.")
-        tiers = {}
-        for tier in PriceTier.objects.filter(product_id__in=[line.product_id for line in lines]):
-            tiers.setdefault(tier.product_id, []).append(pricing.Tier(tier.min_quantity, tier.unit_price))
-        frozen = []
-        for line in lines:
-            product = line.product
-            if not product.is_active:
-                raise Conflict(f"{product.name} is no longer sold; remove it from your cart.",
-                               code="product_unavailable", data={"product": product.ndc})
-            try:
-                quote = pricing.quote(pricing.validate_tiers(tiers.get(product.pk, [])), line.quantity)
-            except (pricing.InvalidTiers, pricing.InvalidQuantity) as exc:
-                raise Conflict(f"{product.name} cannot be priced; remove it from your cart.",
-                               code="product_unavailable", data={"product": product.ndc}) from exc
-            frozen.append(OrderLine(
-                product=product, product_name=product.name, ndc=product.ndc, rx_required=product.rx_required,
-                unit_price=quote.unit_price, quantity=line.quantity, line_total=quote.total,
-            ))
-        subtotal = sum((line.line_total for line in frozen), Decimal("0.00"))
-        order = _order_create(
-            user=user, email=email or getattr(user, "email", "") or "", currency=settings.STRIPE_CURRENCY,
-            subtotal=subtotal, total=subtotal,
-            **{f"shipping_{f}": str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS if f != "country"},
-            shipping_country=(str(shipping.get("country") or "US").strip().upper()),
+        order = order_place(
+            user=user, email=email or getattr(user, "email", "") or "",
+            lines=[(line.product, line.quantity) for line in lines], shipping=shipping,
+            ttl=settings.RESERVATION_TTL, unpriced_hint="remove it from your cart",
         )
-        for line in frozen:
-            line.order = order
-        OrderLine.objects.bulk_create(frozen)
-        held = stock_reserve(reference=order.stock_reference,
-                             lines=[(line.product_id, line.quantity) for line in frozen],
-                             ttl=settings.RESERVATION_TTL)
-        order.reservation_expires_at = min(h.expires_at for h in held)
-        order.save(update_fields=["reservation_expires_at", "updated_at"])
-        actor, label = actor_fields(user)
-        OrderEvent.objects.create(order=order, from_status="", to_status=INITIAL, actor=actor, actor_label=label,
-                                  reason="Checked out; stock reserved until "
-                                         f"{timezone.localtime(order.reservation_expires_at):%Y-%m-%d %H:%M %Z}.")
         CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     return CheckoutResult(order=order, payment=payment_info_for(order=order, with_setup_intent=with_setup_intent))
 
 
-def _order_create(**fields) -> Order:
+def order_place(*, user, email: str, lines: list[tuple[Product, int]], shipping: dict, ttl: timedelta | None,
+                reason: str = "", unpriced_hint: str = "it cannot be ordered yet", scheduled_dispatch: bool = False,
+                created_at: datetime | None = None) -> Order:
+    """Create an order with frozen tier prices and reserved stock, and its creation event. Call in a transaction.
+
+    ``lines`` are (product, quantity) pairs; ``ttl`` is how long the stock is held (None: until the
+    order is fulfilled or cancelled). ``scheduled_dispatch`` marks an order that another flow fulfils
+    on its own day (a refill kit on its ship-by day) instead of as soon as it is ready. Raises
+    Conflict (409) for a product that is no longer sold or cannot be priced (``unpriced_hint`` ends
+    the message) and InsufficientStock (409) listing every short line.
+    """
+    frozen = []
+    for product, quantity in lines:
+        if not product.is_active:
+            raise Conflict(f"{product.name} is no longer sold; {unpriced_hint}.",
+                           code="product_unavailable", data={"product": product.ndc})
+        try:
+            quote = product_quote(product=product, quantity=quantity, with_availability=False)
+        except DomainError as exc:
+            raise Conflict(f"{product.name} cannot be priced; {unpriced_hint}.",
+                           code="product_unavailable", data={"product": product.ndc}) from exc
+        frozen.append(OrderLine(
+            product=product, product_name=product.name, ndc=product.ndc, rx_required=product.rx_required,
+            unit_price=quote.unit_price, quantity=quantity, line_total=quote.total,
+        ))
+    subtotal = sum((line.line_total for line in frozen), Decimal("0.00"))
+    fields = {f"shipping_{f}": str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS if f != "country"}
+    fields["shipping_country"] = str(shipping.get("country") or "US").strip().upper()
+    if created_at is not None:
+        fields["created_at"] = created_at
+    order = _order_with_new_number(user=user, email=email, currency=settings.STRIPE_CURRENCY, subtotal=subtotal,
+                                   total=subtotal, scheduled_dispatch=scheduled_dispatch, **fields)
+    for line in frozen:
+        line.order = order
+    OrderLine.objects.bulk_create(frozen)
+    held = stock_reserve(reference=order.stock_reference,
+                         lines=[(line.product_id, line.quantity) for line in frozen], ttl=ttl)
+    if ttl is not None:
+        order.reservation_expires_at = min(h.expires_at for h in held)
+        order.save(update_fields=["reservation_expires_at", "updated_at"])
+        reason = reason or ("Checked out; stock reserved until "
+                            f"{timezone.localtime(order.reservation_expires_at):%Y-%m-%d %H:%M %Z}.")
+    actor, label = actor_fields(user)
+    OrderEvent.objects.create(order=order, from_status="", to_status=INITIAL, actor=actor, actor_label=label,
+                              reason=reason, **({"created_at": created_at} if created_at else {}))
+    return order
+
+
+def _order_with_new_number(**fields) -> Order:
     for _ in range(5):
         number = order_number_new()
         try:

@@ -192,12 +192,12 @@ def _ship(*, shipment_id: int) -> str:
 def orders_fulfil_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
     """Ids of orders ready or fulfilling, unchanged for ``older_than`` (their task was lost).
 
-    Refill-kit orders wait in ready_to_fulfil for their ship-by day (the kit dispatch fulfils
-    them), so only those already fulfilling are picked up here."""
+    Orders of a scheduled dispatch (refill kits) wait in ready_to_fulfil for their day (their own
+    flow fulfils them), so only those already fulfilling are picked up here."""
     from django.db.models import Q
 
     cutoff = timezone.now() - older_than
-    stuck = Q(status=OrderStatus.FULFILLING) | Q(status=OrderStatus.READY_TO_FULFIL, kit_order__isnull=True)
+    stuck = Q(status=OrderStatus.FULFILLING) | Q(status=OrderStatus.READY_TO_FULFIL, scheduled_dispatch=False)
     return list(Order.objects.filter(stuck, updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:500])
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from catalog.services.reviews import reviews_mark_verified_purchase
 from catalog.services.stock import stock_release, stock_return
-from pharmacy.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 from ..models import Order, OrderEvent, Shipment
 from ..signals import order_status_changed

@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.services.stock import InsufficientStock, stock_reserve
-from pharmacy.errors import Conflict, DomainError, ServiceUnavailable
+from core.errors import Conflict, DomainError, ServiceUnavailable
 
 from ..models import Order, OrderLine, Payment
 from ..state import PAYABLE, OrderStatus

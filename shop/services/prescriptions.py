@@ -11,7 +11,7 @@ waiting for review is gated again at once (an approved prescription may already 
 
 from django.db import transaction
 
-from pharmacy.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from rx.access import patients_owned_by
 from rx.models import Prescription
 from rx.services.prescriptions import prescription_transfer_request

@@ -19,7 +19,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from catalog import pricing
-from pharmacy.errors import Conflict, DomainError, NotFound, ServiceUnavailable
+from core.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 
 from ..models import Order, OrderLine, Payment, Refund
 from ..state import REFUNDABLE, OrderStatus

@@ -2,7 +2,7 @@
 
 The client is ``stripe.StripeClient`` pointed at ``settings.STRIPE_API_BASE`` when it is set
 (localstripe in development and in the tests), so the tests exercise these functions against a
-real, if fake, Stripe server. Stripe's errors become ``pharmacy.errors`` types:
+real, if fake, Stripe server. Stripe's errors become ``core.errors`` types:
 
 - a declined card -> ``PaymentDeclined`` (402) with Stripe's message;
 - Stripe unreachable, rate-limited, failing or refusing our key -> ``ServiceUnavailable`` (503);
@@ -21,7 +21,7 @@ from functools import lru_cache
 import stripe
 from django.conf import settings
 
-from pharmacy.errors import Conflict, DomainError, PaymentRequired, ServiceUnavailable
+from core.errors import Conflict, DomainError, PaymentRequired, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pharmacy.errors import DomainError
+from core.errors import DomainError
 
 from ..models import StripeEvent
 from . import stripe_gateway as gateway

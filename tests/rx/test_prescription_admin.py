@@ -85,7 +85,13 @@ def test_staff_outside_the_pharmacist_group_cannot_open_the_queue(queue):
     assert client.get(review_url(queue["old"])).status_code == 403
 
 
-def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharmacist_client, monkeypatch,
+def waiting_lines_panel(prescription, user):
+    """A stand-in for the shop's RX_REVIEW_CONTEXT_PROVIDERS entry (named by dotted path in the test)."""
+    return {"title": "Order lines waiting on this prescription",
+            "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/", "detail": f"90 x tablet for Rx {prescription.pk}"}]}
+
+
+def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharmacist_client, settings,
                                                           private_media):
     cast.patient_a.current_medications_text = "morphine 10 mg at night"
     cast.patient_a.save()
@@ -93,10 +99,7 @@ def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharm
     rx = make_rx(cast.patient_a, clinical.tablet, user=cast.shopper_a, source=Prescription.Source.UPLOAD,
                  file=ContentFile(png_bytes(), name="x.png"), file_content_type="image/png",
                  dose_amount=Decimal("30"))
-    monkeypatch.setattr(verification, "review_context_providers", [
-        lambda prescription, user: {"title": "Order lines waiting on this prescription",
-                                    "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/",
-                                              "detail": f"90 x tablet for Rx {prescription.pk}"}]}])
+    settings.RX_REVIEW_CONTEXT_PROVIDERS = [f"{__name__}.waiting_lines_panel"]
     response = pharmacist_client.get(review_url(rx))
     assert response.status_code == 200
     page = response.content.decode()

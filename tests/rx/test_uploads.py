@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from pharmacy.errors import NotFound
+from core.errors import NotFound
 from rx.models import AuditLog, Prescription
 from rx.services.uploads import prescription_upload
 

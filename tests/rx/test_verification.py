@@ -119,16 +119,24 @@ def test_pharmacist_cannot_verify_a_prescription_they_submitted(clinical, cast):
         prescription_reject(prescription_id=rx.pk, pharmacist=cast.pharmacist, reason="x")
 
 
-def test_registered_self_verification_check_blocks_the_pharmacist(clinical, cast, monkeypatch):
-    """The shop registers 'this pharmacist placed the order' into the hook list."""
+SELF_CHECK_CALLS: list = []
+SELF_CHECK_BLOCKS: set = set()
+
+
+def placed_the_order(prescription, user):
+    """A stand-in for the shop's RX_SELF_VERIFICATION_CHECKS entry (named by dotted path below)."""
+    SELF_CHECK_CALLS.append((prescription.pk, user.pk))
+    return user.pk in SELF_CHECK_BLOCKS
+
+
+def test_registered_self_verification_check_blocks_the_pharmacist(clinical, cast, settings):
+    """The shop names 'this pharmacist placed the order' in RX_SELF_VERIFICATION_CHECKS."""
     rx = make_rx(cast.patient_a, clinical.tablet)
-    calls = []
-
-    def placed_the_order(prescription, user):
-        calls.append((prescription.pk, user.pk))
-        return user.pk == cast.pharmacist.pk
-
-    monkeypatch.setattr(verification, "self_verification_checks", [placed_the_order])
+    calls = SELF_CHECK_CALLS
+    calls.clear()
+    SELF_CHECK_BLOCKS.clear()
+    SELF_CHECK_BLOCKS.add(cast.pharmacist.pk)
+    settings.RX_SELF_VERIFICATION_CHECKS = [f"{__name__}.placed_the_order"]
     with pytest.raises(SelfVerificationForbidden) as excinfo:
         prescription_approve(prescription_id=rx.pk, pharmacist=cast.pharmacist)
     assert "placed an order" in excinfo.value.message

@@ -9,7 +9,7 @@ from django.db import connection
 
 from catalog.models import StockAllocation, StockReservation
 from rx.models import Dispense, Prescription
-from rx.schedule.calendar import BusinessCalendar
+from core.calendar import BusinessCalendar
 from rx.services.verification import prescription_approve
 from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier
 from shop.models import Order, OrderNotification, Shipment

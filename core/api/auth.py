@@ -1,0 +1,105 @@
+"""Account API: register and obtain a token (mounted at /api/v1/auth/).
+
+Both endpoints are throttled with the ``auth`` scope (``AUTH_THROTTLE_RATE``) per client
+address, and ignore any session, so a signed-in browser needs no CSRF token to call them.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .errors import ErrorSerializer
+
+User = get_user_model()
+DUPLICATE_USERNAME = "A user with that username already exists."
+
+
+class AuthRateThrottle(ScopedRateThrottle):
+    """The ``auth`` scope's rate limit (a class of its own so tests can tighten it)."""
+
+
+class RegisterSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+                                     style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "password"]
+        read_only_fields = ["id"]
+
+    def validate_username(self, value):
+        # "Alice" and "alice" would be two accounts a person cannot tell apart.
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError(DUPLICATE_USERNAME, code="unique")
+        return value
+
+    def validate(self, attrs):
+        candidate = User(username=attrs["username"], email=attrs["email"])
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
+
+    def create(self, validated_data):
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(**validated_data)
+        except IntegrityError as exc:  # two registrations racing for one name
+            raise serializers.ValidationError({"username": [DUPLICATE_USERNAME]}) from exc
+
+
+class AuthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+
+class RegisterView(AuthView):
+    @extend_schema(
+        summary="Create a customer account",
+        description="Django's password validators apply. 400 names the failing field (username, email, "
+                    "password); 429 when throttled.",
+        request=RegisterSerializer,
+        responses={201: RegisterSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+
+class TokenView(AuthView):
+    @extend_schema(
+        summary="Obtain an API token",
+        description="Send the token back as `Authorization: Token <token>`. Bad credentials: 400.",
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+                   400: ErrorSerializer, 429: ErrorSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+app_name = "auth-api"
+urlpatterns = [
+    path("register/", RegisterView.as_view(), name="register"),
+    path("token/", TokenView.as_view(), name="token"),
+]

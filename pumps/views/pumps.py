@@ -1,0 +1,86 @@
+"""Clinic pages: the pump dashboard and each pump's picture (namespace ``rx:``).
+
+Thin: selectors decide who sees what (others get 404), the schedule comes from
+``pumps.services.pumps``, the chart geometry from ``pumps.schedule.chart``; every view is audited.
+"""
+
+from datetime import date
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from core.errors import NotFound
+
+from rx import access
+from pumps.schedule.chart import volume_chart
+from pumps.selectors import can_manage_clinic, clinic_for, clinics_visible_to, pump_for, pump_list, pumps_visible_to
+from rx.services import audit
+from pumps.services import pumps as pump_services
+
+
+def _login_or_404(view):
+    def wrapper(request, *args, **kwargs):
+        if not access.is_authenticated(request.user):
+            return redirect_to_login(request.get_full_path())
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@_login_or_404
+def clinic_list(request):
+    """The user's clinics; straight to the dashboard when there is only one."""
+    clinics = list(clinics_visible_to(request.user).order_by("name"))
+    if len(clinics) == 1:
+        return redirect("pumps:clinic-pumps", clinic_id=clinics[0].pk)
+    return render(request, "pumps/clinic_list.html", {"clinics": clinics})
+
+
+def _risk_order(pump):
+    """Critical first, then any warning, then the earliest ship-by date."""
+    return (not pump.has_critical_warning, not pump.warnings, pump.ship_by or date.max, pump.pk)
+
+
+@_login_or_404
+def clinic_pumps(request, clinic_id):
+    """Every active pump of the clinic's patients with its next dates and warnings, riskiest first."""
+    clinic = clinic_for(request.user, clinic_id)
+    visible = pumps_visible_to(request.user).filter(patient__clinic=clinic, active=True)
+    pumps = sorted(pump_list(visible), key=_risk_order)
+    audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=pumps, request=request,
+                            detail=f"clinic {clinic.pk} pump dashboard")
+    return render(request, "pumps/clinic_pumps.html", {
+        "clinic": clinic,
+        "pumps": pumps,
+        "critical_count": sum(p.has_critical_warning for p in pumps),
+        "can_manage": can_manage_clinic(request.user, clinic),
+    })
+
+
+@_login_or_404
+def pump_detail(request, pk):
+    """One pump: status, the projected volume chart with every date marked, and its history."""
+    pump = pump_for(request.user, pk, history=True)
+    clinic = pump.patient.clinic
+    now = timezone.now()
+    schedule = pump_services.pump_schedule_compute(pump=pump, now=now)
+    chart = volume_chart(schedule, reservoir_ml=pump.reservoir_volume_ml, alarm_volume_ml=pump.alarm_volume_ml,
+                         time_zone=clinic.time_zone, today=pump_services.clinic_date(clinic, now))
+    audit.audit_record(user=request.user, action=audit.Action.VIEW, obj=pump, request=request, detail="pump page")
+    return render(request, "pumps/pump_detail.html", {
+        "pump": pump,
+        "clinic": clinic,
+        "schedule": schedule,
+        "chart": chart,
+        "programs": list(pump.programs.all())[::-1],
+        "refills": list(pump.refills.all())[:10],
+        "appointments": list(pump.appointments.all())[:10],
+    })
+

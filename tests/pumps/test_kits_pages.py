@@ -1,0 +1,68 @@
+"""The clinic's refill-kit page: its own staff order kits and set standing orders; others get 404."""
+
+import pytest
+from django.urls import reverse
+
+from pumps.models import KitOrder, StandingOrder
+from tests.factories import UserFactory
+from tests.pumps.kit_fixtures import SHIPPING, clinic_with_staff, due_pump, kit_product, pharmacist
+
+
+@pytest.fixture
+def page(db):
+    kit_product()
+    clinic, staff = clinic_with_staff(name="Clinic A")
+    pump = due_pump(clinic)
+    return type("Page", (), {"clinic": clinic, "staff": staff, "pump": pump,
+                             "url": reverse("pumps:clinic-kits", kwargs={"clinic_id": clinic.pk})})
+
+
+def test_clinic_staff_order_a_kit_from_the_page_and_see_it_listed(client, page):
+    client.force_login(page.staff)
+
+    response = client.post(page.url, {"action": "order", "pump": page.pump.pk, **SHIPPING})
+
+    assert response.status_code == 302
+    kit = KitOrder.objects.get()
+    listing = client.get(page.url)
+    assert listing.status_code == 200
+    assert kit.order.number in listing.content.decode()
+    assert page.pump.patient.last_name in listing.content.decode()
+
+
+def test_a_page_order_missing_a_field_shows_the_error_and_saves_nothing(client, page):
+    client.force_login(page.staff)
+    data = {"action": "order", "pump": page.pump.pk, **SHIPPING}
+    del data["shipping_postal_code"]
+
+    response = client.post(page.url, data)
+
+    assert response.status_code == 400
+    assert "postal code" in response.content.decode()
+    assert not KitOrder.objects.exists()
+
+
+def test_clinic_staff_set_a_standing_order_from_the_page(client, page):
+    client.force_login(page.staff)
+
+    response = client.post(page.url, {"action": "standing", "pump": page.pump.pk, "active": "on", **SHIPPING})
+
+    assert response.status_code == 302
+    standing = StandingOrder.objects.get()
+    assert (standing.pump_id, standing.active, standing.created_by) == (page.pump.pk, True, page.staff)
+
+
+@pytest.mark.parametrize("who", ["other_clinic", "shopper", "pharmacist"])
+def test_the_kit_page_is_404_for_anyone_but_the_clinics_staff(client, page, who):
+    user = {"other_clinic": clinic_with_staff()[1], "shopper": UserFactory(), "pharmacist": pharmacist()}[who]
+    client.force_login(user)
+
+    assert client.get(page.url).status_code == 404
+    assert client.post(page.url, {"action": "order", "pump": page.pump.pk, **SHIPPING}).status_code == 404
+    assert not KitOrder.objects.exists()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, page):
+    response = client.get(page.url)
+
+    assert response.status_code == 302 and "login" in response["Location"]
