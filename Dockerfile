@@ -5,8 +5,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PHARMACY_ENV=production PHARMACY_VAR_DIR=/var/lib/pharmacy
 WORKDIR /app
 RUN useradd --system --home /app pharmacy && mkdir -p /var/lib/pharmacy && chown pharmacy /var/lib/pharmacy
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Production dependencies only (requirements/base.txt); dev.txt adds the local Stripe stand-in,
+# test and lint tools, none of which the web, worker or beat services import.
+COPY requirements/base.txt requirements/base.txt
+RUN pip install -r requirements/base.txt
 COPY . .
 # collectstatic needs settings that import cleanly; these build-time values are never used at run time.
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 REDIS_URL=redis://build:6379/0 \

@@ -22,12 +22,14 @@ help:
 	@echo "make bench  - run the benchmarks in bench/ (see README)"
 	@echo "make lint   - ruff"
 
-$(VENV)/.installed: requirements.txt
+# Development installs requirements/dev.txt (base.txt, what production runs, plus the local Stripe
+# stand-in that `make run` starts without keys, and the test and lint tools). The image installs base.txt only.
+$(VENV)/.installed: $(wildcard requirements/*.txt)
 	@if [ -z "$(PYTHON)" ]; then echo "No Python 3.12 or newer found (set PYTHON=/path/to/python3.12)." >&2; exit 1; fi
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
