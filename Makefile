@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 PYTEST_ARGS ?=
 
-.PHONY: help run test install lint bench check-deploy clean
+.PHONY: help run test test-services install lint bench check-deploy clean
 
 help:
 	@echo "make run    - install, migrate, load the seed catalogue, start web + worker + beat"
@@ -40,7 +40,11 @@ run: $(VENV)/.installed
 	$(PY) manage.py load_seed_catalogue shop/seed/refill_kits.yaml
 	$(PY) manage.py runstack
 
-test: $(VENV)/.installed
+# Starts PostgreSQL and Redis when they are down and installs Chromium when it is missing.
+test-services:
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) scripts/test-services
+
+test: $(VENV)/.installed test-services
 	PHARMACY_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
