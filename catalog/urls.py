@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from . import views
+from .views import catalogue, products
 
 app_name = "catalog"
 urlpatterns = [
-    path("", views.product_list, name="product-list"),
-    path("products/<slug:slug>/", views.product_detail, name="product-detail"),
-    path("products/<slug:slug>/reviews/", views.review_create, name="review-create"),
+    path("", catalogue.product_list, name="product-list"),
+    path("products/<slug:slug>/", products.product_detail, name="product-detail"),
+    path("products/<slug:slug>/reviews/", products.review_create, name="review-create"),
 ]

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.extensions import hooks
 from core.errors import Conflict, DomainError
+from core.extensions import hooks
 
 from ..models import Product, Review
 

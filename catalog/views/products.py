@@ -1,7 +1,7 @@
-"""Storefront pages of the catalog app: catalogue, product page, review form. Thin views.
+"""The product page and its review form. Thin views.
 
 Reads go through ``catalog.selectors`` (joins decided once, so the number of queries does not
-grow with the number of products, tiers or sections); writes go through ``catalog.services``.
+grow with the number of tiers, sections or reviews); writes go through ``catalog.services``.
 """
 
 from django.contrib import messages
@@ -12,42 +12,12 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 
-from . import pricing, selectors
-from .filters import ProductFilter
-from .forms import ReviewForm
-from .models import Review
-from .services.reviews import review_create as review_create_service
+from .. import pricing, selectors
+from ..forms import ReviewForm
+from ..models import Review
+from ..services.reviews import review_create as review_create_service
 
-PAGE_SIZE = 20
 REVIEWS_PER_PAGE = 20
-
-
-def product_list(request):
-    """The catalogue: search, filters, ordering and pages over active products."""
-    filterset = ProductFilter(request.GET or None, queryset=selectors.product_list())
-    _label_filter_form(filterset.form)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "catalog/product_list.html", {
-        "filter": filterset, "page": page, "products": page.object_list, "query": query.urlencode(),
-    })
-
-
-ORDERING_LABELS = {
-    "": "Default (name A–Z)", "name": "Name (A–Z)", "-name": "Name (Z–A)", "price": "Price: low to high",
-    "-price": "Price: high to low", "rating": "Rating: low to high", "-rating": "Rating: high to low",
-}
-
-
-def _label_filter_form(form) -> None:
-    """Friendlier option labels for the shared filter form (the API does not show them)."""
-    for name in ("route", "dosage_form"):
-        form.fields[name].choices = [("", "Any"), *[c for c in form.fields[name].choices if c[0] != ""]]
-    for name in ("rx_required", "in_stock"):
-        form.fields[name].widget.choices = [("", "Any"), ("true", "Yes"), ("false", "No")]
-    ordering = form.fields["ordering"]
-    ordering.choices = [(value, ORDERING_LABELS.get(value, label)) for value, label in ordering.choices]
 
 
 def product_detail(request, slug):

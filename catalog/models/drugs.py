@@ -1,0 +1,165 @@
+"""Drugs and their clinical data: routes with dose limits, interactions, monograph sections."""
+
+from django.db import models
+from django.db.models import Q
+
+__all__ = ["Route", "DoseUnit", "DEASchedule", "Drug", "DrugRoute", "Severity", "DrugInteraction",
+           "MonographSection"]
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", "Oral"
+    INTRATHECAL = "intrathecal", "Intrathecal"
+    EPIDURAL = "epidural", "Epidural"
+    INTRAVENOUS = "intravenous", "Intravenous"
+    TOPICAL = "topical", "Topical"
+    OTHER = "other", "Other"
+
+
+class DoseUnit(models.TextChoices):
+    MG = "mg", "mg"
+    MCG = "mcg", "mcg"
+
+
+class DEASchedule(models.TextChoices):
+    NONE = "", "Not controlled"
+    II = "II", "Schedule II"
+    III = "III", "Schedule III"
+    IV = "IV", "Schedule IV"
+    V = "V", "Schedule V"
+
+
+class Drug(models.Model):
+    """An active ingredient and the facts and clinical limits that apply to it."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    active_ingredient = models.CharField(max_length=200, db_index=True)
+    pronunciation = models.CharField(max_length=100, blank=True)
+    drug_class = models.CharField(max_length=200, blank=True)
+    pharmacologic_class = models.CharField(max_length=300, blank=True)
+    pregnancy_category = models.CharField(
+        max_length=2, blank=True, help_text="FDA letter category (A, B, C, D, X) or N for not classified."
+    )
+    lactation_note = models.TextField(blank=True)
+    fda_approved = models.DateField(null=True, blank=True, help_text="First FDA approval (month precision).")
+    dea_schedule = models.CharField(max_length=3, choices=DEASchedule.choices, blank=True, default="")
+    # Groups this drug belongs to for interaction checks, e.g. ["cns_depressant"].
+    interaction_groups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_controlled(self) -> bool:
+        return bool(self.dea_schedule)
+
+
+class DrugRoute(models.Model):
+    """Clinical limits of a drug by route, read as data by the prescription checks."""
+
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="routes")
+    route = models.CharField(max_length=20, choices=Route.choices)
+    dose_unit = models.CharField(max_length=4, choices=DoseUnit.choices)
+    max_daily_dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    min_daily_dose = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True,
+        help_text="Below this a daily dose is flagged as sub-therapeutic.",
+    )
+    min_age_years = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Safety not established below this age."
+    )
+    black_box_warning = models.TextField(blank=True)
+    renal_caution = models.TextField(
+        blank=True, help_text="What the label says to do in renal impairment; flagged (RI) for such patients."
+    )
+    renal_max_daily_dose = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True,
+        help_text="Labelled maximum daily dose in renal impairment (in dose_unit), if the label gives one.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["drug", "route"], name="drugroute_unique_route"),
+            models.CheckConstraint(
+                condition=Q(renal_max_daily_dose__isnull=True) | Q(renal_max_daily_dose__gt=0),
+                name="drugroute_renal_max_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_daily_dose__isnull=True) | Q(max_daily_dose__gt=0),
+                name="drugroute_max_dose_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_daily_dose__isnull=True) | Q(min_daily_dose__gte=0),
+                name="drugroute_min_dose_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.drug} ({self.route})"
+
+
+class Severity(models.TextChoices):
+    """How serious a clinical finding is; shared by interaction data and the DUR findings (rx)."""
+
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+class DrugInteraction(models.Model):
+    """A known interaction of ``drug`` with an ingredient or an interaction group."""
+
+    Severity = Severity
+
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="interactions")
+    route = models.CharField(max_length=20, choices=Route.choices, blank=True, help_text="Blank: any route.")
+    interacts_with = models.CharField(
+        max_length=100, help_text="An active ingredient or an interaction group (e.g. cns_depressant)."
+    )
+    interacting_route = models.CharField(max_length=20, choices=Route.choices, blank=True)
+    code = models.CharField(max_length=2, default="DD", help_text="NCPDP conflict code, e.g. DD or AT.")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MODERATE)
+    message = models.TextField()
+
+    def __str__(self):
+        return f"{self.drug} + {self.interacts_with}"
+
+
+class MonographSection(models.Model):
+    """One section of a drug monograph, as published on a product page."""
+
+    class Kind(models.TextChoices):
+        OVERVIEW = "overview", "Overview"
+        USES = "uses", "Uses"
+        DOSAGE = "dosage", "Dosage and administration"
+        CAUTIONS = "cautions", "Cautions and adverse effects"
+        INTERACTIONS = "interactions", "Drug interactions"
+        PHARMACOKINETICS = "pharmacokinetics", "Pharmacology and pharmacokinetics"
+        PATIENT_ADVICE = "patient_advice", "Patient advice"
+        MONITORING = "monitoring", "Monitoring"
+        SPECIAL_GROUPS = "special_groups", "Special patient groups"
+        CLINICAL = "clinical", "Clinical information"
+        OTHER = "other", "Other"
+
+    drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="monograph")
+    product = models.ForeignKey(
+        "Product", on_delete=models.CASCADE, null=True, blank=True, related_name="monograph",
+        help_text="The page this text belongs to; blank for text that applies to every product of the drug.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["drug", "product", "title"], name="monograph_unique_title"),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,1 @@
+"""Storefront pages of the catalog, one module per page: the catalogue, the product page (with its review form)."""
