@@ -1,19 +1,19 @@
 """The PHI audit log (HIPAA 45 CFR 164.312(b)): who viewed or changed what, when, from where.
 
 Append-only: a row is written once by ``rx.services.audit`` and never changed or deleted
-(``save`` refuses updates, ``delete`` and bulk updates/deletes raise).
+(``core.models.ImmutableModel``: ``save`` refuses updates, ``delete`` and bulk updates/deletes raise).
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .prescriptions import ImmutableQuerySet, ImmutableRecordError
+from core.models import ImmutableModel
 
 __all__ = ["AuditLog"]
 
 
-class AuditLog(models.Model):
+class AuditLog(ImmutableModel):
     class Action(models.TextChoices):
         VIEW = "view", "View"
         CHANGE = "change", "Change"
@@ -32,7 +32,8 @@ class AuditLog(models.Model):
     path = models.CharField(max_length=500, blank=True)
     detail = models.CharField(max_length=500, blank=True)
 
-    objects = ImmutableQuerySet.as_manager()
+    change_refused = "Audit log entries cannot be changed."
+    delete_refused = "Audit log entries cannot be deleted."
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -42,12 +43,3 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action} {self.object_type} {self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("Audit log entries cannot be changed.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("Audit log entries cannot be deleted.")

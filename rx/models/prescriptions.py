@@ -1,8 +1,9 @@
-"""Prescriptions, their status events, DUR findings, pharmacist decisions and dispenses.
+"""Prescriptions and their status events.
 
 The status machine is declared once, in ``Prescription.TRANSITIONS``; the only writer of
 ``status`` is ``rx.services.prescriptions.prescription_transition``, which records a
-``PrescriptionEvent`` in the same transaction.
+``PrescriptionEvent`` in the same transaction. What is decided about a prescription (findings,
+decisions, the owner's responses) is in ``verification``; what is dispensed, in ``dispenses``.
 """
 
 import uuid
@@ -17,22 +18,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import DEASchedule, Route, Severity
+from catalog.models import DEASchedule, Route
 
+from ..dose import Strength
 from .people import Patient, Prescriber
 
-__all__ = [
-    "Prescription", "VerificationQueueItem", "PrescriptionEvent", "Finding", "Decision", "Dispense",
-    "DirectionUnit", "ImmutableRecordError", "PrescriptionResponse",
-]
+__all__ = ["Prescription", "VerificationQueueItem", "PrescriptionEvent", "DirectionUnit"]
 
 # 21 CFR 1306: the most refills each schedule allows (None: as written).
 MAX_REFILLS_BY_SCHEDULE = {DEASchedule.II: 0, DEASchedule.III: 5, DEASchedule.IV: 5}
 CONTROLLED_REFILL_WINDOW = relativedelta(months=6)  # Schedules III-IV
-
-
-class ImmutableRecordError(Exception):
-    """A record that is kept forever (a decision, an audit row) was asked to change."""
 
 
 class DirectionUnit(models.TextChoices):
@@ -42,10 +37,15 @@ class DirectionUnit(models.TextChoices):
     UNIT = "unit", "tablet / capsule / ampule"
 
 
-def _upload_to(instance, filename):
+def prescription_file_path(instance, filename):
+    """Return where an uploaded prescription document is stored (a random name, by month)."""
     # The name never comes from the user: the content decides the extension (see services.uploads).
     ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     return f"prescriptions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+# The name the migrations (rx 0001, 0002) import; the same function, so the field state is unchanged.
+_upload_to = prescription_file_path
 
 
 def prescription_expiry(*, written: date, schedule: str) -> date:
@@ -141,7 +141,7 @@ class Prescription(models.Model):
     expires_on = models.DateField(null=True, blank=True, editable=False)
     # Where it came from.
     source = models.CharField(max_length=10, choices=Source.choices)
-    file = models.FileField(upload_to=_upload_to, blank=True, max_length=200)
+    file = models.FileField(upload_to=prescription_file_path, blank=True, max_length=200)
     file_content_type = models.CharField(max_length=40, blank=True, editable=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="Identifier in the sending system.")
     transfer_pharmacy = models.CharField(max_length=200, blank=True)
@@ -270,8 +270,6 @@ class Prescription(models.Model):
 
     def dose_strength(self):
         """The ``rx.dose.Strength`` of the product, or of the prescription's own strength."""
-        from ..dose import Strength
-
         if self.product_id:
             p = self.product
             return Strength(p.strength, p.strength_unit, p.concentration_mcg_per_ml, p.volume_ml)
@@ -305,160 +303,3 @@ class PrescriptionEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '-'} -> {self.to_status}"
-
-
-class Finding(models.Model):
-    """A DUR finding (NCPDP conflict code or one of ours) stored on a prescription."""
-
-    Severity = Severity
-
-    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="findings")
-    code = models.CharField(max_length=3)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    message = models.TextField()
-    data = models.JSONField(default=dict, blank=True)
-    overridden = models.BooleanField(default=False)
-    override_reason = models.TextField(blank=True)
-    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+")
-    overridden_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    SEVERITY_RANK = {Severity.HIGH: 0, Severity.MODERATE: 1, Severity.LOW: 2}
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(overridden=False) | ~Q(override_reason=""), name="finding_override_needs_reason"
-            ),
-        ]
-
-    def __str__(self):
-        return f"[{self.code}/{self.severity}] {self.message}"
-
-
-class ImmutableQuerySet(models.QuerySet):
-    """Refuses bulk updates and deletes: rows of these models are kept forever."""
-
-    def update(self, **kwargs):
-        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be changed.")
-
-    def delete(self):
-        raise ImmutableRecordError(f"{self.model.__name__} rows cannot be deleted.")
-
-
-class Decision(models.Model):
-    """A pharmacist's decision on a prescription. Written once, never changed or deleted."""
-
-    class Action(models.TextChoices):
-        APPROVE = "approve", "Approve"
-        REJECT = "reject", "Reject"
-        REQUEST_INFO = "request_info", "Request information"
-
-    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="decisions")
-    pharmacist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    message = models.TextField(blank=True, help_text="Reason (reject) or question (request information).")
-    # [{"finding": id, "code": "HD", "severity": "high", "message": ..., "reason": ...}]
-    overrides = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = ImmutableQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(action="approve") | ~Q(message=""),
-                                   name="decision_reject_or_request_has_message"),
-        ]
-
-    def __str__(self):
-        return f"{self.get_action_display()} by {self.pharmacist} on {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("A decision is kept as made and cannot be changed.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("A decision is kept forever and cannot be deleted.")
-
-
-class PrescriptionResponse(models.Model):
-    """The owner's answer (shopper or clinic staff) to a pharmacist's request for information.
-    Written once, never changed or deleted.
-
-    An attached file becomes the prescription's current document (``Prescription.file``, what the
-    review page shows); the document it replaced stays in storage and is named in
-    ``replaced_file``, so nothing sent is lost.
-    """
-
-    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="responses")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    message = models.TextField()
-    file = models.FileField(upload_to=_upload_to, blank=True, max_length=200)
-    file_content_type = models.CharField(max_length=40, blank=True)
-    replaced_file = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    objects = ImmutableQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(message=""), name="prescriptionresponse_has_message"),
-        ]
-
-    def __str__(self):
-        return f"Response by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("A response is kept as sent and cannot be changed.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("A response is kept forever and cannot be deleted.")
-
-
-class Dispense(models.Model):
-    """What was dispensed against a prescription (mirrors FHIR MedicationDispense)."""
-
-    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="dispenses")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
-    quantity = models.PositiveIntegerField()
-    days_supply = models.PositiveSmallIntegerField()
-    reference = models.CharField(max_length=100, help_text='What the fill is for, e.g. "order:PH-1234:line:5".')
-    prepared_at = models.DateTimeField(default=timezone.now)
-    handed_over_at = models.DateTimeField(null=True, blank=True)
-    dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["prepared_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="dispense_quantity_positive"),
-            models.CheckConstraint(condition=Q(days_supply__gt=0), name="dispense_days_supply_positive"),
-            models.CheckConstraint(
-                condition=Q(handed_over_at__isnull=True) | Q(handed_over_at__gte=F("prepared_at")),
-                name="dispense_handed_over_after_prepared",
-            ),
-            models.UniqueConstraint(fields=["prescription", "reference"], name="dispense_unique_reference"),
-        ]
-
-    def __str__(self):
-        return f"{self.quantity} for {self.reference}"
-
-    def clean(self):
-        if self.handed_over_at and self.prepared_at and self.handed_over_at < self.prepared_at:
-            raise ValidationError({"handed_over_at": "Cannot be handed over before it was prepared."})
-
-    @property
-    def effective_at(self):
-        return self.handed_over_at or self.prepared_at
-

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from catalog import pricing
 from catalog.models import Product
+from core.models import ShippingAddress
 
 from ..state import OrderStatus
 
@@ -66,7 +67,7 @@ class CartLine(models.Model):
         return self.product.quote(self.quantity)
 
 
-class Order(models.Model):
+class Order(ShippingAddress):
     Status = OrderStatus
 
     number = models.CharField(max_length=11, unique=True, editable=False)
@@ -76,14 +77,6 @@ class Order(models.Model):
         editable=False,
     )
     email = models.EmailField(blank=True)
-    shipping_name = models.CharField("recipient", max_length=200)
-    shipping_line1 = models.CharField("address line 1", max_length=200)
-    shipping_line2 = models.CharField("address line 2", max_length=200, blank=True)
-    shipping_city = models.CharField("city", max_length=100)
-    shipping_state = models.CharField("state", max_length=50)
-    shipping_postal_code = models.CharField("postal code", max_length=20)
-    shipping_country = models.CharField("country", max_length=2, default="US")
-    shipping_phone = models.CharField("phone", max_length=30, blank=True)
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
     total = models.DecimalField(max_digits=12, decimal_places=2)

@@ -6,7 +6,8 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from rest_framework.test import APIClient
 
-from rx.models import AuditLog, ImmutableRecordError, Prescription
+from core.models import ImmutableRecordError
+from rx.models import AuditLog, Prescription
 
 from .prescription_helpers import make_rx, png_bytes
 

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from rx.models import Decision, Finding, ImmutableRecordError, Prescription, PrescriptionEvent
+from core.models import ImmutableRecordError
+from rx.models import Decision, Finding, Prescription, PrescriptionEvent
 from rx.services import verification
 from rx.services.prescriptions import InvalidTransition, prescription_transition
 from rx.services.verification import (
