@@ -1,11 +1,11 @@
 """Business days, carrier cut-off hours and delivery lead times. Pure: no ORM, no Django.
 
 The pharmacy ships on business days only: not on a weekend day and not on a holiday. The default
-holidays are the US federal holidays, computed by rule for any year with the federal "observed"
-shift (a holiday on a Saturday is observed on the Friday before, on a Sunday on the Monday after;
-so New Year's Day 2022, a Saturday, is observed on Friday 31 December 2021). Carriers close on
-fewer days than the federal government; treating every federal holiday as closed can only make
-the pharmacy ship earlier, never later, which is the safe direction for a refill kit.
+holidays are the US federal holidays from the ``holidays`` package (its US public calendar), with
+the federal "observed" shift (a holiday on a Saturday is observed on the Friday before, on a Sunday
+on the Monday after; so New Year's Day 2022, a Saturday, is observed on Friday 31 December 2021).
+Carriers close on fewer days than the federal government; treating every federal holiday as closed
+can only make the pharmacy ship earlier, never later, which is the safe direction for a refill kit.
 
 A parcel handed to the carrier before the cut-off hour of a business day (pharmacy local time)
 leaves that day; after the cut-off, or on a closed day, it leaves on the next business day. It is
@@ -23,13 +23,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays as holiday_data
+
 __all__ = [
     "BusinessCalendar",
     "ShippingPolicy",
     "ShipPlan",
     "us_federal_holidays",
-    "nth_weekday",
-    "last_weekday",
 ]
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
@@ -39,53 +39,16 @@ MAX_SEARCH_DAYS = 92
 UTC = ZoneInfo("UTC")
 
 
-def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """Return the n-th (1-based) given weekday of a month, e.g. the 3rd Monday of January."""
-    first = date(year, month, 1)
-    offset = (weekday - first.weekday()) % 7
-    return first + timedelta(days=offset + 7 * (n - 1))
-
-
-def last_weekday(year: int, month: int, weekday: int) -> date:
-    """Return the last given weekday of a month, e.g. the last Monday of May."""
-    next_month = date(year + (month == 12), month % 12 + 1, 1)
-    last = next_month - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _observed(day: date) -> date:
-    """Shift a fixed-date holiday off the weekend the way the federal government does."""
-    if day.weekday() == SATURDAY:
-        return day - timedelta(days=1)
-    if day.weekday() == SUNDAY:
-        return day + timedelta(days=1)
-    return day
-
-
-def _federal_holidays_by_rule(year: int) -> list[tuple[date, str]]:
-    """The holidays that belong to ``year`` (observed dates may fall into the year before)."""
-    days = [
-        (_observed(date(year, 1, 1)), "New Year's Day"),
-        (nth_weekday(year, 1, MONDAY, 3), "Birthday of Martin Luther King, Jr."),
-        (nth_weekday(year, 2, MONDAY, 3), "Washington's Birthday"),
-        (last_weekday(year, 5, MONDAY), "Memorial Day"),
-        (_observed(date(year, 7, 4)), "Independence Day"),
-        (nth_weekday(year, 9, MONDAY, 1), "Labor Day"),
-        (nth_weekday(year, 10, MONDAY, 2), "Columbus Day"),
-        (_observed(date(year, 11, 11)), "Veterans Day"),
-        (nth_weekday(year, 11, THURSDAY, 4), "Thanksgiving Day"),
-        (_observed(date(year, 12, 25)), "Christmas Day"),
-    ]
-    if year >= 2021:  # Juneteenth National Independence Day Act, signed 17 June 2021.
-        days.append((_observed(date(year, 6, 19)), "Juneteenth National Independence Day"))
-    return days
-
-
 @lru_cache(maxsize=256)
 def _us_federal_holidays_cached(year: int) -> frozenset[date]:
-    # New Year's Day of the next year can be observed on 31 December of this one.
-    candidates = _federal_holidays_by_rule(year) + _federal_holidays_by_rule(year + 1)
-    return frozenset(day for day, _ in candidates if day.year == year)
+    if not holiday_data.US.start_year <= year <= holiday_data.US.end_year:
+        # The package knows nothing outside its range; an empty year would open every holiday.
+        raise ValueError(f"no US holiday data for {year} (the holidays package covers "
+                         f"{holiday_data.US.start_year}-{holiday_data.US.end_year})")
+    # With observed=True the package lists both a weekend holiday and the weekday it is observed
+    # on (New Year's Day of the next year included, on 31 December); the weekday is the day off.
+    listed = holiday_data.US(years=year, observed=True)
+    return frozenset(day for day in listed if day.year == year and day.weekday() < SATURDAY)
 
 
 def us_federal_holidays(year: int) -> frozenset[date]:

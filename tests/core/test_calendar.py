@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.calendar import BusinessCalendar, ShippingPolicy, last_weekday, nth_weekday, us_federal_holidays
+from core.calendar import BusinessCalendar, ShippingPolicy, us_federal_holidays
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -50,10 +50,37 @@ def test_juneteenth_counts_from_2021_on():
 
 
 def test_floating_holidays_in_a_leap_year():
-    assert nth_weekday(2024, 11, 3, 4) == date(2024, 11, 28)  # Thanksgiving
-    assert last_weekday(2024, 5, 0) == date(2024, 5, 27)  # Memorial Day
-    assert nth_weekday(2024, 2, 0, 3) == date(2024, 2, 19)
+    assert date(2024, 11, 28) in us_federal_holidays(2024)  # Thanksgiving: 4th Thursday of November
+    assert date(2024, 5, 27) in us_federal_holidays(2024)  # Memorial Day: last Monday of May
+    assert date(2024, 2, 19) in us_federal_holidays(2024)  # Washington's Birthday: 3rd Monday of February
     assert date(2024, 2, 29) not in us_federal_holidays(2024)
+
+
+def test_federal_holidays_match_the_rules_for_the_years_the_pharmacy_plans():
+    """Every year the refill schedules look at: the ten federal holidays (eleven with Juneteenth from
+    2021), each on its rule's date or, for a fixed date on a weekend, its observed weekday."""
+    def nth(year, month, weekday, n):
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+    def observed(day):
+        return day + timedelta(days={5: -1, 6: 1}.get(day.weekday(), 0))
+
+    for year in range(2000, 2061):
+        last_may = date(year, 5, 31) - timedelta(days=date(year, 5, 31).weekday())
+        expected = {nth(year, 1, 0, 3), nth(year, 2, 0, 3), last_may, nth(year, 9, 0, 1), nth(year, 10, 0, 2),
+                    nth(year, 11, 3, 4)}
+        expected |= {observed(date(y, m, d)) for y in (year, year + 1) for m, d in ((1, 1), (7, 4), (11, 11), (12, 25))}
+        if year >= 2021:
+            expected.add(observed(date(year, 6, 19)))
+        assert us_federal_holidays(year) == {d for d in expected if d.year == year}, year
+
+
+def test_years_without_holiday_data_fail_loudly_instead_of_opening_every_holiday():
+    with pytest.raises(ValueError, match="2101"):
+        us_federal_holidays(2101)
+    with pytest.raises(ValueError):
+        BusinessCalendar().is_business_day(date(2101, 7, 4))
 
 
 @pytest.mark.parametrize("year", range(2020, 2041))
