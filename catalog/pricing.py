@@ -2,7 +2,8 @@
 
 A tier applies from its minimum quantity up to the next tier's minimum minus one; the whole
 quantity is charged at the unit price of the tier it falls in (not blended across tiers).
-Money is Decimal, rounded half-up to the cent only for the line total.
+Money is Decimal, rounded half-up to the cent only for the line total; ``to_cents`` and
+``from_cents`` are the one conversion to and from Stripe's integer cents.
 """
 
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,13 @@ class Quote:
     quantity: int
     unit_price: Decimal
     total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TierRange:
+    min_quantity: int
+    max_quantity: int | None  # None for the last, open-ended tier
+    unit_price: Decimal
 
 
 def validate_tiers(tiers: Iterable[Tier]) -> list[Tier]:
@@ -71,6 +79,15 @@ def tier_for(tiers: Sequence[Tier], quantity: int) -> Tier:
     return chosen
 
 
+def tier_ranges(tiers: Iterable[Tier]) -> list[TierRange]:
+    """Return the tiers by minimum quantity, each with the last quantity it covers (the next tier's minimum - 1)."""
+    ordered = sorted(tiers, key=lambda t: t.min_quantity)
+    return [
+        TierRange(tier.min_quantity, ordered[i + 1].min_quantity - 1 if i + 1 < len(ordered) else None, tier.unit_price)
+        for i, tier in enumerate(ordered)
+    ]
+
+
 def quote(tiers: Sequence[Tier], quantity: int) -> Quote:
     """Return the unit price and the line total for ``quantity`` units."""
     tier = tier_for(tiers, quantity)
@@ -87,3 +104,8 @@ def to_cents(amount: Decimal) -> int:
     with localcontext() as ctx:
         ctx.prec = max(ctx.prec, amount.adjusted() + 6)
         return int((amount.quantize(CENT, rounding=ROUND_HALF_UP) * 100).to_integral_value())
+
+
+def from_cents(cents: int) -> Decimal:
+    """Convert integer cents (Stripe's amounts) to a Decimal amount of money with two places."""
+    return (Decimal(cents) / 100).quantize(CENT)

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import PriceTier
+from catalog.services.quotes import product_quote
 from catalog.services.stock import stock_available
+from core.errors import DomainError
 
 from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund
 
@@ -34,7 +36,8 @@ class PricedCart:
 
 
 def cart_priced(cart: Cart | None) -> PricedCart:
-    """The cart's lines priced by their products' current tiers, with availability (three queries)."""
+    """The cart's lines priced by their products' current tiers (``catalog.services.quotes``), with
+    availability (three queries)."""
     currency = settings.STRIPE_CURRENCY
     if cart is None or cart.pk is None:
         return PricedCart(cart=cart, lines=[], subtotal=Decimal("0.00"), quantity=0, currency=currency)
@@ -48,9 +51,9 @@ def cart_priced(cart: Cart | None) -> PricedCart:
     priced = []
     for line in lines:
         try:
-            quote = line.quote()
+            quote = product_quote(product=line.product, quantity=line.quantity, with_availability=False)
             unit, total = quote.unit_price, quote.total
-        except ValueError:  # no tiers: shown without a price, refused at checkout
+        except DomainError:  # no valid price schedule: shown without a price, refused at checkout
             unit = total = None
         priced.append(PricedLine(line=line, unit_price=unit, line_total=total, available=available[line.product_id]))
     subtotal = sum((p.line_total for p in priced if p.line_total is not None), Decimal("0.00"))

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from ..models import MonographSection, Product, Review, StockLot
 from ..selectors import product_monograph
-from ..services.quotes import MAX_QUANTITY
+from ..services.quotes import MAX_QUANTITY, product_pricing
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 
@@ -62,13 +62,8 @@ def _decimal(value) -> str | None:
 
 
 def _tiers(product: Product) -> list[dict]:
-    tiers = list(product.price_tiers.all())  # prefetched, ordered by min_quantity
-    rows = []
-    for index, tier in enumerate(tiers):
-        upper = tiers[index + 1].min_quantity - 1 if index + 1 < len(tiers) else None
-        rows.append({"min_quantity": tier.min_quantity, "max_quantity": upper,
-                     "unit_price": _decimal(tier.unit_price)})
-    return rows
+    return [{"min_quantity": r.min_quantity, "max_quantity": r.max_quantity, "unit_price": _decimal(r.unit_price)}
+            for r in product_pricing(product).ranges]  # prefetched price_tiers
 
 
 class ProductSerializer(serializers.ModelSerializer):

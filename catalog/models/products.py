@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .. import ndc as ndc_rules
-from .. import pricing
 from .drugs import Drug, Route
 
 __all__ = ["ProductQuerySet", "Product", "PriceTier"]
@@ -21,7 +20,7 @@ class ProductQuerySet(models.QuerySet):
 
 
 class Product(models.Model):
-    """A sellable SKU, identified by its NDC."""
+    """A sellable SKU, identified by its NDC. Priced by ``catalog.services.quotes.product_pricing``."""
 
     class DosageForm(models.TextChoices):
         TABLET = "tablet", "Tablet"
@@ -101,13 +100,6 @@ class Product(models.Model):
         if not self.rating_count:
             return None
         return (Decimal(self.rating_sum) / self.rating_count).quantize(Decimal("0.1"))
-
-    def tiers(self) -> list[pricing.Tier]:
-        """The price schedule; uses prefetched ``price_tiers`` when present."""
-        return [pricing.Tier(t.min_quantity, t.unit_price) for t in self.price_tiers.all()]
-
-    def quote(self, quantity: int) -> pricing.Quote:
-        return pricing.quote(self.tiers(), quantity)
 
 
 class PriceTier(models.Model):

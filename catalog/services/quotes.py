@@ -1,4 +1,11 @@
-"""Price a quantity of a product: its tier price, the line total and whether stock covers it."""
+"""Price a product: the one pricing entry point of the cart, checkout, refill kits, pages and the API.
+
+In the spirit of django-oscar's ``Strategy.fetch_for_product``: ``product_pricing(product)`` reads the
+product's price schedule once, validates it (``catalog.pricing.validate_tiers``) and answers every
+price question about it (is it priced, the tiers to show, the price of a quantity, the one-unit
+price); ``product_quote(product=, quantity=)`` adds whether the stock available now covers the
+quantity. Nothing else reads ``price_tiers`` to price a product.
+"""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +27,58 @@ class NoPrice(Conflict):
 
 
 @dataclass(frozen=True)
+class ProductPricing:
+    """How one product is priced. ``schedule`` is every stored tier by minimum quantity (what the
+    pages and the API list); ``tiers`` is that schedule once validated, empty when it is not a valid
+    one (no tier, a gap at quantity 1, ...: ``problem`` says why)."""
+
+    product_name: str
+    schedule: tuple[pricing.Tier, ...]
+    tiers: tuple[pricing.Tier, ...]
+    problem: str = ""
+
+    @property
+    def priced(self) -> bool:
+        return bool(self.tiers)
+
+    @property
+    def ranges(self) -> list[pricing.TierRange]:
+        """The stored tiers with the quantities each covers (the price table)."""
+        return pricing.tier_ranges(self.schedule)
+
+    @property
+    def lowest_unit_price(self) -> Decimal | None:
+        return min((t.unit_price for t in self.schedule), default=None)
+
+    @property
+    def first_quote(self) -> pricing.Quote | None:
+        """The price of one unit, or None when the product is not priced."""
+        return pricing.quote(self.tiers, 1) if self.tiers else None
+
+    def quote(self, quantity: int) -> pricing.Quote:
+        """The unit price and line total of ``quantity`` units.
+
+        Raises DomainError (400) for a quantity out of range and NoPrice (409) when not priced.
+        """
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            raise DomainError(f"quantity: must be a whole number from 1 to {MAX_QUANTITY}.", code="invalid")
+        if not self.tiers:
+            raise NoPrice(f"{self.product_name} has no valid price: {self.problem}")
+        return pricing.quote(self.tiers, quantity)
+
+
+def product_pricing(product: Product) -> ProductPricing:
+    """Return the pricing of ``product``; uses prefetched ``price_tiers`` when present (no query then)."""
+    schedule = tuple(sorted((pricing.Tier(t.min_quantity, t.unit_price) for t in product.price_tiers.all()),
+                            key=lambda t: t.min_quantity))
+    try:
+        tiers = tuple(pricing.validate_tiers(schedule))
+    except pricing.InvalidTiers as exc:
+        return ProductPricing(product_name=product.name, schedule=schedule, tiers=(), problem=str(exc))
+    return ProductPricing(product_name=product.name, schedule=schedule, tiers=tiers)
+
+
+@dataclass(frozen=True)
 class ProductQuote:
     quantity: int
     unit_price: Decimal
@@ -34,18 +93,11 @@ class ProductQuote:
 def product_quote(*, product: Product, quantity: int, with_availability: bool = True) -> ProductQuote:
     """Return the tier price and total for ``quantity`` units and, if asked, the units available now.
 
-    The one way to price a product: the cart, checkout, refill kits, pages and the API all call it.
     Uses prefetched ``price_tiers`` and the ``stock_available`` annotation of
     ``catalog.selectors.product_list()`` when present (no query then). Raises DomainError (400) for
     a quantity out of range and NoPrice (409) when the product has no valid price schedule.
     """
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise DomainError(f"quantity: must be a whole number from 1 to {MAX_QUANTITY}.", code="invalid")
-    try:
-        tiers = pricing.validate_tiers(product.tiers())
-    except pricing.InvalidTiers as exc:
-        raise NoPrice(f"{product.name} has no valid price: {exc}") from exc
-    line = pricing.quote(tiers, quantity)
+    line = product_pricing(product).quote(quantity)
     available = getattr(product, "stock_available", None)
     if available is None and with_availability:
         available = stock_available(product_ids=[product.pk])[product.pk]

@@ -1,6 +1,7 @@
 """Template helpers of the storefront: monograph text to HTML, price rows, stars.
 
-None of them queries the database: they read what ``catalog.selectors`` prefetched.
+None of them queries the database: they read what ``catalog.selectors`` prefetched (prices through
+``catalog.services.quotes.product_pricing``).
 """
 
 import re
@@ -8,6 +9,8 @@ import re
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+
+from ..services.quotes import product_pricing
 
 register = template.Library()
 
@@ -58,18 +61,13 @@ def _list_html(lines: list[str]) -> str:
 @register.filter
 def price_rows(product) -> list[dict]:
     """The tiers as rows with their quantity range: [{min, max (None: open), unit_price}]."""
-    tiers = sorted(product.price_tiers.all(), key=lambda t: t.min_quantity)
-    rows = []
-    for index, tier in enumerate(tiers):
-        upper = tiers[index + 1].min_quantity - 1 if index + 1 < len(tiers) else None
-        rows.append({"min": tier.min_quantity, "max": upper, "unit_price": tier.unit_price})
-    return rows
+    return [{"min": r.min_quantity, "max": r.max_quantity, "unit_price": r.unit_price}
+            for r in product_pricing(product).ranges]
 
 
 @register.filter
 def lowest_unit_price(product):
-    prices = [t.unit_price for t in product.price_tiers.all()]
-    return min(prices) if prices else None
+    return product_pricing(product).lowest_unit_price
 
 
 @register.filter

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 
-from .. import pricing, selectors
+from .. import selectors
 from ..forms import ReviewForm
 from ..models import Review
+from ..services.quotes import product_pricing
 from ..services.reviews import review_create as review_create_service
 
 REVIEWS_PER_PAGE = 20
@@ -62,12 +63,7 @@ def _reviews_page(product, number):
 
 def _detail_context(request, product, review_form=None) -> dict:
     limits = next((r for r in product.drug.routes.all() if r.route == product.route), None)
-    tiers = product.tiers()
-    try:
-        tiers = pricing.validate_tiers(tiers)
-        first_quote = pricing.quote(tiers, 1)
-    except pricing.InvalidTiers:
-        tiers, first_quote = [], None
+    prices = product_pricing(product)
     available = product.stock_available
     reviews_page = _reviews_page(product, request.GET.get("reviews_page"))
     user_review = None
@@ -80,10 +76,10 @@ def _detail_context(request, product, review_form=None) -> dict:
         "black_box_warning": limits.black_box_warning if limits else "",
         "sections": selectors.product_monograph(product),
         "available": available,
-        "priced": bool(tiers),
-        "purchasable": bool(tiers) and available > 0,
-        "first_quote": first_quote,
-        "tiers_data": [{"min_quantity": t.min_quantity, "unit_price": str(t.unit_price)} for t in tiers],
+        "priced": prices.priced,
+        "purchasable": prices.priced and available > 0,
+        "first_quote": prices.first_quote,
+        "tiers_data": [{"min_quantity": t.min_quantity, "unit_price": str(t.unit_price)} for t in prices.tiers],
         "reviews": reviews_page.object_list,
         "reviews_page": reviews_page,
         "user_review": user_review,

@@ -62,10 +62,6 @@ class CartLine(models.Model):
     def __str__(self):
         return f"{self.quantity} x {self.product}"
 
-    def quote(self) -> pricing.Quote:
-        """Price of the line at its quantity, from the product's current tiers."""
-        return self.product.quote(self.quantity)
-
 
 class Order(ShippingAddress):
     Status = OrderStatus

@@ -15,8 +15,8 @@ import uuid
 from django.db import transaction
 from django.db.models import F
 
-from catalog import pricing
 from catalog.models import Product
+from catalog.services.quotes import product_quote
 from catalog.services.stock import InsufficientStock, ShortLine, stock_available
 from core.errors import Conflict, DomainError
 
@@ -49,8 +49,8 @@ def _check_sellable(product: Product, quantity: int) -> None:
     if not product.is_active:
         raise Conflict(f"{product.name} is no longer sold.", code="product_unavailable")
     try:
-        product.quote(quantity)
-    except (pricing.InvalidTiers, pricing.InvalidQuantity) as exc:
+        product_quote(product=product, quantity=quantity, with_availability=False)
+    except DomainError as exc:  # no valid price schedule (NoPrice), checked as checkout checks it
         raise Conflict(f"{product.name} has no price for this quantity.", code="product_unavailable") from exc
     available = stock_available(product_ids=[product.pk])[product.pk]
     if quantity > available:

@@ -102,3 +102,17 @@ def test_to_cents_converts_exactly_rounding_half_up(amount, cents):
     result = pricing.to_cents(Decimal(amount))
     assert result == cents
     assert isinstance(result, int)
+
+
+def test_tier_ranges_end_each_tier_where_the_next_begins_and_leave_the_last_open():
+    assert pricing.tier_ranges(list(reversed(SEED))) == [
+        pricing.TierRange(1, 29, Decimal("2.48")), pricing.TierRange(30, 89, Decimal("2.31")),
+        pricing.TierRange(90, None, Decimal("0.17"))]
+    assert pricing.tier_ranges([]) == []
+
+
+@pytest.mark.parametrize(("cents", "amount"), [(0, "0.00"), (1, "0.01"), (248, "2.48"), (1530, "15.30")])
+def test_from_cents_gives_two_places_and_round_trips_to_cents(cents, amount):
+    result = pricing.from_cents(cents)
+    assert str(result) == amount
+    assert pricing.to_cents(result) == cents

@@ -58,6 +58,26 @@ def test_cart_shows_current_tier_prices_until_checkout_freezes_them(shopper_clie
 
 
 @pytest.mark.django_db
+def test_a_schedule_checkout_would_refuse_is_refused_by_the_cart_too(shopper_client, make_product):
+    # A tier covers 20 units, but nothing prices 1 to 9: not a valid schedule, so it is not sold.
+    product = make_product(on_hand=50, tiers=((10, "0.45"),))
+    response = shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 20}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "product_unavailable"
+    assert response.json()["detail"] == f"{product.name} has no price for this quantity."
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_line_whose_schedule_is_no_longer_valid_is_shown_without_a_price(shopper_client, make_product):
+    product = make_product(on_hand=50)
+    add(shopper_client, product, 40)
+    PriceTier.objects.filter(product=product, min_quantity=1).delete()  # 30+ still covers 40
+    cart = shopper_client.get(CART).json()
+    assert (cart["lines"][0]["unit_price"], cart["lines"][0]["line_total"], cart["subtotal"]) == (None, None, "0.00")
+
+
+@pytest.mark.django_db
 def test_adding_more_than_available_is_refused_saying_how_many_are_left(shopper_client, make_product):
     product = make_product(on_hand=7)
     shopper_client.post(ITEMS, {"product": product.ndc, "quantity": 5}, format="json")
