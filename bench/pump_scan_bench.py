@@ -5,7 +5,7 @@ What it does, all on loopback, and it stops by itself:
    BENCH_DATABASE_URL) and creates the tables (``migrate --run-syncdb``, see ``_harness.migrate``);
 2. bulk-creates 50 clinics, ``--pumps`` patients and pumps, one program and one refill each, in a
    steady state: each pump was refilled a random number of days ago within its cycle, and its
-   stored schedule (ship-by date and the rest) comes from the pure engine (``pumps.schedule.pump``);
+   stored schedule (ship-by date and the rest) comes from the pure engine (``pumps.schedule.schedule``);
 3. ANALYZEs, then times ``pumps.selectors.pumps_due_for_kit(ship_by_on_or_before=today)``
    (the daily scan; median of several runs, with the number of queries and EXPLAIN ANALYZE),
    the same query with index scans disabled (what the cost would be without the partial index),
@@ -45,9 +45,10 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
     from django.db import connection
 
     from pumps.models import Pump, PumpProgram, PumpRefill
-    from rx.models import Clinic, Patient
-    from pumps.schedule import pump as engine
+    from pumps.schedule.projection import Program, PumpSpec, Refill
+    from pumps.schedule.schedule import compute_schedule
     from pumps.services.pumps import shipping_policy
+    from rx.models import Clinic, Patient
 
     rng = random.Random(seed)
     policy = shipping_policy()
@@ -74,9 +75,9 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
         fill = now.replace(hour=10) - timedelta(days=offset)
         key = (offset, reservoir, dose, clinic.refill_buffer_days)
         if key not in cache:
-            cache[key] = engine.compute_schedule(
-                pump=engine.PumpSpec(reservoir, Decimal(2)), refill=engine.Refill(fill, reservoir, conc),
-                programs=[engine.Program(fill, dose, conc)], appointment_at=None,
+            cache[key] = compute_schedule(
+                pump=PumpSpec(reservoir, Decimal(2)), refill=Refill(fill, reservoir, conc),
+                programs=[Program(fill, dose, conc)], appointment_at=None,
                 buffer_days=clinic.refill_buffer_days, clinic_time_zone=clinic.time_zone, shipping=policy, now=now)
         s = cache[key]
         model = "8637-20" if reservoir == 20 else "8637-40"

@@ -2,7 +2,7 @@
 refill schedule.
 
 The schedule fields on ``Pump`` (``alarm_at`` ... ``has_critical_warning``) are derived data: they are
-written only by ``pumps.services.pumps.pump_schedule_recompute`` (from ``pumps.schedule.pump``), every time
+written only by ``pumps.services.pumps.pump_schedule_recompute`` (from ``pumps.schedule``), every time
 a program, refill or appointment changes. They are stored and indexed so that the daily kit scan
 reads only the pumps that are due (``pumps.selectors.pumps_due_for_kit``).
 """

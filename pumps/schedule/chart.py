@@ -1,6 +1,6 @@
 """Geometry of "the clinic's picture": projected reservoir volume over time. Pure: no ORM, no Django.
 
-``volume_chart(schedule, ...)`` turns an ``pumps.schedule.pump.Schedule`` into plain numbers and
+``volume_chart(schedule, ...)`` turns a ``pumps.schedule.schedule.Schedule`` into plain numbers and
 labels (pixel coordinates) that a template draws as inline SVG. Pixel coordinates are floats:
 they only place ink on the screen; every date and volume shown as text comes from the Decimal
 schedule itself.
@@ -15,12 +15,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from pumps.schedule.pump import Schedule
+from .projection import Projection
+from .schedule import CRITICAL, Schedule
 
 __all__ = ["Chart", "Marker", "Zone", "volume_chart"]
 
 WIDTH, HEIGHT = 960, 470
 LEFT, RIGHT, TOP, BOTTOM = 64, 24, 60, 90
+PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 LABEL_ROWS = 6  # three rows of marker labels above the plot, three below the axis
 
 # Colours chosen for contrast on white (WCAG AA for the text colours).
@@ -94,15 +96,37 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: Decimal, time_zone: str,
-                 today: date | None = None) -> Chart | None:
-    """Lay out the volume chart; None if the schedule is incomplete (nothing to draw)."""
-    projection = schedule.projection
-    if projection is None:
-        return None
-    zone = ZoneInfo(time_zone)
-    fill_local = _local(projection.refill.filled_at, zone)
-    start = fill_local.date()
+@dataclass(frozen=True)
+class _Frame:
+    """The plot's axes: clinic-local days from ``start`` to ``end`` across, 0 mL to the reservoir up."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+    reservoir_ml: Decimal
+
+    @property
+    def span_days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def half_day(self) -> float:
+        return PLOT_W / self.span_days / 2
+
+    def x_of(self, moment: datetime | date) -> float:
+        if isinstance(moment, datetime):
+            days = (_local(moment, self.zone) - datetime.combine(self.start, datetime.min.time())) / timedelta(days=1)
+        else:
+            days = (moment - self.start).days + 0.5  # the middle of that day
+        return LEFT + PLOT_W * min(max(days, 0), self.span_days) / self.span_days
+
+    def y_of(self, volume: Decimal) -> float:
+        return TOP + PLOT_H * (1 - float(volume) / float(self.reservoir_ml))
+
+
+def _frame(schedule: Schedule, projection: Projection, zone: ZoneInfo, reservoir_ml: Decimal) -> _Frame:
+    """From the fill day to soon after the last date that matters."""
+    start = _local(projection.refill.filled_at, zone).date()
     interesting = [schedule.empty_date, schedule.alarm_date, schedule.appointment_date, schedule.expected_delivery]
     last = max(d for d in interesting if d is not None)
     # Keep the picture readable: the range ends soon after the last date that matters. A very
@@ -110,38 +134,39 @@ def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: 
     # range are drawn at the right edge and say "(off the chart)".
     last = min(last, schedule.stability_limit_date + timedelta(days=10))
     end = last + timedelta(days=max(5, (last - start).days // 12))
-    span_days = (end - start).days
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-    origin = datetime.combine(start, datetime.min.time())
+    return _Frame(start=start, end=end, zone=zone, reservoir_ml=reservoir_ml)
 
-    def x_of(moment: datetime | date) -> float:
-        if isinstance(moment, datetime):
-            days = (_local(moment, zone) - origin) / timedelta(days=1)
-        else:
-            days = (moment - start).days + 0.5  # the middle of that day
-        return LEFT + plot_w * min(max(days, 0), span_days) / span_days
 
-    def y_of(volume: Decimal) -> float:
-        return TOP + plot_h * (1 - float(volume) / float(reservoir_ml))
-
-    points = [(x_of(t), y_of(v)) for t, v in projection.points() if _local(t, zone).date() <= end]
-    end_moment = datetime.combine(end, datetime.min.time(), tzinfo=zone)
+def _volume_path(frame: _Frame, projection: Projection) -> str:
+    """The SVG path of the projected volume, cut at the right edge."""
+    points = [(frame.x_of(t), frame.y_of(v)) for t, v in projection.points()
+              if _local(t, frame.zone).date() <= frame.end]
+    end_moment = datetime.combine(frame.end, datetime.min.time(), tzinfo=frame.zone)
     if projection.empty_at > end_moment:
-        points.append((x_of(end_moment), y_of(projection.volume_at(end_moment))))
+        points.append((frame.x_of(end_moment), frame.y_of(projection.volume_at(end_moment))))
     else:
-        points.append((LEFT + plot_w, y_of(Decimal(0))))
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
+        points.append((LEFT + PLOT_W, frame.y_of(Decimal(0))))
+    return " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
 
+
+def _x_ticks(frame: _Frame) -> list[tuple[float, str]]:
+    span_days = frame.span_days
     step = 7 if span_days <= 120 else 14 if span_days <= 240 else 30
-    x_ticks = []
-    tick = start
-    while tick <= end:
-        x_ticks.append((x_of(tick) - plot_w / span_days / 2, f"{tick:%b %d}"))
+    ticks = []
+    tick = frame.start
+    while tick <= frame.end:
+        ticks.append((frame.x_of(tick) - PLOT_W / span_days / 2, f"{tick:%b %d}"))
         tick += timedelta(days=step)
-    y_step = 5 if reservoir_ml <= 20 else 10
-    y_ticks = [(y_of(Decimal(v)), f"{v} mL") for v in range(0, int(reservoir_ml) + 1, y_step)]
+    return ticks
 
+
+def _y_ticks(frame: _Frame) -> list[tuple[float, str]]:
+    y_step = 5 if frame.reservoir_ml <= 20 else 10
+    return [(frame.y_of(Decimal(v)), f"{v} mL") for v in range(0, int(frame.reservoir_ml) + 1, y_step)]
+
+
+def _markers(schedule: Schedule, frame: _Frame) -> list[Marker]:
+    """A marker per date (alarm, empty, 180-day limit, appointment, kit delivery and ship-by), unstaggered."""
     late_appointment = "appointment_after_alarm" in schedule.warning_codes
     kit_late = schedule.kit_feasible is False
     markers = []
@@ -149,9 +174,9 @@ def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: 
     def add(key, label, day, colour, dash):
         if day is None:
             return
-        off = day > end
-        markers.append(Marker(key, label + (" (off the chart)" if off else ""), day, x_of(min(day, end)), colour,
-                              dash, off_chart=off))
+        off = day > frame.end
+        markers.append(Marker(key, label + (" (off the chart)" if off else ""), day, frame.x_of(min(day, frame.end)),
+                              colour, dash, off_chart=off))
 
     add("alarm", f"Alarm {schedule.alarm_date:%b %d}", schedule.alarm_date, RED, "6 3")
     add("empty", f"Empty {schedule.empty_date:%b %d}", schedule.empty_date, DARK_RED, "2 2")
@@ -165,8 +190,15 @@ def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: 
         schedule.expected_delivery, RED if kit_late else GREEN, "4 4")
     add("ship_by", f"Kit ships by {schedule.ship_by:%b %d}" if schedule.ship_by else "", schedule.ship_by, GREY,
         "1 3")
-    # Stagger labels: sort by x and put each on the first row where it does not collide (the
-    # row whose last label ends furthest left if none is free).
+    return markers
+
+
+def _stagger(markers: list[Marker]) -> list[Marker]:
+    """Give each label a row where it does not collide; return the markers from left to right.
+
+    Sorted by x, each goes on the first row where it does not collide (the row whose last label
+    ends furthest left if none is free).
+    """
     rows: list[float] = [-1e9] * LABEL_ROWS
     for marker in sorted(markers, key=lambda m: m.x):
         width = 7.4 * len(marker.label)
@@ -174,28 +206,43 @@ def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: 
         free = [row for row in range(LABEL_ROWS) if centre - width / 2 > rows[row] + 8]
         marker.row = free[0] if free else min(range(LABEL_ROWS), key=lambda r: rows[r])
         rows[marker.row] = centre + width / 2
+    return sorted(markers, key=lambda m: m.x)
 
-    today_x = x_of(today) if today and start <= today <= end else None
-    half_day = plot_w / span_days / 2
+
+def _zones(schedule: Schedule, frame: _Frame) -> list[Zone]:
+    """The amber refill window from the due date to the alarm, and the red band from the alarm on."""
     zones = []
-    risk_start = x_of(schedule.alarm_date) - half_day if schedule.alarm_date <= end else LEFT + plot_w
-    if schedule.refill_due <= end:
-        due_start = x_of(schedule.refill_due) - half_day
+    risk_start = frame.x_of(schedule.alarm_date) - frame.half_day if schedule.alarm_date <= frame.end else LEFT + PLOT_W
+    if schedule.refill_due <= frame.end:
+        due_start = frame.x_of(schedule.refill_due) - frame.half_day
         width = max(risk_start - due_start, 0)
         zones.append(Zone(due_start, width, "#fff3d6", AMBER, "Refill window" if width > 100 else ""))
-    if schedule.alarm_date <= end:
-        width = LEFT + plot_w - risk_start
+    if schedule.alarm_date <= frame.end:
+        width = LEFT + PLOT_W - risk_start
         zones.append(Zone(risk_start, width, "#fbe3e1", RED, "Below alarm: overdue" if width > 150 else ""))
+    return zones
 
+
+def _summary(schedule: Schedule) -> str:
     if schedule.has_critical_warning:
-        summary = "At risk: " + "; ".join(w.message for w in schedule.warnings if w.severity == "critical")
-    else:
-        summary = (f"On track: the kit ships by {schedule.ship_by} and arrives {schedule.expected_delivery}; "
-                   f"refill due {schedule.refill_due}; alarm {schedule.alarm_date}; empty {schedule.empty_date}.")
+        return "At risk: " + "; ".join(w.message for w in schedule.warnings if w.severity == CRITICAL)
+    return (f"On track: the kit ships by {schedule.ship_by} and arrives {schedule.expected_delivery}; "
+            f"refill due {schedule.refill_due}; alarm {schedule.alarm_date}; empty {schedule.empty_date}.")
+
+
+def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: Decimal, time_zone: str,
+                 today: date | None = None) -> Chart | None:
+    """Lay out the volume chart; None if the schedule is incomplete (nothing to draw)."""
+    projection = schedule.projection
+    if projection is None:
+        return None
+    frame = _frame(schedule, projection, ZoneInfo(time_zone), reservoir_ml)
+    markers = _markers(schedule, frame)
     return Chart(
         width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
-        start=start, end=end, reservoir_ml=reservoir_ml, alarm_volume_ml=alarm_volume_ml,
-        alarm_y=y_of(alarm_volume_ml), volume_path=path, today_x=today_x, x_ticks=x_ticks, y_ticks=y_ticks,
-        markers=sorted(markers, key=lambda m: m.x), zones=zones,
-        critical=schedule.has_critical_warning, summary=summary,
+        start=frame.start, end=frame.end, reservoir_ml=reservoir_ml, alarm_volume_ml=alarm_volume_ml,
+        alarm_y=frame.y_of(alarm_volume_ml), volume_path=_volume_path(frame, projection),
+        today_x=frame.x_of(today) if today and frame.start <= today <= frame.end else None,
+        x_ticks=_x_ticks(frame), y_ticks=_y_ticks(frame), markers=_stagger(markers), zones=_zones(schedule, frame),
+        critical=schedule.has_critical_warning, summary=_summary(schedule),
     )

@@ -11,7 +11,7 @@ Contract for the shop's kit dispatch (shop -> rx; rx never imports shop):
 - ``pumps.selectors.pumps_due_for_kit(ship_by_on_or_before=date)``: the active pumps whose kit
   must ship by that date, read through a partial index; ``pump.current_refill_id`` identifies the
   refill cycle (one kit per pump and cycle makes a scan idempotent).
-- ``pump_schedule_compute(pump=...)``: the live ``pumps.schedule.pump.Schedule`` without writing.
+- ``pump_schedule_compute(pump=...)``: the live ``pumps.schedule.schedule.Schedule`` without writing.
 - ``shipping_policy()``: the carrier calendar from settings; ``shipping_policy().expected_delivery(
   shipped_at)`` gives the delivery date of a kit handed over at a given moment,
   ``.ship_date(moment)`` the day it actually leaves (after the cut-off: next business day),
@@ -33,19 +33,18 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-
-from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
-from rx.models import Patient
-from pumps.models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPECS
-from pumps.schedule import pump as engine
 from core.shipping import shipping_policy
+from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
+from pumps.models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPECS
+from pumps.schedule.projection import Program, PumpSpec, Refill
+from pumps.schedule.schedule import Schedule, compute_schedule
 from pumps.signals import pump_schedule_changed
+from rx.models import Patient
 
 __all__ = [
     "pump_schedule_compute",
@@ -103,20 +102,20 @@ def _history(pump: Pump):
     return last, programs, appointment
 
 
-def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> engine.Schedule:
+def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> Schedule:
     """Compute the pump's schedule from its history as seen at ``now``; write nothing."""
     now = now or _now()
     refill, programs, appointment = _history(pump)
     clinic = pump.patient.clinic
-    return engine.compute_schedule(
-        pump=engine.PumpSpec(
+    return compute_schedule(
+        pump=PumpSpec(
             reservoir_ml=pump.reservoir_volume_ml,
             alarm_volume_ml=pump.alarm_volume_ml,
             battery_replacement_on=pump.battery_replacement_on,
         ),
-        refill=(engine.Refill(refill.filled_at, refill.volume_filled_ml, refill.concentration_mcg_per_ml)
+        refill=(Refill(refill.filled_at, refill.volume_filled_ml, refill.concentration_mcg_per_ml)
                 if refill else None),
-        programs=[engine.Program(p.effective_at, p.daily_dose_mcg, p.concentration_mcg_per_ml) for p in programs],
+        programs=[Program(p.effective_at, p.daily_dose_mcg, p.concentration_mcg_per_ml) for p in programs],
         appointment_at=appointment.scheduled_at if appointment else None,
         buffer_days=clinic.refill_buffer_days,
         clinic_time_zone=clinic.time_zone,
@@ -125,7 +124,7 @@ def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> engine.
     )
 
 
-def _store(pump: Pump, schedule: engine.Schedule, now: datetime) -> bool:
+def _store(pump: Pump, schedule: Schedule, now: datetime) -> bool:
     """Copy ``schedule`` onto the pump's stored fields (no save); return whether anything changed."""
     refill, _, _ = _history(pump)
     values = {
@@ -166,7 +165,7 @@ def _lock(pump: Pump) -> Pump:
     return Pump.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=pump.pk)
 
 
-def pump_schedule_recompute(*, pump: Pump, now: datetime | None = None, notify: bool = True) -> engine.Schedule:
+def pump_schedule_recompute(*, pump: Pump, now: datetime | None = None, notify: bool = True) -> Schedule:
     """Recompute and store the pump's schedule; send ``pump_schedule_changed`` if it changed."""
     now = now or _now()
     with transaction.atomic():

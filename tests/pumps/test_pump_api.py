@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from rx.access import PHARMACIST_GROUP
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from rx.models import AuditLog, Patient, Prescription
-from pumps.schedule.pump import local_event_date
+from pumps.schedule.projection import local_event_date
 from tests.factories import PatientFactory, PrescriptionFactory, UserFactory
 
 from .pump_fixtures import clinic_patient, clinic_with_staff, make_pump

@@ -172,7 +172,7 @@ def _decimal_text(value: Decimal | None, places: str, rounding: str) -> str | No
 
 
 def schedule_payload(pump: Pump, schedule) -> dict:
-    """Render an ``pumps.schedule.pump.Schedule`` for the API and the pages."""
+    """Render a ``pumps.schedule.schedule.Schedule`` for the API and the pages."""
     return {
         "pump": pump.pk,
         "computed_at": schedule.now,

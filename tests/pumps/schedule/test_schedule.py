@@ -1,4 +1,4 @@
-"""The pump schedule engine (pumps.schedule.pump): pure, no database."""
+"""The refill schedule and its warnings (pumps.schedule.schedule): pure, no database."""
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
@@ -8,17 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.calendar import ShippingPolicy
-from pumps.schedule.pump import (
-    CRITICAL,
-    WARNING,
-    Program,
-    PumpSpec,
-    Refill,
-    compute_schedule,
-    flow_ml_per_day,
-    local_event_date,
-    project,
-)
+from pumps.schedule.projection import Program, PumpSpec, Refill, flow_ml_per_day
+from pumps.schedule.schedule import CRITICAL, WARNING, compute_schedule
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -66,17 +57,6 @@ def test_seed_example_flow_alarm_on_day_72_and_empty_on_day_80():
     assert s.current_volume_ml == D("20")
 
 
-def test_flow_is_dose_over_concentration():
-    assert flow_ml_per_day(D("500"), D("2000")) == D("0.25")
-    assert flow_ml_per_day(D("100"), D("50")) == D("2")
-    with pytest.raises(ValueError):
-        flow_ml_per_day(D("0"), D("2000"))
-    with pytest.raises(ValueError):
-        flow_ml_per_day(D("500"), D("-1"))
-    with pytest.raises(TypeError):
-        flow_ml_per_day(500.0, D("2000"))
-
-
 def test_non_terminating_flow_is_rounded_up_and_days_down():
     # 400 mcg/day at 1500 mcg/mL = 0.2666... mL/day; 18 mL / that = 67.5 days exactly in real numbers.
     flow = flow_ml_per_day(D("400"), D("1500"))
@@ -87,18 +67,6 @@ def test_non_terminating_flow_is_rounded_up_and_days_down():
     assert s.alarm_at > fill + timedelta(days=67, hours=11, minutes=59)
     assert s.alarm_date == date(2025, 3, 14)
 
-
-def test_volume_projection_is_linear_between_program_changes():
-    fill = ny(2025, 1, 6, 10, 0)
-    p = project(refill=Refill(fill, D("20"), D("2000")), programs=[Program(fill, D("500"), D("2000"))],
-                alarm_volume_ml=D("2"))
-    assert p.volume_at(fill + timedelta(days=40)) == D("10")
-    assert p.volume_at(fill + timedelta(days=100)) == D("0")
-    assert p.volume_at(fill - timedelta(days=1)) == D("20")
-    assert [v for _, v in p.points()] == [D("20"), D("2"), D("0")]
-
-
-# --- dose changes ----------------------------------------------------------------------------
 
 def test_dose_change_mid_interval_counts_from_the_volume_left_at_the_change():
     fill = ny(2025, 1, 6, 10, 0)
@@ -236,13 +204,6 @@ def test_local_dates_are_the_clinic_time_zone_not_utc():
     assert schedule(fill=fill, tz="America/New_York").alarm_date == date(2025, 3, 18)
     assert schedule(fill=fill, tz="Asia/Tokyo").alarm_date == date(2025, 3, 19)
 
-
-def test_local_event_date_is_the_earlier_reading():
-    start = ny(2025, 3, 1, 23, 30)
-    assert local_event_date(start=start, moment=start + timedelta(days=10), zone=NY) == date(2025, 3, 11)
-
-
-# --- kit timing ----------------------------------------------------------------------------
 
 def test_ship_by_for_the_appointment_and_expected_delivery():
     fill = ny(2025, 1, 6, 10, 0)

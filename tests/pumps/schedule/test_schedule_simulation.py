@@ -17,7 +17,8 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from core.calendar import ShippingPolicy
-from pumps.schedule.pump import CRITICAL, Program, PumpSpec, Refill, compute_schedule
+from pumps.schedule.projection import Program, PumpSpec, Refill
+from pumps.schedule.schedule import CRITICAL, compute_schedule
 
 UTC = ZoneInfo("UTC")
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Pacific/Honolulu"]
