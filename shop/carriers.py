@@ -18,6 +18,8 @@ from django.utils.module_loading import import_string
 
 from core.shipping import shipping_policy
 
+from .models import Shipment
+
 IN_TRANSIT = "in_transit"
 DELIVERED = "delivered"
 UNKNOWN = "unknown"
@@ -52,8 +54,6 @@ class LocalCarrier:
         return f"{self.PREFIX}{body}{check}"
 
     def track(self, tracking_number: str, *, now: datetime | None = None) -> str:
-        from .models import Shipment
-
         shipment = Shipment.objects.filter(tracking_number=tracking_number).only("shipped_at").first()
         if shipment is None or shipment.shipped_at is None:
             return UNKNOWN

@@ -1,6 +1,6 @@
 """The order state machine, declared once as data.
 
-``TRANSITIONS`` maps each status to the statuses it may move to. ``shop.services.orders.
+``TRANSITIONS`` maps each status to the statuses it may move to. ``shop.services.transitions.
 order_transition`` is the only writer of ``Order.status`` and consults this map; the tests
 are parametrised from it. No ORM queries here: the map can be read and tested without a database.
 

@@ -3,8 +3,10 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from .services import inventory, refunds, webhooks
+from .carriers import CarrierUnavailable
+from .services import fulfilment, gating, inventory, refunds, webhooks
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -36,15 +38,7 @@ def stripe_events_retry_task() -> int:
 # Retried with exponential backoff on these only: the database, the broker, the carrier or the
 # mail server being briefly unreachable (or a deadlock). Anything else is a bug or a business
 # outcome recorded on the order, and retrying would not change it.
-def _transient():
-    from django.db import InterfaceError, OperationalError
-
-    from .carriers import CarrierUnavailable
-
-    return (OperationalError, InterfaceError, CarrierUnavailable, ConnectionError, TimeoutError, SMTPException)
-
-
-TRANSIENT = _transient()
+TRANSIENT = (OperationalError, InterfaceError, CarrierUnavailable, ConnectionError, TimeoutError, SMTPException)
 _RETRY = {"acks_late": True, "ignore_result": True, "autoretry_for": TRANSIENT, "retry_backoff": True,
           "retry_backoff_max": 600, "max_retries": 8}
 
@@ -52,41 +46,31 @@ _RETRY = {"acks_late": True, "ignore_result": True, "autoretry_for": TRANSIENT, 
 @shared_task(**_RETRY)
 def order_prescription_gate_task(order_id: int) -> str | None:
     """Move a waiting order on once its prescription lines are covered (idempotent)."""
-    from .services.gating import order_prescription_gate_by_id
-
-    return order_prescription_gate_by_id(order_id=order_id)
+    return gating.order_prescription_gate_by_id(order_id=order_id)
 
 
 @shared_task(**_RETRY)
 def order_fulfil_task(order_id: int) -> str | None:
     """Pick, fill, pack and ship a ready order; finish one left fulfilling (idempotent)."""
-    from .services.fulfilment import order_fulfil
-
-    return order_fulfil(order_id=order_id)
+    return fulfilment.order_fulfil(order_id=order_id)
 
 
 @shared_task(**_RETRY)
 def order_notify_task(order_id: int, kind: str) -> bool:
     """E-mail the shopper about the order (confirmed, shipped, delivered), once per kind."""
-    from .services.fulfilment import order_notify
-
-    return order_notify(order_id=order_id, kind=kind)
+    return fulfilment.order_notify(order_id=order_id, kind=kind)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def shipments_track_task() -> int:
     """Ask the carrier about shipped parcels and mark the delivered orders (beat)."""
-    from .services.fulfilment import shipments_track
-
-    return shipments_track()
+    return fulfilment.shipments_track()
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def orders_fulfil_stuck_task() -> int:
     """Enqueue again orders left ready or fulfilling for a while (a lost task; beat)."""
-    from .services.fulfilment import orders_fulfil_stuck
-
-    ids = orders_fulfil_stuck()
+    ids = fulfilment.orders_fulfil_stuck()
     for order_id in ids:
         order_fulfil_task.delay(order_id)
     return len(ids)

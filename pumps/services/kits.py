@@ -62,7 +62,7 @@ from pumps.models import KitAlert, KitAlertEscalation, KitOrder, StandingOrder
 from shop.models import Order, OrderEvent, OrderLine
 from shop.state import CANCELLABLE, OrderStatus
 from shop.services.checkout import SHIPPING_FIELDS, order_place
-from shop.services.orders import SYSTEM, actor_fields, order_get_locked, order_transition
+from shop.services.transitions import SYSTEM, actor_fields, order_get_locked, order_transition
 
 log = logging.getLogger(__name__)
 

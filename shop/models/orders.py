@@ -1,6 +1,6 @@
 """Carts, orders and their events, payments, Stripe events and refunds.
 
-``Order.status`` is changed only by ``shop.services.orders.order_transition`` (the allowed moves
+``Order.status`` is changed only by ``shop.services.transitions.order_transition`` (the allowed moves
 are declared in ``shop.state``). Stock is never touched here: orders hold units through
 ``catalog.services.stock`` under the reference ``order:<number>``.
 """

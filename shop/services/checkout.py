@@ -24,8 +24,8 @@ from core.errors import Conflict, DomainError
 from ..models import CartLine, Order, OrderEvent, OrderLine
 from ..state import INITIAL
 from .cart import cart_for_user
-from .orders import actor_fields
 from .payments import PaymentInfo, payment_info_for
+from .transitions import actor_fields
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 SHIPPING_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")

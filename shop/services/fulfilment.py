@@ -40,6 +40,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -51,7 +52,8 @@ from ..carriers import DELIVERED, carrier_get
 from ..models import Order, OrderLine, OrderNotification, Shipment, ShipmentLine
 from ..state import OrderStatus
 from .gating import order_rx_status
-from .orders import order_get_locked, order_mark_delivered, order_transition
+from .orders import order_mark_delivered
+from .transitions import order_get_locked, order_transition
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +196,6 @@ def orders_fulfil_stuck(*, older_than: timedelta = timedelta(minutes=10)) -> lis
 
     Orders of a scheduled dispatch (refill kits) wait in ready_to_fulfil for their day (their own
     flow fulfils them), so only those already fulfilling are picked up here."""
-    from django.db.models import Q
-
     cutoff = timezone.now() - older_than
     stuck = Q(status=OrderStatus.FULFILLING) | Q(status=OrderStatus.READY_TO_FULFIL, scheduled_dispatch=False)
     return list(Order.objects.filter(stuck, updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:500])

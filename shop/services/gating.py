@@ -31,6 +31,7 @@ from rx.services.coverage import covering_prescriptions, prescription_cover_prob
 
 from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
+from .transitions import order_get_locked, order_transition
 
 COVERED = "covered"
 WAITING = "waiting"
@@ -113,8 +114,6 @@ def order_prescription_gate(*, order: Order, actor, reason: str = "") -> Order:
 
     Does nothing (and returns the order) when the order is not waiting or is still not covered.
     """
-    from .orders import order_get_locked, order_transition
-
     with transaction.atomic():
         locked = order_get_locked(order_id=order.pk)
         if locked.status == OrderStatus.AWAITING_PRESCRIPTION_REVIEW and order_rx_covered(order=locked):

@@ -23,7 +23,7 @@ from catalog.services.stock import reservations_expire, stock_available
 
 from ..models import Order
 from ..state import PAYABLE, OrderStatus
-from .orders import SYSTEM, TransitionRefused, order_transition
+from .transitions import SYSTEM, TransitionRefused, order_transition
 
 log = logging.getLogger(__name__)
 

@@ -23,19 +23,23 @@ with the same idempotency key (real Stripe then answers with the intent it may h
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog import pricing
 from catalog.services.stock import InsufficientStock, stock_reserve
 from core.errors import Conflict, DomainError, ServiceUnavailable
 
 from ..models import Order, OrderLine, Payment
 from ..state import PAYABLE, OrderStatus
+from . import refunds
 from . import stripe_gateway as gateway
 from .gating import order_rx_covered
-from .orders import Actor, order_for_user, order_get_locked, order_transition, transition_refused
+from .orders import order_for_user
+from .transitions import Actor, order_get_locked, order_transition, transition_refused
 
 log = logging.getLogger(__name__)
 
@@ -336,8 +340,6 @@ def _moves_forward(current: str, new: str) -> bool:
 
 def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, actor: Actor) -> None:
     """The money was taken: move a payable order on; refund money that arrived for a dead order."""
-    from .refunds import refund_open, refund_send
-
     if order.status not in PAYABLE:
         if payment.refunds.exists():
             return
@@ -347,8 +349,9 @@ def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, ac
             reason = f"Payment {payment.stripe_payment_intent_id} charged an order that was already paid."
         else:
             return  # the same payment, already applied by the other path: nothing to do
-        refund = refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor, reason=reason)
-        transaction.on_commit(lambda: refund_send(refund_id=refund.pk, raise_unavailable=False))
+        refund = refunds.refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
+                                     reason=reason)
+        transaction.on_commit(lambda: refunds.refund_send(refund_id=refund.pk, raise_unavailable=False))
         return
     if intent.amount and (intent.amount != order.total_cents or intent.currency != order.currency):
         log.error("Intent %s amount %s %s does not match order %s", intent.id, intent.amount, intent.currency,
@@ -374,9 +377,9 @@ def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, ac
     if short:
         order_transition(order=order, to=OrderStatus.CANCELLED, actor=actor,
                          reason=f"Paid after the reservation lapsed and the stock was gone. {short}")
-        refund = refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
+        refund = refunds.refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
                              reason="Stock no longer available.")
-        transaction.on_commit(lambda: refund_send(refund_id=refund.pk, raise_unavailable=False))
+        transaction.on_commit(lambda: refunds.refund_send(refund_id=refund.pk, raise_unavailable=False))
         return
     if order_rx_covered(order=order):
         order_transition(order=order, to=OrderStatus.READY_TO_FULFIL, actor=actor,
@@ -386,7 +389,5 @@ def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, ac
                          reason="Prescription-only items: a pharmacist must verify the prescriptions.")
 
 
-def _amount(payment: Payment):
-    from .refunds import _cents_to_amount
-
-    return _cents_to_amount(payment.amount_cents)
+def _amount(payment: Payment) -> Decimal:
+    return pricing.from_cents(payment.amount_cents)

@@ -24,7 +24,7 @@ from core.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 from ..models import Order, OrderLine, Payment, Refund
 from ..state import REFUNDABLE, OrderStatus
 from . import stripe_gateway as gateway
-from .orders import Actor, actor_fields, order_get_locked, order_transition
+from .transitions import Actor, actor_fields, order_get_locked, order_transition
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,6 @@ _STRIPE_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "pending": Refund.Status
 
 def _now():
     return timezone.now()
-
-
-def _cents_to_amount(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def order_paid_payment(*, order: Order) -> Payment | None:
@@ -66,7 +62,7 @@ def order_refundable_amount(*, order: Order) -> Decimal:
     payment = order_paid_payment(order=order)
     if payment is None:
         return Decimal("0.00")
-    return max(_cents_to_amount(payment.amount_cents) - order_refunded_total(order=order), Decimal("0.00"))
+    return max(pricing.from_cents(payment.amount_cents) - order_refunded_total(order=order), Decimal("0.00"))
 
 
 def refund_open(
@@ -220,7 +216,7 @@ def refund_record_from_stripe(*, stripe_refund: gateway.StripeRefund, actor: Act
             if status == Refund.Status.FAILED:
                 return None
             row = Refund.objects.create(
-                order_id=payment.order_id, payment=payment, amount=_cents_to_amount(stripe_refund.amount),
+                order_id=payment.order_id, payment=payment, amount=pricing.from_cents(stripe_refund.amount),
                 stripe_refund_id=stripe_refund.id, status=status, reason="Refunded in Stripe.",
             )
         elif row.status != status and row.status != Refund.Status.FAILED:

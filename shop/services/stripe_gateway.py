@@ -106,7 +106,7 @@ def _as_dict(obj) -> dict:
     return obj.to_dict()
 
 
-def _id_of(value) -> str | None:
+def id_of(value) -> str | None:
     """An expandable field's id, whether Stripe sent the id or the expanded object."""
     if value is None or isinstance(value, str):
         return value
@@ -126,7 +126,7 @@ def intent_from_dict(data: dict) -> Intent:
         metadata=dict(data.get("metadata") or {}),
         client_secret=data.get("client_secret"),
         last_error=(error.get("message") or "") if isinstance(error, dict) else "",
-        payment_method=_id_of(data.get("payment_method")),
+        payment_method=id_of(data.get("payment_method")),
     )
 
 
@@ -135,8 +135,8 @@ def refund_from_dict(data: dict) -> StripeRefund:
         id=data["id"],
         amount=int(data.get("amount") or 0),
         status=data.get("status") or "",
-        payment_intent=_id_of(data.get("payment_intent")),
-        charge=_id_of(data.get("charge")),
+        payment_intent=id_of(data.get("payment_intent")),
+        charge=id_of(data.get("charge")),
         metadata=dict(data.get("metadata") or {}),
     )
 
@@ -145,7 +145,7 @@ def _translate(exc: stripe.StripeError, *, doing: str) -> DomainError:
     """Turn a stripe-python error into the project's typed error."""
     if isinstance(exc, stripe.CardError):
         error = getattr(exc, "error", None)
-        intent_id = _id_of(getattr(error, "payment_intent", None)) if error is not None else None
+        intent_id = id_of(getattr(error, "payment_intent", None)) if error is not None else None
         return PaymentDeclined(
             exc.user_message or "Your card was declined.",
             intent_id=intent_id, decline_code=getattr(exc, "code", None),

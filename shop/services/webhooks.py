@@ -29,9 +29,9 @@ from core.errors import DomainError
 
 from ..models import StripeEvent
 from . import stripe_gateway as gateway
-from .orders import STRIPE_WEBHOOK
 from .payments import payment_apply_intent
 from .refunds import refund_record_from_stripe
+from .transitions import STRIPE_WEBHOOK
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _refunds_of(event: dict) -> list[gateway.StripeRefund]:
         return [gateway.refund_from_dict(obj)] if obj.get("id") else []
     listed = obj.get("refunds")
     if isinstance(listed, dict) and isinstance(listed.get("data"), list) and not listed.get("has_more"):
-        intent = gateway._id_of(obj.get("payment_intent"))
+        intent = gateway.id_of(obj.get("payment_intent"))
         refunds = []
         for item in listed["data"]:
             refund = gateway.refund_from_dict(item)
@@ -118,7 +118,7 @@ def _refunds_of(event: dict) -> list[gateway.StripeRefund]:
                                               refund.metadata)
             refunds.append(refund)
         return refunds
-    intent = gateway._id_of(obj.get("payment_intent"))
+    intent = gateway.id_of(obj.get("payment_intent"))
     return gateway.refunds_list(payment_intent_id=intent) if intent else []
 
 

@@ -16,7 +16,7 @@ from rx.models import Prescription
 from rx.services import prescriptions as rx_services
 from rx.services.verification import pharmacist_group, prescription_approve
 from shop.models import Order, OrderLine, OrderLinePrescription
-from shop.services.orders import order_transition
+from shop.services.transitions import order_transition
 from shop.state import OrderStatus
 from tests.factories import PatientFactory, PrescriberFactory
 

@@ -73,7 +73,7 @@ def test_fulfilling_a_mixed_order_picks_fills_packs_and_ships_it_once(owner, pat
 @pytest.mark.django_db
 def test_an_order_left_fulfilling_by_a_dead_worker_is_finished(owner, patient, pharmacist):
     order = ready_order(owner, patient, pharmacist, {make_product(): 90})
-    from shop.services.orders import order_transition
+    from shop.services.transitions import order_transition
 
     order_transition(order=order, to=OrderStatus.FULFILLING, actor="fulfilment")
     assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED

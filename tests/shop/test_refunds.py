@@ -102,7 +102,7 @@ def test_refunding_every_line_in_full_makes_the_order_refunded_and_frees_the_sto
 def test_no_refund_while_the_order_is_being_picked_or_before_it_is_paid(paid_order, localstripe,
                                                                        make_product, checkout_order,
                                                                        shopper_client):
-    from shop.services.orders import order_transition
+    from shop.services.transitions import order_transition
 
     order_transition(order=paid_order, to="fulfilling", actor="system")
     with pytest.raises(Exception) as excinfo:

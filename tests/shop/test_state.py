@@ -9,7 +9,7 @@ from django.urls import reverse
 from catalog.models import Review, StockReservation
 from catalog.services.stock import stock_available, stock_reserve
 from shop.models import Order, OrderEvent, OrderLine
-from shop.services.orders import TransitionRefused, order_transition
+from shop.services.transitions import TransitionRefused, order_transition
 from shop.state import (
     CANCELLABLE,
     PAYABLE,

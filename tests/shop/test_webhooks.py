@@ -156,7 +156,7 @@ def test_a_payment_arriving_after_the_order_expired_is_refunded_through_stripe(
     intent = stripe_gateway.payment_intent_create(
         amount_cents=pending_order.total_cents, currency="usd", payment_method="pm_card_visa",
         metadata={"order_number": pending_order.number, "attempt": "1"}, idempotency_key="k")
-    from shop.services.orders import order_transition
+    from shop.services.transitions import order_transition
 
     order_transition(order=pending_order, to="expired", actor="system")
     obj = localstripe.get(f"/v1/payment_intents/{intent.id}")
