@@ -4,6 +4,7 @@ Data a migration would create must not exist only in a migration (the tests run 
 migrations), so a ``post_migrate`` handler creates it; it is idempotent.
 """
 
+from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 
 from .access import PHARMACIST_GROUP
@@ -18,8 +19,6 @@ PHARMACIST_PERMISSIONS = [
 
 def ensure_pharmacist_group(sender=None, *, app_config=None, using="default", apps=None, **kwargs):
     """Create the Pharmacist group with its permissions (post_migrate receiver)."""
-    from django.apps import apps as global_apps
-
     apps = apps or global_apps
     try:
         Group = apps.get_model("auth", "Group")

@@ -3,12 +3,12 @@
 from celery import shared_task
 from celery.schedules import crontab
 
+from .services.prescriptions import prescriptions_expire
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def prescriptions_expire_task() -> list[int]:
     """Mark prescriptions past their expiry date as expired (idempotent)."""
-    from .services.prescriptions import prescriptions_expire
-
     return prescriptions_expire()
 
 

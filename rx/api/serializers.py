@@ -7,7 +7,7 @@ from rest_framework import serializers
 from catalog.models import Product
 from catalog.ndc import format_ndc
 
-from ..models import Decision, Patient, Prescription
+from ..models import Decision, Patient, Prescription, date_of_birth_is_possible
 
 
 class FindingSerializer(serializers.Serializer):
@@ -149,9 +149,7 @@ class PatientSerializer(serializers.ModelSerializer):
         return "clinic" if obj.clinic_id else "account"
 
     def validate_date_of_birth(self, value):
-        from django.utils import timezone
-
-        if value > timezone.localdate():
+        if not date_of_birth_is_possible(value):
             raise serializers.ValidationError("Cannot be in the future.")
         return value
 

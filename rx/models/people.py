@@ -1,5 +1,6 @@
 """Clinics and their staff, patients (with the clinical facts the checks read), prescribers."""
 
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from .. import identifiers
 
-__all__ = ["Clinic", "ClinicMembership", "Patient", "Prescriber", "validate_time_zone"]
+__all__ = ["Clinic", "ClinicMembership", "Patient", "Prescriber", "date_of_birth_is_possible", "validate_time_zone"]
 
 
 def validate_time_zone(value: str) -> None:
@@ -19,6 +20,15 @@ def validate_time_zone(value: str) -> None:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationError(f"{value!r} is not a known time zone (for example America/New_York).") from None
+
+
+def date_of_birth_is_possible(day: date) -> bool:
+    """Whether ``day`` can be someone's date of birth: not after today (the local date).
+
+    The one rule every way a patient comes in asks (``Patient.clean`` for forms and services, the
+    API serializer, a FHIR contained Patient); each answers in its own words.
+    """
+    return day <= timezone.localdate()
 
 
 class Clinic(models.Model):
@@ -116,7 +126,7 @@ class Patient(models.Model):
 
     def clean(self):
         super().clean()
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+        if self.date_of_birth and not date_of_birth_is_possible(self.date_of_birth):
             raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
 
     def age_on(self, day) -> int:

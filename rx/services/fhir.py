@@ -39,7 +39,7 @@ from catalog.models import Product, Route
 from core.errors import DomainError
 
 from .. import access
-from ..models import ClinicMembership, Dispense, Patient, Prescription
+from ..models import ClinicMembership, Dispense, Patient, Prescription, date_of_birth_is_possible
 from . import audit
 from .prescriptions import prescriber_get_or_create, prescription_create
 
@@ -155,7 +155,7 @@ def _patient(resource, user, request) -> Patient:
         if not family or not given or contained.birthDate is None:
             raise FhirInvalid("contained.Patient", "The contained Patient needs name.family, name.given and birthDate.")
         born = contained.birthDate
-        if not isinstance(born, date) or born > timezone.localdate() or born.year < 1900:
+        if not isinstance(born, date) or not date_of_birth_is_possible(born) or born.year < 1900:
             raise FhirInvalid("contained.Patient.birthDate", "A full date (YYYY-MM-DD) from 1900 up to today.")
         _fit(family, 100, "contained.Patient.name.family")
         _fit(given, 100, "contained.Patient.name.given")

@@ -7,6 +7,7 @@ extension of the detected type, so a PNG sent as ``scan.pdf`` is kept as a PNG a
 file sent as ``scan.jpg`` is refused. Files over ``RX_UPLOAD_MAX_BYTES`` are refused.
 """
 
+import io
 import warnings
 
 from django.conf import settings
@@ -67,8 +68,6 @@ def upload_validate(file) -> tuple[str, str, bytes]:
 
 
 def _verify_image(data: bytes, expected_format: str) -> None:
-    import io
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

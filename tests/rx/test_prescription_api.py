@@ -1,12 +1,15 @@
-"""The prescriptions API: what a shopper sees of their prescription, and list query counts."""
+"""The prescriptions API: what a shopper sees of their prescription, list query counts, patient validation."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from rx.models import Patient
 from rx.services.verification import prescription_reject
 
 from .prescription_helpers import make_rx
@@ -60,3 +63,17 @@ def test_patient_list_queries_do_not_grow(cast, clinical):
     with CaptureQueriesContext(connection) as after:
         assert len(fresh_client(cast.admin).get("/api/v1/patients/").json()["results"]) == 4
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_date_of_birth_in_the_future_is_a_400_naming_the_field_and_saves_nothing(cast, api, method):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    before = list(Patient.objects.order_by("pk").values_list("pk", "date_of_birth"))
+    if method == "post":
+        response = api.post("/api/v1/patients/", {"first_name": "Ada", "last_name": "Lovelace",
+                                                  "date_of_birth": tomorrow}, format="json")
+    else:
+        response = api.patch(f"/api/v1/patients/{cast.patient_a.pk}/", {"date_of_birth": tomorrow}, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"] == {"date_of_birth": ["Cannot be in the future."]}
+    assert list(Patient.objects.order_by("pk").values_list("pk", "date_of_birth")) == before
