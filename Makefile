@@ -11,8 +11,14 @@ PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.12*/bi
 	then command -v $$p; break; fi; done)
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+# xdist worker gwN uses Redis database (this one + N): the default 14 with 2 workers uses 14 and 15.
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# pytest-xdist processes (the machines have 2 cores); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 PYTEST_ARGS ?=
+# A whole run measures coverage and enforces the floor in pyproject.toml ([tool.coverage.report]);
+# a partial run (PYTEST_ARGS set) skips it, since a subset cannot reach the floor.
+COVERAGE_ARGS ?= $(if $(strip $(PYTEST_ARGS)),,--cov --cov-report=term:skip-covered)
 
 .PHONY: help run test test-services install lint bench check-deploy clean
 
@@ -46,7 +52,7 @@ test-services:
 
 test: $(VENV)/.installed test-services
 	PHARMACY_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -60,4 +66,4 @@ check-deploy: $(VENV)/.installed
 	STRIPE_PUBLISHABLE_KEY=pk_live_x STRIPE_WEBHOOK_SECRET=whsec_x $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 .coverage .coverage.* .mypy_cache
