@@ -12,8 +12,8 @@ from rest_framework import parsers, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import DomainError
 from core.api.parsers import JSONParser
+from core.errors import DomainError
 
 from ..services import prescriptions as links
 from ..services.gating import order_rx_status

@@ -26,16 +26,14 @@ E-mails (``order_notify``): confirmed (paid), shipped (with tracking) and delive
 most once per order (``OrderNotification`` is unique per order and kind). Prescription
 decisions are e-mailed by rx (``rx.services.verification.decision_notify``), not here.
 
-Test seam: when the environment variable ``PHARMACY_TEST_PAUSE_AFTER_ALLOCATION`` names a file
-that exists, step 2 touches ``<file>.reached`` after allocating and waits while the file
-exists (at most 60 s). Only the killed-worker test sets it.
+Extension point: ``settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS`` (dotted paths, none by
+default) are called in step 2, inside its transaction, once every line is allocated and before any
+dispense is recorded, with ``order=`` and ``picks=`` (``[(line, allocations)]``). The killed-worker
+test holds a worker there to kill it mid-step.
 """
 
 import logging
-import os
-import time
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -45,6 +43,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.services.stock import InsufficientStock, stock_allocate, stock_return
+from core.extensions import hooks
 from rx.models import Dispense
 from rx.services.coverage import PrescriptionExhausted, dispense_hand_over, prescription_fill
 
@@ -57,7 +56,6 @@ from .transitions import order_get_locked, order_transition
 
 log = logging.getLogger(__name__)
 
-PAUSE_ENV = "PHARMACY_TEST_PAUSE_AFTER_ALLOCATION"
 FULFILMENT = "fulfilment"
 
 
@@ -72,17 +70,6 @@ class NotCoveredAtFill(Exception):
 def line_reference(order: Order, line: OrderLine) -> str:
     """The dispense reference of an order line (unique per prescription in rx)."""
     return f"{order.stock_reference}:line:{line.pk}"
-
-
-def _test_pause() -> None:
-    """Test seam (see the module docstring); does nothing unless the variable names a file."""
-    path = os.environ.get(PAUSE_ENV)
-    if not path or not os.path.exists(path):
-        return
-    Path(f"{path}.reached").touch()
-    deadline = time.monotonic() + 60
-    while os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def order_fulfil(*, order_id: int) -> str | None:
@@ -141,7 +128,8 @@ def _pick_fill_pack(*, order_id: int) -> Shipment | None:
             allocations = stock_allocate(reference=order.stock_reference, product_id=line.product_id,
                                          quantity=line.quantity, usable_through=today + timedelta(days=days + margin))
             picks.append((line, allocations))
-        _test_pause()
+        for hook in hooks("SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS"):
+            hook(order=order, picks=picks)
         for line in lines:
             cover = covers.get(line.pk)
             if cover is not None:

@@ -1,6 +1,7 @@
 """Helpers for the gating and fulfilment tests: orders made without Stripe, patients and
 prescriptions for the shop's products (plain functions; the ``owner``, ``patient`` and
-``pharmacist`` fixtures built from them live in conftest.py)."""
+``pharmacist`` fixtures built from them live in fixtures.py), and two fulfilment hooks
+(``SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS``)."""
 
 import io
 import itertools
@@ -10,12 +11,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from catalog.models import Drug, PriceTier, Product, StockLot
+from catalog.models import Drug, PriceTier, Product, StockAllocation, StockLot
 from catalog.services.stock import stock_reserve
-from rx.models import Prescription
+from rx.models import Dispense, Prescription
 from rx.services import prescriptions as rx_services
 from rx.services.verification import pharmacist_group, prescription_approve
-from shop.models import Order, OrderLine, OrderLinePrescription
+from shop.models import Order, OrderLine, OrderLinePrescription, Shipment
 from shop.services.transitions import order_transition
 from shop.state import OrderStatus
 from tests.factories import PatientFactory, PrescriberFactory
@@ -107,3 +108,24 @@ def png_file(name="rx.png"):
     buf.seek(0)
     buf.name = name
     return buf
+
+
+# What ``note_allocation_hook`` saw, one dict per call (a test clears it first).
+HOOK_CALLS: list[dict] = []
+
+
+def note_allocation_hook(*, order, picks) -> None:
+    """A fulfilment hook noting what was picked, allocated, dispensed and shipped when it was called."""
+    HOOK_CALLS.append({
+        "order": order.pk,
+        "picked": sorted((line.product_id, sum(a.quantity for a in allocations)) for line, allocations in picks),
+        "allocated": sum(StockAllocation.objects.filter(reference=order.stock_reference)
+                         .values_list("quantity", flat=True)),
+        "dispensed": Dispense.objects.filter(reference__startswith=order.stock_reference).count(),
+        "shipments": Shipment.objects.filter(order=order).count(),
+    })
+
+
+def failing_allocation_hook(*, order, picks) -> None:
+    """A fulfilment hook that fails right after the allocation, as a worker dying there would."""
+    raise RuntimeError(f"lost order {order.number} after allocating")

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 
 from catalog.models import StockAllocation, StockReservation
-from rx.models import Dispense, Prescription
 from core.calendar import BusinessCalendar
+from rx.models import Dispense, Prescription
 from rx.services.verification import prescription_approve
 from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier
 from shop.models import Order, OrderNotification, Shipment
@@ -18,7 +18,9 @@ from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
 
+from . import fulfilment_helpers
 from .fulfilment_helpers import (
+    HOOK_CALLS,
     approve,
     link,
     make_order,
@@ -68,6 +70,35 @@ def test_fulfilling_a_mixed_order_picks_fills_packs_and_ships_it_once(owner, pat
     assert Shipment.objects.count() == 1 and Dispense.objects.count() == 1
     assert sum(q for _, _, q in allocations(order)) == 94
     assert order.events.filter(to_status="shipped").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_after_allocation_hooks_run_once_with_the_picks_before_any_dispense(owner, patient, pharmacist,
+                                                                                  settings):
+    settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS = [f"{fulfilment_helpers.__name__}.note_allocation_hook"]
+    HOOK_CALLS.clear()
+    tablets, otc = make_product(), make_product(rx_required=False)
+    order = ready_order(owner, patient, pharmacist, {tablets: 90, otc: 4})
+    assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED
+    assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED  # already packed: no second call
+    assert HOOK_CALLS == [{"order": order.pk, "picked": sorted([(tablets.pk, 90), (otc.pk, 4)]), "allocated": 94,
+                           "dispensed": 0, "shipments": 0}]
+
+
+@pytest.mark.django_db
+def test_a_failure_after_allocating_rolls_the_step_back_and_the_retry_ships_once(owner, patient, pharmacist,
+                                                                                   settings):
+    settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS = [f"{fulfilment_helpers.__name__}.failing_allocation_hook"]
+    order = ready_order(owner, patient, pharmacist, {make_product(): 90})
+    with pytest.raises(RuntimeError, match="after allocating"):
+        order_fulfil(order_id=order.pk)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.FULFILLING
+    assert allocations(order) == [] and not Shipment.objects.exists() and not Dispense.objects.exists()
+
+    settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS = []
+    assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED
+    assert sum(q for _, _, q in allocations(order)) == 90
+    assert Shipment.objects.filter(order=order).count() == 1 and Dispense.objects.count() == 1
 
 
 @pytest.mark.django_db

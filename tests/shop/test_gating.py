@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from rx.models import Prescription
 from rx.services.verification import prescription_reject, prescription_verification_conflicts
-from shop.models import OrderLinePrescription
 from shop.hooks import order_lines_waiting_on_prescription
+from shop.models import OrderLinePrescription
 from shop.services.gating import order_prescription_gate, order_rx_covered, order_rx_status
 from shop.state import OrderStatus
 

@@ -1,10 +1,10 @@
 """A worker killed in the middle of fulfilling an order: the order is neither lost nor shipped twice.
 
 A real worker (``celery -A pharmacy worker --pool solo``) runs in a subprocess against this
-test's database and Redis database. The fulfilment service pauses right after allocating the
-stock (test seam ``PHARMACY_TEST_PAUSE_AFTER_ALLOCATION``, see ``shop.services.fulfilment``);
-the worker is killed with SIGKILL there, and a second worker gets the task again from Redis
-once the visibility timeout (5 s here) has passed.
+test's database and Redis database, with the settings of ``tests.shop.killed_worker_helpers``: the
+project's plus a ``SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS`` hook that pauses fulfilment right after
+the stock is allocated, inside the transaction. The worker is killed with SIGKILL there, and a
+second worker gets the task again from Redis once the visibility timeout (5 s here) has passed.
 """
 
 import itertools
@@ -26,6 +26,7 @@ from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
 
+from . import killed_worker_helpers
 from .fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +43,8 @@ def _database_url() -> str:
 def _start_worker(tmp_path: Path, pause_file: Path) -> subprocess.Popen:
     env = {**os.environ, "PHARMACY_ENV": "test", "DATABASE_URL": _database_url(),
            "CELERY_VISIBILITY_TIMEOUT": "5", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-           "CELERY_UNACKED_RESTORE_THROTTLE": "1", "PHARMACY_TEST_PAUSE_AFTER_ALLOCATION": str(pause_file)}
+           "CELERY_UNACKED_RESTORE_THROTTLE": "1", "DJANGO_SETTINGS_MODULE": killed_worker_helpers.__name__,
+           killed_worker_helpers.PAUSE_FILE_ENV: str(pause_file)}
     n = next(_names)
     log_path = tmp_path / f"worker{n}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
