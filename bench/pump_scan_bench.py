@@ -9,7 +9,7 @@ What it does, all on loopback, and it stops by itself:
 3. ANALYZEs, then times ``pumps.selectors.pumps_due_for_kit(ship_by_on_or_before=today)``
    (the daily scan; median of several runs, with the number of queries and EXPLAIN ANALYZE),
    the same query with index scans disabled (what the cost would be without the partial index),
-   and ``pumps.services.pumps.pump_schedules_refresh_due`` (recompute and store the due pumps);
+   and ``pumps.services.schedules.pump_schedules_refresh_due`` (recompute and store the due pumps);
 4. writes bench/results/pump_scan.md and prints it; drops the database (also on Ctrl-C/SIGTERM).
 
 Run: ``make bench`` (all benchmarks) or
@@ -44,10 +44,10 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
     """Bulk-create clinics, patients, pumps (with stored schedules), programs and refills."""
     from django.db import connection
 
+    from core.shipping import shipping_policy
     from pumps.models import Pump, PumpProgram, PumpRefill
     from pumps.schedule.projection import Program, PumpSpec, Refill
     from pumps.schedule.schedule import compute_schedule
-    from pumps.services.pumps import shipping_policy
     from rx.models import Clinic, Patient
 
     rng = random.Random(seed)
@@ -81,17 +81,11 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
                 buffer_days=clinic.refill_buffer_days, clinic_time_zone=clinic.time_zone, shipping=policy, now=now)
         s = cache[key]
         model = "8637-20" if reservoir == 20 else "8637-40"
-        pumps.append(Pump(
-            patient=patient, manufacturer="medtronic", model=model, serial_number=f"B{i:07d}",
-            reservoir_volume_ml=reservoir, alarm_volume_ml=Decimal(2), implanted_on=date(2022, 1, 1),
-            flow_ml_per_day=s.flow_ml_per_day.quantize(Decimal("1E-10")), alarm_at=s.alarm_at, alarm_date=s.alarm_date,
-            empty_at=s.empty_at, empty_date=s.empty_date, stability_limit_date=s.stability_limit_date,
-            refill_due=s.refill_due, need_by=s.need_by, required_delivery=s.required_delivery, ship_by=s.ship_by,
-            ship_by_deadline=s.ship_by_deadline, expected_delivery=s.expected_delivery, kit_feasible=s.kit_feasible,
-            has_critical_warning=s.has_critical_warning,
-            warnings=[{"code": w.code, "severity": w.severity, "message": w.message} for w in s.warnings],
-            schedule_computed_at=now,
-        ))
+        pump = Pump(patient=patient, manufacturer="medtronic", model=model, serial_number=f"B{i:07d}",
+                    reservoir_volume_ml=reservoir, alarm_volume_ml=Decimal(2), implanted_on=date(2022, 1, 1))
+        # The stored fields exactly as the services store them (current_refill is set after the refills exist).
+        pump.store_schedule(s, current_refill_id=None, computed_at=now)
+        pumps.append(pump)
         programs.append((fill, dose, conc))
         refills.append((fill, reservoir, conc))
     Pump.objects.bulk_create(pumps, batch_size=BATCH)
@@ -163,7 +157,7 @@ def main() -> int:
 
         from pumps.models import Pump
         from pumps.selectors import pumps_due_for_kit
-        from pumps.services.pumps import pump_schedules_refresh_due
+        from pumps.services.schedules import pump_schedules_refresh_due
 
         settings.DEBUG = False
         today = datetime.now(ZoneInfo(settings.PHARMACY_TIME_ZONE)).date()

@@ -11,8 +11,8 @@ from datetime import date
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from rx import access
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
+from rx import access
 from rx.models import Clinic, Patient
 
 __all__ = [

@@ -8,7 +8,7 @@ from celery.schedules import crontab
 from core.shipping import pharmacy_today
 
 from .services import kits
-from .services.pumps import pump_schedules_refresh_due
+from .services.schedules import pump_schedules_refresh_due
 
 
 @shared_task(acks_late=True, ignore_result=True)

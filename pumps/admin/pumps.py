@@ -13,11 +13,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from rx import access
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.selectors import pumps_visible_to
-from rx.services import audit
 from pumps.services import pumps as pump_services
+from pumps.services.schedules import pump_schedule_recompute
+from rx import access
+from rx.services import audit
 
 SCHEDULE_READONLY = [
     "current_refill", "flow_ml_per_day", "alarm_at", "alarm_date", "empty_at", "empty_date", "stability_limit_date",
@@ -198,7 +199,7 @@ class PumpAdmin(admin.ModelAdmin):
     def recompute_schedule(self, request, queryset):
         for pump in queryset.select_related("patient__clinic"):
             try:
-                pump_services.pump_schedule_recompute(pump=pump)
+                pump_schedule_recompute(pump=pump)
             except ValidationError as exc:  # pragma: no cover - defensive: a pump with inconsistent history
                 self.message_user(request, f"{pump}: {exc}", messages.ERROR)
         self.message_user(request, "Schedules recomputed.", messages.SUCCESS)

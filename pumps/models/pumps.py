@@ -2,12 +2,12 @@
 refill schedule.
 
 The schedule fields on ``Pump`` (``alarm_at`` ... ``has_critical_warning``) are derived data: they are
-written only by ``pumps.services.pumps.pump_schedule_recompute`` (from ``pumps.schedule``), every time
-a program, refill or appointment changes. They are stored and indexed so that the daily kit scan
+written only by ``pumps.services.schedules`` (``Pump.store_schedule`` copies a ``pumps.schedule`` result onto
+them), every time a program, refill or appointment changes. They are stored and indexed so that the daily kit scan
 reads only the pumps that are due (``pumps.selectors.pumps_due_for_kit``).
 """
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ __all__ = [
     "PumpModel",
     "PUMP_MODEL_SPECS",
     "LABELLED_CONCENTRATIONS",
+    "SCHEDULE_FIELDS",
     "Pump",
     "PumpProgram",
     "PumpRefill",
@@ -55,6 +56,16 @@ PUMP_MODEL_SPECS = {
 }
 
 
+# The stored schedule on ``Pump``: derived data, written together (``update_fields``), never edited.
+SCHEDULE_FIELDS = (
+    "current_refill", "flow_ml_per_day", "alarm_at", "alarm_date", "empty_at", "empty_date",
+    "stability_limit_date", "refill_due", "next_appointment_at", "need_by", "required_delivery", "ship_by",
+    "ship_by_deadline", "expected_delivery", "kit_feasible", "has_critical_warning", "warnings",
+    "schedule_computed_at",
+)
+FLOW_PLACES = Decimal("1E-10")  # flow_ml_per_day's decimal_places
+
+
 def _model_matches_spec() -> Q:
     condition = Q(pk__in=[])
     for model, (manufacturer, volume) in PUMP_MODEL_SPECS.items():
@@ -82,7 +93,7 @@ class Pump(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # --- Stored schedule: written only by pumps.services.pumps.pump_schedule_recompute -------------
+    # Stored schedule (SCHEDULE_FIELDS): written only through store_schedule, by pumps.services.schedules.
     current_refill = models.ForeignKey(
         "pumps.PumpRefill", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
         help_text="The refill the schedule counts from; a kit dispatch can key its idempotency on it.",
@@ -142,6 +153,38 @@ class Pump(models.Model):
     @property
     def clinic_id(self):
         return self.patient.clinic_id
+
+    def store_schedule(self, schedule, *, current_refill_id: int | None, computed_at) -> bool:
+        """Copy a ``pumps.schedule.schedule.Schedule`` onto the stored fields (no save).
+
+        Returns whether any stored value changed (``schedule_computed_at`` aside). The flow is rounded
+        up to the column's ten places (towards safety, like the engine).
+        """
+        values = {
+            "current_refill_id": current_refill_id,
+            "flow_ml_per_day": (schedule.flow_ml_per_day.quantize(FLOW_PLACES, rounding=ROUND_CEILING)
+                                if schedule.flow_ml_per_day is not None else None),
+            "alarm_at": schedule.alarm_at,
+            "alarm_date": schedule.alarm_date,
+            "empty_at": schedule.empty_at,
+            "empty_date": schedule.empty_date,
+            "stability_limit_date": schedule.stability_limit_date,
+            "refill_due": schedule.refill_due,
+            "next_appointment_at": schedule.appointment_at,
+            "need_by": schedule.need_by,
+            "required_delivery": schedule.required_delivery,
+            "ship_by": schedule.ship_by,
+            "ship_by_deadline": schedule.ship_by_deadline,
+            "expected_delivery": schedule.expected_delivery,
+            "kit_feasible": schedule.kit_feasible,
+            "has_critical_warning": schedule.has_critical_warning,
+            "warnings": [{"code": w.code, "severity": w.severity, "message": w.message} for w in schedule.warnings],
+        }
+        changed = any(getattr(self, name) != value for name, value in values.items())
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.schedule_computed_at = computed_at
+        return changed
 
     def clean(self):
         errors = {}

@@ -1,56 +1,32 @@
-"""Every write to pumps, programs, refills and appointments, and the stored refill schedule.
+"""Every write to pumps, programs, refills and appointments, with its validation and its audit row.
 
-Each change to a program, a refill, an appointment or the pump itself recomputes the pump's stored
-schedule in the same transaction (under a row lock on the pump, so two changes never write a
-schedule that misses the other), then sends ``pump_schedule_changed`` after commit.
-
-Contract for the shop's kit dispatch (shop -> rx; rx never imports shop):
-- ``pumps.signals.pump_schedule_changed``: a Signal sent after commit with
-  ``pump_ids`` (list of int) whenever a pump's data or stored schedule
-  changed. Connect a receiver that enqueues the kit scan for them.
-- ``pumps.selectors.pumps_due_for_kit(ship_by_on_or_before=date)``: the active pumps whose kit
-  must ship by that date, read through a partial index; ``pump.current_refill_id`` identifies the
-  refill cycle (one kit per pump and cycle makes a scan idempotent).
-- ``pump_schedule_compute(pump=...)``: the live ``pumps.schedule.schedule.Schedule`` without writing.
-- ``shipping_policy()``: the carrier calendar from settings; ``shipping_policy().expected_delivery(
-  shipped_at)`` gives the delivery date of a kit handed over at a given moment,
-  ``.ship_date(moment)`` the day it actually leaves (after the cut-off: next business day),
-  ``.plan(need_by=date, now=datetime)`` a ``ShipPlan`` for any other need date.
-- Stored on each ``Pump`` (read these in the scan, no recompute needed): ``ship_by`` (date, pharmacy
-  calendar), ``ship_by_deadline`` (aware datetime: the carrier cut-off on that day),
-  ``expected_delivery``, ``required_delivery``, ``need_by``, ``kit_feasible``, ``refill_due``,
-  ``alarm_at``/``alarm_date``, ``empty_date``, ``stability_limit_date``, ``next_appointment_at``,
-  ``has_critical_warning`` and ``warnings`` (list of {code, severity, message}).
-- ``pumps.selectors.pumps_at_risk()``: active pumps with a critical warning (to alert/escalate).
-- ``pumps.tasks.pump_schedules_refresh_task`` (hourly beat) refreshes the due pumps, so time-driven
-  warnings (a ship-by day whose cut-off passed: ``kit_cannot_arrive``) are stored within the hour.
+Each write runs in ``pumps.services.schedules.pump_change``: under the pump's row lock, then the stored
+schedule is recomputed and ``pump_schedule_changed`` sent after commit. A write made for a person (a
+page, the API or the admin passes its ``request``) is recorded in the PHI audit log as theirs, in the
+same transaction; fixtures and system writes pass none. Errors name the field (``ValidationError``)
+or say why the pump's state forbids the change (``Conflict``, 409).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from core.shipping import shipping_policy
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPECS
-from pumps.schedule.projection import Program, PumpSpec, Refill
-from pumps.schedule.schedule import Schedule, compute_schedule
-from pumps.signals import pump_schedule_changed
 from rx.models import Patient
+from rx.services import audit
+
+from .schedules import pump_change, pump_history, pump_schedule_recompute, schedule_change_announce
 
 __all__ = [
-    "pump_schedule_compute",
     "clinic_date",
-    "pump_schedule_recompute",
-    "pump_schedules_refresh_due",
     "pump_create",
     "pump_update",
     "pump_deactivate",
@@ -58,7 +34,7 @@ __all__ = [
     "pump_refill_record",
     "pump_appointment_set",
     "pump_appointment_status_set",
-    "SCHEDULE_FIELDS",
+    "APPOINTMENT_TRANSITIONS",
 ]
 
 # A refill or program moment may be a little ahead of the server's clock (clinic devices).
@@ -71,158 +47,30 @@ MAX_PROGRAM_AHEAD = timedelta(days=366)
 # A refill marks the scheduled appointment done if the appointment was at most this long after it.
 APPOINTMENT_COVERED_BY_REFILL = timedelta(days=1)
 
-SCHEDULE_FIELDS = [
-    "current_refill", "flow_ml_per_day", "alarm_at", "alarm_date", "empty_at", "empty_date",
-    "stability_limit_date", "refill_due", "next_appointment_at", "need_by", "required_delivery", "ship_by",
-    "ship_by_deadline", "expected_delivery", "kit_feasible", "has_critical_warning", "warnings",
-    "schedule_computed_at",
-]
 PUMP_EDITABLE_FIELDS = [
     "patient", "manufacturer", "model", "serial_number", "reservoir_volume_ml", "alarm_volume_ml",
     "implanted_on", "battery_replacement_on", "active", "notes",
 ]
 
-
-def _now() -> datetime:
-    return timezone.now()
-
-
-# --- computing ----------------------------------------------------------------------------
-
-def _history(pump: Pump):
-    """Return (last refill, programs, scheduled appointment), using prefetched rows when present."""
-    cache = getattr(pump, "_prefetched_objects_cache", {})
-    refills = list(cache["refills"]) if "refills" in cache else list(pump.refills.all())
-    programs = list(cache["programs"]) if "programs" in cache else list(pump.programs.all())
-    appointments = (list(cache["appointments"]) if "appointments" in cache
-                    else list(pump.appointments.filter(status=RefillAppointment.Status.SCHEDULED)))
-    last = max(refills, key=lambda r: (r.filled_at, r.pk), default=None)
-    scheduled = [a for a in appointments if a.status == RefillAppointment.Status.SCHEDULED]
-    appointment = min(scheduled, key=lambda a: a.scheduled_at, default=None)
-    return last, programs, appointment
+# Allowed appointment transitions, declared once.
+APPOINTMENT_TRANSITIONS = {
+    RefillAppointment.Status.SCHEDULED: {RefillAppointment.Status.DONE, RefillAppointment.Status.CANCELLED},
+    RefillAppointment.Status.DONE: set(),
+    RefillAppointment.Status.CANCELLED: set(),
+}
 
 
-def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> Schedule:
-    """Compute the pump's schedule from its history as seen at ``now``; write nothing."""
-    now = now or _now()
-    refill, programs, appointment = _history(pump)
-    clinic = pump.patient.clinic
-    return compute_schedule(
-        pump=PumpSpec(
-            reservoir_ml=pump.reservoir_volume_ml,
-            alarm_volume_ml=pump.alarm_volume_ml,
-            battery_replacement_on=pump.battery_replacement_on,
-        ),
-        refill=(Refill(refill.filled_at, refill.volume_filled_ml, refill.concentration_mcg_per_ml)
-                if refill else None),
-        programs=[Program(p.effective_at, p.daily_dose_mcg, p.concentration_mcg_per_ml) for p in programs],
-        appointment_at=appointment.scheduled_at if appointment else None,
-        buffer_days=clinic.refill_buffer_days,
-        clinic_time_zone=clinic.time_zone,
-        shipping=shipping_policy(),
-        now=now,
-    )
+def _audit(request, action: str, obj, detail: str = "") -> None:
+    """Record the change in the PHI audit log when it is made for a person (``request`` given)."""
+    if request is not None:
+        audit.audit_record(user=request.user, action=action, obj=obj, request=request, detail=detail)
 
 
-def _store(pump: Pump, schedule: Schedule, now: datetime) -> bool:
-    """Copy ``schedule`` onto the pump's stored fields (no save); return whether anything changed."""
-    refill, _, _ = _history(pump)
-    values = {
-        "current_refill_id": refill.pk if refill else None,
-        "flow_ml_per_day": (schedule.flow_ml_per_day.quantize(Decimal("1E-10"), rounding="ROUND_CEILING")
-                            if schedule.flow_ml_per_day is not None else None),
-        "alarm_at": schedule.alarm_at,
-        "alarm_date": schedule.alarm_date,
-        "empty_at": schedule.empty_at,
-        "empty_date": schedule.empty_date,
-        "stability_limit_date": schedule.stability_limit_date,
-        "refill_due": schedule.refill_due,
-        "next_appointment_at": schedule.appointment_at,
-        "need_by": schedule.need_by,
-        "required_delivery": schedule.required_delivery,
-        "ship_by": schedule.ship_by,
-        "ship_by_deadline": schedule.ship_by_deadline,
-        "expected_delivery": schedule.expected_delivery,
-        "kit_feasible": schedule.kit_feasible,
-        "has_critical_warning": schedule.has_critical_warning,
-        "warnings": [{"code": w.code, "severity": w.severity, "message": w.message} for w in schedule.warnings],
-    }
-    changed = any(getattr(pump, name) != value for name, value in values.items())
-    for name, value in values.items():
-        setattr(pump, name, value)
-    pump.schedule_computed_at = now
-    return changed
+def _user_or_none(user):
+    return user if getattr(user, "is_authenticated", False) else None
 
 
-def _notify(pump_ids: Iterable[int]) -> None:
-    ids = sorted(set(pump_ids))
-    if ids:
-        transaction.on_commit(lambda: pump_schedule_changed.send(sender=Pump, pump_ids=ids))
-
-
-def _lock(pump: Pump) -> Pump:
-    """Lock the pump row for the rest of the transaction and return it fresh, with its clinic."""
-    return Pump.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=pump.pk)
-
-
-def pump_schedule_recompute(*, pump: Pump, now: datetime | None = None, notify: bool = True) -> Schedule:
-    """Recompute and store the pump's schedule; send ``pump_schedule_changed`` if it changed."""
-    now = now or _now()
-    with transaction.atomic():
-        locked = _lock(pump)
-        schedule = pump_schedule_compute(pump=locked, now=now)
-        changed = _store(locked, schedule, now)
-        locked.save(update_fields=SCHEDULE_FIELDS)
-        if changed and notify:
-            _notify([locked.pk])
-    for name in SCHEDULE_FIELDS:
-        attname = Pump._meta.get_field(name).attname
-        setattr(pump, attname, getattr(locked, attname))
-    return schedule
-
-
-def pump_schedules_refresh_due(*, ship_by_on_or_before: date, now: datetime | None = None) -> list[int]:
-    """Recompute the stored schedules of the pumps due by a date; return the ids whose schedule changed.
-
-    Time alone turns a due pump's schedule critical (its ship-by day passes, its alarm date comes);
-    a pump that is not yet due cannot change that way, so the cost is the number of due pumps.
-    Rows are locked in primary-key order and read in a constant number of queries.
-    """
-    from pumps.selectors import pumps_due_for_kit
-
-    now = now or _now()
-    changed_ids = []
-    with transaction.atomic():
-        pumps = list(
-            pumps_due_for_kit(ship_by_on_or_before=ship_by_on_or_before)
-            .select_for_update(of=("self",)).order_by("pk")
-            .prefetch_related("refills", "programs", "appointments")
-        )
-        for pump in pumps:
-            if _store(pump, pump_schedule_compute(pump=pump, now=now), now):
-                changed_ids.append(pump.pk)
-        _bulk_write_schedules(pumps)
-        _notify(changed_ids)
-    return changed_ids
-
-
-def _bulk_write_schedules(pumps: list[Pump]) -> None:
-    """Write the stored schedule fields of many pumps in one round trip.
-
-    ``bulk_update`` builds one CASE expression per field and row, which costs seconds for a few
-    hundred pumps; an ``executemany`` of a plain UPDATE by primary key is pipelined by psycopg.
-    """
-    if not pumps:
-        return
-    fields = [Pump._meta.get_field(name) for name in SCHEDULE_FIELDS]
-    table = connection.ops.quote_name(Pump._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    rows = [[f.get_db_prep_save(getattr(pump, f.attname), connection) for f in fields] + [pump.pk] for pump in pumps]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
-
-
-# --- validation helpers -------------------------------------------------------------------
+# --- validation ---------------------------------------------------------------------------
 
 def _decimal(value, field: str, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
              places: int = 2, inclusive_min: bool = False) -> Decimal:
@@ -323,17 +171,22 @@ def _save_pump(pump: Pump) -> None:
         raise
 
 
+def _model_spec(model: str) -> tuple[str, Decimal]:
+    spec = PUMP_MODEL_SPECS.get(model)
+    if spec is None:
+        raise ValidationError({"model": f"Choose one of: {', '.join(PUMP_MODEL_SPECS)}."})
+    return spec
+
+
 def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volume_ml, implanted_on: date,
                 manufacturer: str | None = None, reservoir_volume_ml=None, battery_replacement_on: date | None = None,
-                notes: str = "", now: datetime | None = None) -> Pump:
+                notes: str = "", request=None, audit_detail: str = "", now: datetime | None = None) -> Pump:
     """Register a clinic patient's pump; manufacturer and reservoir default from the model."""
     if patient.clinic_id is None:
         raise ValidationError({"patient": "Pumps belong to clinic patients."})
     _check_pump_dates(implanted_on=implanted_on, battery_replacement_on=battery_replacement_on,
-                      clinic=patient.clinic, now=now or _now())
-    spec = PUMP_MODEL_SPECS.get(model)
-    if spec is None:
-        raise ValidationError({"model": f"Choose one of: {', '.join(PUMP_MODEL_SPECS)}."})
+                      clinic=patient.clinic, now=now or timezone.now())
+    spec = _model_spec(model)
     pump = Pump(
         patient=patient, model=model, serial_number=(serial_number or "").strip(),
         manufacturer=manufacturer or spec[0],
@@ -345,93 +198,100 @@ def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volum
     with transaction.atomic():
         _save_pump(_validated_pump(pump))
         pump_schedule_recompute(pump=pump, now=now, notify=False)
-        _notify([pump.pk])
+        schedule_change_announce([pump.pk])
+        _audit(request, audit.Action.CREATE, pump, audit_detail)
     return pump
 
 
-def pump_update(*, pump: Pump, now: datetime | None = None, **changes) -> Pump:
-    """Change the pump's own fields (not its schedule) and recompute the schedule."""
+def _apply_changes(pump: Pump, changes: dict, now: datetime | None) -> None:
+    """Set ``changes`` on the locked pump and check what they touch (the model's rules come after)."""
+    for name, value in changes.items():
+        if name in ("alarm_volume_ml", "reservoir_volume_ml"):
+            value = _decimal(value, name, minimum=Decimal(0))
+        setattr(pump, name, value)
+    if "model" in changes:
+        manufacturer, reservoir = _model_spec(pump.model)
+        if "manufacturer" not in changes:
+            pump.manufacturer = manufacturer
+        if "reservoir_volume_ml" not in changes:
+            pump.reservoir_volume_ml = reservoir
+    if "patient" in changes and pump.patient.clinic_id is None:
+        raise ValidationError({"patient": "Pumps belong to clinic patients."})
+    if "implanted_on" in changes or "battery_replacement_on" in changes:
+        _check_pump_dates(implanted_on=pump.implanted_on, battery_replacement_on=pump.battery_replacement_on,
+                          clinic=pump.patient.clinic, now=now or timezone.now())
+    if "implanted_on" in changes:
+        moments = [m for m in (pump.refills.order_by("filled_at").values_list("filled_at", flat=True).first(),
+                               pump.programs.order_by("effective_at").values_list("effective_at", flat=True)
+                               .first()) if m is not None]
+        if any(_before_day(pump.patient.clinic, m, pump.implanted_on) for m in moments):
+            raise ValidationError({"implanted_on": "The pump has programs or refills before this implant date."})
+    refill, _, _ = pump_history(pump)
+    if refill and refill.volume_filled_ml > pump.reservoir_volume_ml:
+        raise ValidationError({"reservoir_volume_ml": "The last refill holds more than this reservoir."})
+
+
+def pump_update(*, pump: Pump, request=None, audit_detail: str | None = None, now: datetime | None = None,
+                **changes) -> Pump:
+    """Change the pump's own fields (not its schedule) and recompute the schedule.
+
+    The audit row's detail names the changed fields unless ``audit_detail`` says otherwise.
+    """
     unknown = set(changes) - set(PUMP_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
-    with transaction.atomic():
-        locked = _lock(pump)
-        for name, value in changes.items():
-            if name in ("alarm_volume_ml", "reservoir_volume_ml"):
-                value = _decimal(value, name, minimum=Decimal(0))
-            setattr(locked, name, value)
-        if "model" in changes:
-            spec = PUMP_MODEL_SPECS.get(locked.model)
-            if spec is None:
-                raise ValidationError({"model": f"Choose one of: {', '.join(PUMP_MODEL_SPECS)}."})
-            if "manufacturer" not in changes:
-                locked.manufacturer = spec[0]
-            if "reservoir_volume_ml" not in changes:
-                locked.reservoir_volume_ml = spec[1]
-        if "patient" in changes and locked.patient.clinic_id is None:
-            raise ValidationError({"patient": "Pumps belong to clinic patients."})
-        if "implanted_on" in changes or "battery_replacement_on" in changes:
-            _check_pump_dates(implanted_on=locked.implanted_on, battery_replacement_on=locked.battery_replacement_on,
-                              clinic=locked.patient.clinic, now=now or _now())
-        if "implanted_on" in changes:
-            moments = [m for m in (locked.refills.order_by("filled_at").values_list("filled_at", flat=True).first(),
-                                   locked.programs.order_by("effective_at").values_list("effective_at", flat=True)
-                                   .first()) if m is not None]
-            if any(_before_day(locked.patient.clinic, m, locked.implanted_on) for m in moments):
-                raise ValidationError({"implanted_on": "The pump has programs or refills before this implant date."})
-        refill, _, _ = _history(locked)
-        if refill and refill.volume_filled_ml > locked.reservoir_volume_ml:
-            raise ValidationError({"reservoir_volume_ml": "The last refill holds more than this reservoir."})
+    with pump_change(pump, now=now) as change:
+        locked = change.pump
+        _apply_changes(locked, changes, now)
         _save_pump(_validated_pump(locked))
-        pump_schedule_recompute(pump=locked, now=now, notify=False)
-        _notify([locked.pk])
+        _audit(request, audit.Action.CHANGE, locked,
+               ",".join(sorted(changes)) if audit_detail is None else audit_detail)
     locked.refresh_from_db()
     return locked
 
 
-def pump_deactivate(*, pump: Pump, now: datetime | None = None) -> Pump:
+def pump_deactivate(*, pump: Pump, request=None, now: datetime | None = None) -> Pump:
     """Mark the pump as no longer in use (explanted, replaced). Its history is kept."""
-    return pump_update(pump=pump, active=False, now=now)
+    return pump_update(pump=pump, active=False, request=request, audit_detail="deactivated", now=now)
 
 
 # --- programs, refills, appointments ------------------------------------------------------
 
 def pump_program_set(*, pump: Pump, daily_dose_mcg, concentration_mcg_per_ml, effective_at: datetime | None = None,
-                     user=None, now: datetime | None = None) -> PumpProgram:
+                     user=None, request=None, now: datetime | None = None) -> PumpProgram:
     """Record a new pump program (dose and concentration) from ``effective_at`` (default: now)."""
-    now = now or _now()
+    now = now or timezone.now()
     effective_at = _moment(effective_at or now, "effective_at")
     if effective_at > now + MAX_PROGRAM_AHEAD:
         raise ValidationError({"effective_at": "A program cannot take effect more than a year from now."})
     dose = _decimal(daily_dose_mcg, "daily_dose_mcg", minimum=Decimal(0), maximum=MAX_DAILY_DOSE, places=3)
     concentration = _decimal(concentration_mcg_per_ml, "concentration_mcg_per_ml", minimum=Decimal(0),
                              maximum=MAX_CONCENTRATION)
-    with transaction.atomic():
-        locked = _lock(pump)
+    with pump_change(pump, now=now) as change:
+        locked = change.pump
         _check_not_before_implant(locked, effective_at, "effective_at")
         if locked.programs.filter(effective_at=effective_at).exists():
             raise ValidationError({"effective_at": "A program already takes effect at this moment."})
         program = PumpProgram.objects.create(
             pump=locked, daily_dose_mcg=dose, concentration_mcg_per_ml=concentration, effective_at=effective_at,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=_user_or_none(user),
         )
-        pump_schedule_recompute(pump=locked, now=now, notify=False)
-        _notify([locked.pk])
+        _audit(request, audit.Action.CREATE, program)
     return program
 
 
 def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml, concentration_mcg_per_ml,
-                       residual_withdrawn_ml=Decimal("0"), notes: str = "", user=None,
+                       residual_withdrawn_ml=Decimal("0"), notes: str = "", user=None, request=None,
                        now: datetime | None = None) -> PumpRefill:
     """Record a refill. A scheduled appointment at most a day after the refill is marked done."""
-    now = now or _now()
+    now = now or timezone.now()
     filled_at = _moment(filled_at, "filled_at")
     if filled_at > now + CLOCK_SKEW:
         raise ValidationError({"filled_at": "A refill cannot be recorded in the future."})
     concentration = _decimal(concentration_mcg_per_ml, "concentration_mcg_per_ml", minimum=Decimal(0),
                              maximum=MAX_CONCENTRATION)
-    with transaction.atomic():
-        locked = _lock(pump)
+    with pump_change(pump, now=now) as change:
+        locked = change.pump
         _check_not_before_implant(locked, filled_at, "filled_at")
         reservoir = locked.reservoir_volume_ml
         volume = _decimal(volume_filled_ml, "volume_filled_ml", minimum=Decimal(0), maximum=reservoir)
@@ -441,64 +301,50 @@ def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml, con
             raise ValidationError({"filled_at": "A refill is already recorded at this moment."})
         refill = PumpRefill.objects.create(
             pump=locked, filled_at=filled_at, volume_filled_ml=volume, concentration_mcg_per_ml=concentration,
-            residual_withdrawn_ml=residual, notes=notes or "",
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            residual_withdrawn_ml=residual, notes=notes or "", created_by=_user_or_none(user),
         )
         locked.appointments.filter(
             status=RefillAppointment.Status.SCHEDULED, scheduled_at__lte=filled_at + APPOINTMENT_COVERED_BY_REFILL
         ).update(status=RefillAppointment.Status.DONE, updated_at=now)
-        pump_schedule_recompute(pump=locked, now=now, notify=False)
-        _notify([locked.pk])
+        _audit(request, audit.Action.CREATE, refill)
     return refill
 
 
-def pump_appointment_set(*, pump: Pump, scheduled_at: datetime, user=None,
+def pump_appointment_set(*, pump: Pump, scheduled_at: datetime, user=None, request=None,
                          now: datetime | None = None) -> RefillAppointment:
     """Set the pump's next refill appointment (in the future); a scheduled one it replaces is cancelled."""
-    now = now or _now()
+    now = now or timezone.now()
     scheduled_at = _moment(scheduled_at, "scheduled_at")
     if scheduled_at <= now:
         raise ValidationError({"scheduled_at": "The appointment must be in the future."})
-    with transaction.atomic():
-        locked = _lock(pump)
+    with pump_change(pump, now=now) as change:
+        locked = change.pump
         if not locked.active:
             raise Conflict("This pump is no longer active.", code="pump_inactive")
         locked.appointments.filter(status=RefillAppointment.Status.SCHEDULED).update(
             status=RefillAppointment.Status.CANCELLED, updated_at=now
         )
-        appointment = RefillAppointment.objects.create(
-            pump=locked, scheduled_at=scheduled_at,
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        pump_schedule_recompute(pump=locked, now=now, notify=False)
-        _notify([locked.pk])
+        appointment = RefillAppointment.objects.create(pump=locked, scheduled_at=scheduled_at,
+                                                       created_by=_user_or_none(user))
+        _audit(request, audit.Action.CREATE, appointment)
     return appointment
 
 
-# Allowed appointment transitions, declared once.
-APPOINTMENT_TRANSITIONS = {
-    RefillAppointment.Status.SCHEDULED: {RefillAppointment.Status.DONE, RefillAppointment.Status.CANCELLED},
-    RefillAppointment.Status.DONE: set(),
-    RefillAppointment.Status.CANCELLED: set(),
-}
-
-
-def pump_appointment_status_set(*, appointment: RefillAppointment, status: str,
+def pump_appointment_status_set(*, appointment: RefillAppointment, status: str, request=None,
                                 now: datetime | None = None) -> RefillAppointment:
-    """Mark a scheduled appointment done or cancelled."""
-    now = now or _now()
+    """Mark a scheduled appointment done or cancelled (setting the status it has changes nothing)."""
+    now = now or timezone.now()
     if status not in RefillAppointment.Status.values:
         raise ValidationError({"status": f"Choose one of: {', '.join(RefillAppointment.Status.values)}."})
-    with transaction.atomic():
-        locked = _lock(appointment.pump)
+    with pump_change(appointment.pump, now=now) as change:
         current = RefillAppointment.objects.get(pk=appointment.pk)
         if status == current.status:
-            return current
-        if status not in APPOINTMENT_TRANSITIONS[current.status]:
+            change.nothing_changed()
+        elif status not in APPOINTMENT_TRANSITIONS[current.status]:
             raise Conflict(f"An appointment that is {current.status} cannot become {status}.",
                            code="invalid_transition")
-        current.status = status
-        current.save(update_fields=["status", "updated_at"])
-        pump_schedule_recompute(pump=locked, now=now, notify=False)
-        _notify([locked.pk])
+        else:
+            current.status = status
+            current.save(update_fields=["status", "updated_at"])
+        _audit(request, audit.Action.CHANGE, current, current.status)
     return current

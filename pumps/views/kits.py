@@ -9,12 +9,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from core.errors import DomainError, NotFound
-from rx import access
-from pumps.models import Pump
-
 from pumps.api.views.kits import clinic_for_staff, kit_orders_of
-from pumps.models import StandingOrder
+from pumps.models import Pump, StandingOrder
 from pumps.services import kits as kit_services
+from rx import access
 from shop.services.checkout import SHIPPING_FIELDS
 
 

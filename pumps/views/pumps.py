@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from core.errors import NotFound
-
-from rx import access
 from pumps.schedule.chart import volume_chart
 from pumps.selectors import can_manage_clinic, clinic_for, clinics_visible_to, pump_for, pump_list, pumps_visible_to
+from pumps.services.pumps import clinic_date
+from pumps.services.schedules import pump_schedule_compute
+from rx import access
 from rx.services import audit
-from pumps.services import pumps as pump_services
 
 
 def _login_or_404(view):
@@ -70,9 +70,9 @@ def pump_detail(request, pk):
     pump = pump_for(request.user, pk, history=True)
     clinic = pump.patient.clinic
     now = timezone.now()
-    schedule = pump_services.pump_schedule_compute(pump=pump, now=now)
+    schedule = pump_schedule_compute(pump=pump, now=now)
     chart = volume_chart(schedule, reservoir_ml=pump.reservoir_volume_ml, alarm_volume_ml=pump.alarm_volume_ml,
-                         time_zone=clinic.time_zone, today=pump_services.clinic_date(clinic, now))
+                         time_zone=clinic.time_zone, today=clinic_date(clinic, now))
     audit.audit_record(user=request.user, action=audit.Action.VIEW, obj=pump, request=request, detail="pump page")
     return render(request, "pumps/pump_detail.html", {
         "pump": pump,

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.selectors import pumps_at_risk, pumps_due_for_kit
 from pumps.services import pumps as pump_services
+from pumps.services.schedules import pump_schedule_compute, pump_schedules_refresh_due
 from pumps.signals import pump_schedule_changed
 
 from .pump_fixtures import UTC, clinic_patient, clinic_with_staff, days, make_pump, ny
@@ -362,14 +363,14 @@ def test_due_scan_uses_the_partial_ship_by_index():
 def test_refresh_due_recomputes_only_due_pumps_and_reports_the_changed_ones():
     early, late, slow = _pumps_with_ship_dates()
     # After the cut-off of early's ship-by day its kit can no longer arrive in time.
-    changed = pump_services.pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
+    changed = pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
                                                        now=ny(2025, 3, 7, 16, 0))
     assert changed == [early.pk]
     early.refresh_from_db()
     late.refresh_from_db()
     assert early.has_critical_warning and "kit_cannot_arrive" in [w["code"] for w in early.warnings]
     assert late.schedule_computed_at == FILL + days(30)  # not touched
-    assert pump_services.pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
+    assert pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
                                                     now=ny(2025, 3, 7, 16, 0)) == []
 
 
@@ -377,17 +378,17 @@ def test_refresh_due_takes_a_constant_number_of_queries():
     clinic, _ = clinic_with_staff()
     make_pump(clinic, fill_at=FILL)
     with CaptureQueriesContext(connection) as one:
-        pump_services.pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 16, 0))
+        pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 16, 0))
     for _ in range(4):
         make_pump(clinic, fill_at=FILL)
     with CaptureQueriesContext(connection) as five:
-        pump_services.pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 17, 0))
+        pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 17, 0))
     assert len(one) == len(five)
 
 
 def test_seed_numbers_survive_the_database_round_trip():
     pump = make_pump(fill_at=FILL, appointment_at=ny(2025, 3, 12, 9, 0))
-    fresh = pump_services.pump_schedule_compute(pump=Pump.objects.select_related("patient__clinic").get(pk=pump.pk),
+    fresh = pump_schedule_compute(pump=Pump.objects.select_related("patient__clinic").get(pk=pump.pk),
                                                 now=FILL)
     assert fresh.alarm_date == pump.alarm_date and fresh.ship_by == pump.ship_by
     assert fresh.ship_by_deadline == pump.ship_by_deadline
@@ -423,7 +424,7 @@ def test_concurrent_changes_to_one_pump_never_store_a_schedule_that_misses_one()
         t.join()
     assert errors == []
     stored = Pump.objects.select_related("patient__clinic").get(pk=pump.pk)
-    fresh = pump_services.pump_schedule_compute(pump=stored, now=FILL + days(11))
+    fresh = pump_schedule_compute(pump=stored, now=FILL + days(11))
     # Both changes are in the stored schedule: the faster flow and the appointment.
     assert stored.alarm_date == fresh.alarm_date == date(2025, 2, 16)  # day 10: 17.5 mL, then 15.5 mL at 0.5 mL/day
     assert stored.next_appointment_at == ny(2025, 3, 1, 9, 0)

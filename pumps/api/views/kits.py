@@ -9,12 +9,10 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from core.errors import NotFound
-from rx import access
-from pumps.models import Pump, RefillAppointment
-from rx.models import Clinic
-
-from pumps.models import KitAlert, KitOrder
+from pumps.models import KitAlert, KitOrder, Pump, RefillAppointment
 from pumps.services import kits as kit_services
+from rx import access
+from rx.models import Clinic
 from shop.services.checkout import SHIPPING_FIELDS
 
 

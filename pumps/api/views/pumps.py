@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound
-
 from pumps.models import (
     LABELLED_CONCENTRATIONS,
     Pump,
@@ -27,7 +26,6 @@ from pumps.models import (
     PumpRefill,
     RefillAppointment,
 )
-from rx.models import Clinic, Patient
 from pumps.selectors import (
     can_manage_clinic,
     can_manage_pump,
@@ -38,9 +36,11 @@ from pumps.selectors import (
     pump_list,
     pumps_visible_to,
 )
+from pumps.services import pumps as pump_services
+from pumps.services.schedules import pump_schedule_compute
+from rx.models import Clinic, Patient
 from rx.services import audit
 from rx.services import patients as patient_services
-from pumps.services import pumps as pump_services
 
 # --- serializers --------------------------------------------------------------------------
 
@@ -436,6 +436,6 @@ class PumpScheduleView(_PumpScoped, APIView):
     @extend_schema(responses=ScheduleSerializer)
     def get(self, request, pk):
         pump = _managed_pump(request, pk, history=True)
-        schedule = pump_services.pump_schedule_compute(pump=pump)
+        schedule = pump_schedule_compute(pump=pump)
         _audit(request, audit.Action.VIEW, pump, detail="schedule")
         return Response(ScheduleSerializer(schedule_payload(pump, schedule)).data)
