@@ -26,7 +26,7 @@ help:
 	@echo "make run    - install, migrate, load the seed catalogue, start web + worker + beat"
 	@echo "make test   - run the whole test suite on PostgreSQL and Redis"
 	@echo "make bench  - run the benchmarks in bench/ (see README)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy"
 
 # Development installs requirements/dev.txt (base.txt, what production runs, plus the local Stripe
 # stand-in that `make run` starts without keys, and the test and lint tools). The image installs base.txt only.
@@ -56,6 +56,7 @@ test: $(VENV)/.installed test-services
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(VENV)/.installed
 	PHARMACY_ENV=test DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bench/run.py
