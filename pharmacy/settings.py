@@ -280,6 +280,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
 API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (core.api.parsers)
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
+# The carrier that books and tracks shipments (shop.carriers.carrier_get: a dotted path to a Carrier
+# class), and the built-in local carrier's business days from shipping to delivery.
+SHOP_CARRIER = env.str("SHOP_CARRIER", default="shop.carriers.LocalCarrier")
+LOCAL_CARRIER_LEAD_BUSINESS_DAYS = env.int("LOCAL_CARRIER_LEAD_BUSINESS_DAYS", default=2)
 # Extension points: a lower app asks, a higher app answers (dotted paths, like AUTHENTICATION_BACKENDS).
 CATALOG_PURCHASE_CHECKERS = ["shop.hooks.delivered_order_holds_product"]  # did the user receive it?
 RX_SELF_VERIFICATION_CHECKS = ["shop.hooks.pharmacist_placed_linked_order"]  # may this pharmacist verify it?
