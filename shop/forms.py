@@ -48,3 +48,13 @@ class ShippingForm(forms.Form):
 
 class CancelOrderForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)
+
+
+class PrescriptionUploadForm(forms.Form):
+    patient = forms.IntegerField(min_value=1)
+    file = forms.FileField()
+    lines = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+
+    def __init__(self, *args, line_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lines"].choices = [(i, i) for i in line_ids]

@@ -1,4 +1,5 @@
-"""Serializers of the shop API: input validation and the shapes of carts, orders and payments."""
+"""Serializers of the shop API: input validation and the shapes of carts, orders, payments and an
+order's prescription lines."""
 
 from rest_framework import serializers
 
@@ -54,6 +55,26 @@ class PaySerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class LinkSerializer(serializers.Serializer):
+    prescription = serializers.IntegerField(required=False, min_value=1)
+    patient = serializers.IntegerField(required=False, min_value=1)
+    file = serializers.FileField(required=False)
+    prescriber = serializers.DictField(required=False)
+    lines = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    transfer_pharmacy = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        ways = [k for k in ("prescription", "file", "prescriber") if attrs.get(k) is not None]
+        if len(ways) != 1:
+            raise serializers.ValidationError(
+                {"prescription": ["Give exactly one of: prescription (an id), file (with patient), "
+                                  "or prescriber (with patient)."]})
+        if ways[0] in ("file", "prescriber") and not attrs.get("patient"):
+            raise serializers.ValidationError({"patient": ["This field is required with a file or a prescriber."]})
+        return attrs
 
 
 # --- output -------------------------------------------------------------------------------
@@ -174,3 +195,16 @@ class PayResultSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="The PaymentIntent's status: succeeded, requires_action, processing …")
     order_status = serializers.CharField()
     client_secret = serializers.CharField(allow_null=True, help_text="Only when status is requires_action.")
+
+
+class LineCoverSerializer(serializers.Serializer):
+    line = serializers.IntegerField(source="line.pk")
+    product = serializers.CharField(source="line.product_name")
+    quantity = serializers.IntegerField(source="line.quantity")
+    status = serializers.CharField(help_text="covered, waiting or not_covered")
+    prescription = serializers.IntegerField(source="linked_prescription_id", allow_null=True)
+    covered_by = serializers.SerializerMethodField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+    def get_covered_by(self, cover) -> int | None:
+        return cover.prescription.pk if cover.prescription else None

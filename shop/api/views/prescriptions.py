@@ -15,42 +15,10 @@ from rest_framework.views import APIView
 from core.api.parsers import JSONParser
 from core.errors import DomainError
 
-from ..services import prescriptions as links
-from ..services.gating import order_rx_status
-from ..services.orders import order_for_user
-
-
-class LineCoverSerializer(serializers.Serializer):
-    line = serializers.IntegerField(source="line.pk")
-    product = serializers.CharField(source="line.product_name")
-    quantity = serializers.IntegerField(source="line.quantity")
-    status = serializers.CharField(help_text="covered, waiting or not_covered")
-    prescription = serializers.IntegerField(source="linked_prescription_id", allow_null=True)
-    covered_by = serializers.SerializerMethodField()
-    reasons = serializers.ListField(child=serializers.CharField())
-
-    def get_covered_by(self, cover) -> int | None:
-        return cover.prescription.pk if cover.prescription else None
-
-
-class LinkSerializer(serializers.Serializer):
-    prescription = serializers.IntegerField(required=False, min_value=1)
-    patient = serializers.IntegerField(required=False, min_value=1)
-    file = serializers.FileField(required=False)
-    prescriber = serializers.DictField(required=False)
-    lines = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=True)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    transfer_pharmacy = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate(self, attrs):
-        ways = [k for k in ("prescription", "file", "prescriber") if attrs.get(k) is not None]
-        if len(ways) != 1:
-            raise serializers.ValidationError(
-                {"prescription": ["Give exactly one of: prescription (an id), file (with patient), "
-                                  "or prescriber (with patient)."]})
-        if ways[0] in ("file", "prescriber") and not attrs.get("patient"):
-            raise serializers.ValidationError({"patient": ["This field is required with a file or a prescriber."]})
-        return attrs
+from ...services import prescriptions as links
+from ...services.gating import order_rx_status
+from ...services.orders import order_for_user
+from ..serializers import LineCoverSerializer, LinkSerializer
 
 
 def _status_body(order):

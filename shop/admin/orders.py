@@ -1,8 +1,8 @@
 """Back office for orders: read-only history, and actions that call the shop's services.
 
-Order actions: cancel (refund through Stripe + release stock), mark shipped, mark delivered, and
-a per-line partial refund form (``/admin/shop/order/<id>/refund/``). Stripe events, payments and
-refunds are read-only. (Receiving stock is catalog's: the product admin's "Receive a lot" page.)
+Order actions: cancel (refund through Stripe + release stock), fulfil and ship, mark delivered, and
+a per-line partial refund form (``/admin/shop/order/<id>/refund/``). (Receiving stock is catalog's:
+the product admin's "Receive a lot" page.)
 """
 
 from decimal import Decimal
@@ -15,25 +15,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 
-from .carriers import CarrierUnavailable
-from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund, StripeEvent
-from .services import fulfilment, orders, refunds
-from .state import OrderStatus
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from ..carriers import CarrierUnavailable
+from ..models import Order, OrderEvent, OrderLine, Payment, Refund
+from ..services import fulfilment, orders, refunds
+from ..state import OrderStatus
+from .read_only import ReadOnlyInline
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -193,41 +181,3 @@ class OrderLineAdmin(admin.ModelAdmin):
                                            f"{refund.get_status_display().lower()}.")
             except DomainError as exc:
                 self.message_user(request, f"{line.order.number} {line.product_name}: {exc.message}", messages.ERROR)
-
-
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Payment records are Stripe's truth mirrored here: shown, never edited."""
-
-
-@admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "type", "received_at", "processed_at", "result"]
-    list_filter = ["type", "processed_at"]
-    search_fields = ["event_id", "result"]
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["order", "attempt", "stripe_payment_intent_id", "status", "amount_cents", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["order__number", "stripe_payment_intent_id"]
-
-
-@admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["order", "order_line", "amount", "status", "stripe_refund_id", "created_at", "created_by"]
-    list_filter = ["status"]
-    search_fields = ["order__number", "stripe_refund_id"]
-
-
-class CartLineInline(ReadOnlyInline):
-    model = CartLine
-    fields = readonly_fields = ["product", "quantity", "added_at"]
-
-
-@admin.register(Cart)
-class CartAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "user", "updated_at"]
-    inlines = [CartLineInline]
-
-

@@ -1,6 +1,5 @@
 """Storefront: upload a prescription for an order's prescription lines (form on the order page)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,18 +9,9 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 
-from .services.orders import order_for_user
-from .services.prescriptions import order_prescription_upload
-
-
-class PrescriptionUploadForm(forms.Form):
-    patient = forms.IntegerField(min_value=1)
-    file = forms.FileField()
-    lines = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
-
-    def __init__(self, *args, line_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["lines"].choices = [(i, i) for i in line_ids]
+from ..forms import PrescriptionUploadForm
+from ..services.orders import order_for_user
+from ..services.prescriptions import order_prescription_upload
 
 
 @login_required
