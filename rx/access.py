@@ -10,6 +10,11 @@ The API, the pages and the admin all ask these functions; none decides on its ow
   patients of those prescriptions.
 - A superuser sees everything.
 
+Clinics (their pages and API live in ``pumps``, which asks these through ``pumps.access``): clinic staff
+see and change their own clinics' patients; superusers read every clinic; pharmacists read the clinics
+(and, within them, the patients) of the patients they may see, no wider. Some clinic records (kit
+orders) are for the clinic's own staff only: ``clinic_for_staff``.
+
 Everything else is answered as if it did not exist (404, never 403), so ids cannot be probed.
 """
 
@@ -17,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.errors import NotFound
 
-from .models import ClinicMembership, Decision, Dispense, Patient, Prescription
+from .models import Clinic, ClinicMembership, Decision, Dispense, Patient, Prescription
 
 PHARMACIST_GROUP = "Pharmacist"
 
@@ -150,3 +155,42 @@ def review_history_for(user, prescription: Prescription) -> QuerySet[Prescriptio
         return Prescription.objects.none()
     return (Prescription.objects.filter(patient_id=prescription.patient_id).exclude(pk=prescription.pk)
             .select_related("drug", "product").order_by("-created_at"))
+
+
+def can_read_all_clinics(user) -> bool:
+    """Only superusers read every clinic's patients (and pumps)."""
+    return is_rx_admin(user)
+
+
+def clinics_visible_to(user) -> QuerySet[Clinic]:
+    if not is_authenticated(user):
+        return Clinic.objects.none()
+    if can_read_all_clinics(user):
+        return Clinic.objects.all()
+    q = Q(pk__in=clinic_ids_of(user))
+    if is_pharmacist(user):
+        q |= Q(patients__in=patients_visible_to(user).values("pk"))
+    return Clinic.objects.filter(q).distinct()
+
+
+def clinic_for(user, pk) -> Clinic:
+    """Return the clinic if the user may see it; otherwise raise NotFound (404)."""
+    return get_or_404(clinics_visible_to(user), pk, "Clinic")
+
+
+def can_manage_clinic(user, clinic: Clinic) -> bool:
+    """Only the clinic's own staff change its patients (and pumps)."""
+    return is_authenticated(user) and clinic.pk in clinic_ids_of(user)
+
+
+def clinic_for_staff(user, pk) -> Clinic:
+    """The clinic if ``user`` is one of its staff; anyone else (pharmacist and superuser too) gets NotFound."""
+    return get_or_404(Clinic.objects.filter(pk__in=clinic_ids_of(user)), pk, "Clinic")
+
+
+def clinic_patients_visible_to(user, clinic: Clinic) -> QuerySet[Patient]:
+    """The clinic's patients; for a reader who is not the clinic's staff, only those they may see."""
+    patients = clinic.patients.all()
+    if not can_read_all_clinics(user) and not can_manage_clinic(user, clinic):
+        patients = patients.filter(pk__in=patients_visible_to(user).values("pk"))
+    return patients

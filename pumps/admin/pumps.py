@@ -5,7 +5,10 @@ Every change goes through ``pumps.services.pumps``, so the stored schedule is re
 programs, refills and appointments call ``pump_program_set``/``pump_refill_record``/
 ``pump_appointment_set``; an appointment's status change calls ``pump_appointment_status_set``.
 Recorded programs and refills are history: shown read-only, never edited or deleted here.
-The stored schedule fields are read-only. Views and changes are written to the PHI audit log.
+The stored schedule fields are read-only. Only pharmacy staff open it, and see the pumps
+``pumps.access`` lets them. What is shown is recorded in the PHI audit log (``access.record_view``);
+each save of the form is recorded once by ``pump_create``/``pump_update`` (detail "admin"), its inline
+history rows included.
 """
 
 from django import forms
@@ -13,18 +16,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
-from pumps.selectors import pumps_visible_to
+from pumps import access
+from pumps.models import SCHEDULE_FIELDS, Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.services import pumps as pump_services
 from pumps.services.schedules import pump_schedule_recompute
-from rx import access
-from rx.services import audit
 
-SCHEDULE_READONLY = [
-    "current_refill", "flow_ml_per_day", "alarm_at", "alarm_date", "empty_at", "empty_date", "stability_limit_date",
-    "refill_due", "next_appointment_at", "need_by", "required_delivery", "ship_by", "ship_by_deadline",
-    "expected_delivery", "kit_feasible", "has_critical_warning", "warning_list", "schedule_computed_at",
-]
+# The stored schedule, read-only; the warnings (JSON) are shown as text.
+SCHEDULE_READONLY = ["warning_list" if name == "warnings" else name for name in SCHEDULE_FIELDS]
 
 
 class _HistoryInline(admin.TabularInline):
@@ -106,59 +104,55 @@ class PumpAdmin(admin.ModelAdmin):
         return "; ".join(f"[{w['severity']}] {w['message']}" for w in pump.warnings) or "-"
 
     # Pumps are PHI: only pharmacists and superusers, whatever model permissions a plain staff
-    # account holds; the rows are those ``pumps.selectors`` lets the user see.
+    # account holds; the rows are those ``pumps.access`` lets the user see.
     def get_queryset(self, request):
-        return pumps_visible_to(request.user).select_related("patient__clinic")
+        return access.pumps_visible_to(request.user).select_related("patient__clinic")
 
     def has_module_permission(self, request):
-        return access.can_review(request.user) and super().has_module_permission(request)
+        return access.is_pharmacy_staff(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return access.can_review(request.user) and super().has_view_permission(request, obj)
+        return access.is_pharmacy_staff(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request):
-        return access.can_review(request.user) and super().has_add_permission(request)
+        return access.is_pharmacy_staff(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
-        return access.can_review(request.user) and super().has_change_permission(request, obj)
+        return access.is_pharmacy_staff(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return access.can_review(request.user) and super().has_delete_permission(request, obj)
+        return access.is_pharmacy_staff(request.user) and super().has_delete_permission(request, obj)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         cl = getattr(response, "context_data", None) and response.context_data.get("cl")
         if cl is not None:
-            audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=list(cl.result_list),
-                                    request=request, detail="admin list")
+            access.record_views(request, list(cl.result_list), detail="admin list")
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and object_id and response.status_code == 200:
-            audit.audit_record(user=request.user, action=audit.Action.VIEW, object_type="pumps.pump",
-                               object_id=object_id, request=request, detail="admin")
+        pump = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and pump is not None and response.status_code == 200:
+            access.record_view(request, pump, detail="admin")
         return response
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if change:
-            if data:
-                updated = pump_services.pump_update(pump=obj, **data)
-                obj.__dict__.update({k: v for k, v in updated.__dict__.items() if not k.startswith("_")})
-            action = audit.Action.CHANGE
+            # Saved even when only the inlines changed: the save is audited, and the schedule recomputed.
+            updated = pump_services.pump_update(pump=obj, request=request, audit_detail="admin", **data)
+            obj.__dict__.update({k: v for k, v in updated.__dict__.items() if not k.startswith("_")})
         else:
             created = pump_services.pump_create(
                 patient=obj.patient, model=obj.model, serial_number=obj.serial_number,
                 alarm_volume_ml=obj.alarm_volume_ml, implanted_on=obj.implanted_on, manufacturer=obj.manufacturer,
                 reservoir_volume_ml=obj.reservoir_volume_ml, battery_replacement_on=obj.battery_replacement_on,
-                notes=obj.notes,
+                notes=obj.notes, request=request, audit_detail="admin",
             )
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
-            action = audit.Action.CREATE
-        audit.audit_record(user=request.user, action=action, obj=obj, request=request, detail="admin")
 
     def save_formset(self, request, form, formset, change):
         pump = form.instance

@@ -1,6 +1,7 @@
-"""Clinic refill-kit page (namespace ``shop:``): the clinic's kit orders and standing orders, and
+"""Clinic refill-kit page (namespace ``pumps:``): the clinic's kit orders and standing orders, and
 forms to order a kit for a pump or set a standing order. Only the clinic's own staff see it
-(everyone else gets 404, anonymous users the sign-in page). Thin: ``pumps.services.kits`` decides."""
+(everyone else gets 404, anonymous users the sign-in page: ``pumps.access``). Thin: ``pumps.services.kits``
+decides."""
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -9,10 +10,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from core.errors import DomainError, NotFound
-from pumps.api.views.kits import clinic_for_staff, kit_orders_of
+from pumps import access
 from pumps.models import Pump, StandingOrder
+from pumps.selectors import clinic_kit_orders
 from pumps.services import kits as kit_services
-from rx import access
 from shop.services.checkout import SHIPPING_FIELDS
 
 
@@ -28,7 +29,7 @@ def clinic_kits(request, clinic_id):
     if not access.is_authenticated(request.user):
         return redirect_to_login(request.get_full_path())
     try:
-        clinic = clinic_for_staff(request.user, clinic_id)
+        clinic = access.clinic_for_staff(request.user, clinic_id)
     except NotFound:
         raise Http404("Clinic not found.") from None
     pumps = list(Pump.objects.filter(patient__clinic=clinic, active=True).select_related("patient")
@@ -36,7 +37,7 @@ def clinic_kits(request, clinic_id):
     errors = []
     if request.method == "POST" and request.POST.get("action") == "cancel":
         kit_id = request.POST.get("kit_order", "")
-        kit = kit_orders_of(clinic).filter(pk=int(kit_id)).first() if kit_id.isdigit() else None
+        kit = clinic_kit_orders(clinic).filter(pk=int(kit_id)).first() if kit_id.isdigit() else None
         if kit is None:
             errors = ["kit order: choose one of this clinic's kit orders."]
         else:
@@ -67,6 +68,6 @@ def clinic_kits(request, clinic_id):
                 errors = _errors(exc)
     standing = {s.pump_id: s for s in StandingOrder.objects.filter(clinic=clinic)}
     return render(request, "pumps/clinic_kits.html", {
-        "clinic": clinic, "kit_orders": kit_orders_of(clinic).select_related("pump", "patient"),
+        "clinic": clinic, "kit_orders": clinic_kit_orders(clinic).select_related("pump", "patient"),
         "pumps": [(p, standing.get(p.pk)) for p in pumps], "errors": errors, "form": request.POST,
     }, status=400 if errors else 200)

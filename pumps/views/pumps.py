@@ -1,7 +1,7 @@
-"""Clinic pages: the pump dashboard and each pump's picture (namespace ``rx:``).
+"""Clinic pages: the pump dashboard and each pump's picture (namespace ``pumps:``).
 
-Thin: selectors decide who sees what (others get 404), the schedule comes from
-``pumps.services.pumps``, the chart geometry from ``pumps.schedule.chart``; every view is audited.
+Thin: ``pumps.access`` decides who sees what (others get 404) and records what was shown, the
+schedule comes from ``pumps.services.schedules``, the chart geometry from ``pumps.schedule.chart``.
 """
 
 from datetime import date
@@ -12,12 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from core.errors import NotFound
+from pumps import access
 from pumps.schedule.chart import volume_chart
-from pumps.selectors import can_manage_clinic, clinic_for, clinics_visible_to, pump_for, pump_list, pumps_visible_to
+from pumps.selectors import pump_list
 from pumps.services.pumps import clinic_date
 from pumps.services.schedules import pump_schedule_compute
-from rx import access
-from rx.services import audit
 
 
 def _login_or_404(view):
@@ -37,7 +36,7 @@ def _login_or_404(view):
 @_login_or_404
 def clinic_list(request):
     """The user's clinics; straight to the dashboard when there is only one."""
-    clinics = list(clinics_visible_to(request.user).order_by("name"))
+    clinics = list(access.clinics_visible_to(request.user).order_by("name"))
     if len(clinics) == 1:
         return redirect("pumps:clinic-pumps", clinic_id=clinics[0].pk)
     return render(request, "pumps/clinic_list.html", {"clinics": clinics})
@@ -51,29 +50,28 @@ def _risk_order(pump):
 @_login_or_404
 def clinic_pumps(request, clinic_id):
     """Every active pump of the clinic's patients with its next dates and warnings, riskiest first."""
-    clinic = clinic_for(request.user, clinic_id)
-    visible = pumps_visible_to(request.user).filter(patient__clinic=clinic, active=True)
+    clinic = access.clinic_for(request.user, clinic_id)
+    visible = access.pumps_visible_to(request.user).filter(patient__clinic=clinic, active=True)
     pumps = sorted(pump_list(visible), key=_risk_order)
-    audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=pumps, request=request,
-                            detail=f"clinic {clinic.pk} pump dashboard")
+    access.record_views(request, pumps, detail=f"clinic {clinic.pk} pump dashboard")
     return render(request, "pumps/clinic_pumps.html", {
         "clinic": clinic,
         "pumps": pumps,
         "critical_count": sum(p.has_critical_warning for p in pumps),
-        "can_manage": can_manage_clinic(request.user, clinic),
+        "can_manage": access.can_manage_clinic(request.user, clinic),
     })
 
 
 @_login_or_404
 def pump_detail(request, pk):
     """One pump: status, the projected volume chart with every date marked, and its history."""
-    pump = pump_for(request.user, pk, history=True)
+    pump = access.pump_for(request.user, pk, history=True)
     clinic = pump.patient.clinic
     now = timezone.now()
     schedule = pump_schedule_compute(pump=pump, now=now)
     chart = volume_chart(schedule, reservoir_ml=pump.reservoir_volume_ml, alarm_volume_ml=pump.alarm_volume_ml,
                          time_zone=clinic.time_zone, today=clinic_date(clinic, now))
-    audit.audit_record(user=request.user, action=audit.Action.VIEW, obj=pump, request=request, detail="pump page")
+    access.record_view(request, pump, detail="pump page")
     return render(request, "pumps/pump_detail.html", {
         "pump": pump,
         "clinic": clinic,
