@@ -1,4 +1,4 @@
-"""Creating and updating patients (a shopper's own, or a clinic's), audited."""
+"""Creating and updating patients (a shopper's own, or a clinic's), each write with its audit row."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -64,4 +64,15 @@ def patient_update(*, user, patient_id, current_products=None, request=None, **f
         changed = sorted([*fields, *(["current_products"] if current_products is not None else [])])
         audit.audit_record(user=user, action=audit.Action.CHANGE, obj=patient, request=request,
                            detail="changed: " + ", ".join(changed))
+    return patient
+
+
+def patient_save(*, user, patient: Patient, changed_fields, via: str = "admin", request=None) -> Patient:
+    """Save a patient a form has already validated (the admin's) and write its audit row: a create
+    or a change, naming ``changed_fields``."""
+    action = audit.Action.CREATE if patient._state.adding else audit.Action.CHANGE
+    with transaction.atomic():
+        patient.save()
+        audit.audit_record(user=user, action=action, obj=patient, request=request,
+                           detail=f"{via}: " + ", ".join(changed_fields))
     return patient

@@ -160,6 +160,17 @@ def prescription_start_review(*, prescription: Prescription, user, request=None)
     return prescription
 
 
+def prescription_review_open(*, prescription: Prescription, user, request=None) -> Prescription:
+    """Open ``prescription``'s review page for ``user``: take it into review when it waits in the
+    queue (``prescription_start_review``), and audit that the prescription and its patient were seen."""
+    if prescription.status in Prescription.QUEUE_STATUSES:
+        prescription_start_review(prescription=prescription, user=user, request=request)
+    audit.audit_record(user=user, action=audit.Action.VIEW, obj=prescription, request=request, detail="review")
+    audit.audit_record(user=user, action=audit.Action.VIEW, obj=prescription.patient, request=request,
+                       detail=f"review of prescription {prescription.pk}")
+    return prescription
+
+
 def prescription_update(*, prescription: Prescription, user, changes: dict, request=None) -> Prescription:
     """Apply a pharmacist's transcription or correction of the structured fields.
 

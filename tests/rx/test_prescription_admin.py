@@ -9,8 +9,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from rx.models import AuditLog, Decision, Prescription
-from rx.services import verification
+from rx.models import AuditLog, Decision, Patient, Prescription
 from rx.services.prescriptions import prescription_create
 from rx.services.verification import prescription_request_information
 from tests.factories import UserFactory
@@ -88,7 +87,8 @@ def test_staff_outside_the_pharmacist_group_cannot_open_the_queue(queue):
 def waiting_lines_panel(prescription, user):
     """A stand-in for the shop's RX_REVIEW_CONTEXT_PROVIDERS entry (named by dotted path in the test)."""
     return {"title": "Order lines waiting on this prescription",
-            "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/", "detail": f"90 x tablet for Rx {prescription.pk}"}]}
+            "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/",
+                      "detail": f"90 x tablet for Rx {prescription.pk}"}]}
 
 
 def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharmacist_client, settings,
@@ -277,3 +277,23 @@ def test_decision_and_dispense_changelists_do_not_query_per_row(queue, clinical,
         prescription_fill(prescription_id=rx.pk, quantity=30, reference=f"test:admin:{n}")
     assert Decision.objects.count() >= 4
     assert [_changelist_queries(pharmacist_client, url) for url in urls] == before
+
+
+def test_a_patient_changed_or_added_in_the_admin_gets_one_audit_row_naming_the_fields(cast):
+    client = Client()
+    client.force_login(cast.admin)
+    url = f"/admin/rx/patient/{cast.patient_a.pk}/change/"
+    data = admin_form_data(client.get(url))
+    data["allergies"] = "penicillin"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert list(AuditLog.objects.filter(object_type="rx.patient", action__in=["change", "create"])
+                .values_list("username", "action", "object_id", "detail")) == [
+        ("admin", "change", str(cast.patient_a.pk), "admin: allergies")]
+    added = admin_form_data(client.get("/admin/rx/patient/add/"))
+    added.update(account=cast.shopper_b.pk, first_name="Nia", last_name="New", date_of_birth="2001-02-03")
+    assert client.post("/admin/rx/patient/add/", added).status_code == 302
+    new = Patient.objects.get(first_name="Nia")
+    row = AuditLog.objects.get(object_type="rx.patient", action="create")
+    assert (row.object_id, row.user, row.path) == (str(new.pk), cast.admin, "/admin/rx/patient/add/")
+    assert row.detail.startswith("admin: ") and "first_name" in row.detail
