@@ -20,14 +20,30 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("RUN_ADDR", "127.0.0.1:8000"))
 
     def handle(self, *args, addr, **options):
-        python = sys.executable
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key, folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items():
                 if "folder" in key:
                     os.makedirs(folder, exist_ok=True)
-        commands = []
         local_stripe = settings.STRIPE_API_BASE.startswith(("http://127.0.0.1", "http://localhost"))
+        procs = []
+        for name, cmd in self.commands(addr, local_stripe=local_stripe):
+            procs.append((name, subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)))
+            if name == "stripe":
+                time.sleep(1.0)
+        self.stdout.write(self.style.SUCCESS(
+            f"\nPharmacy is running: http://{addr}/  (admin: http://{addr}/admin/, API docs: http://{addr}/api/docs/)"
+        ))
+        if local_stripe:
+            self.stdout.write("Payments use the local Stripe stand-in (test mode): pay with card 4242 4242 4242 4242.")
+        self.stdout.write("Press Ctrl-C to stop the web server, the worker and beat.\n")
+        self.supervise(procs)
+
+    @staticmethod
+    def commands(addr: str, *, local_stripe: bool) -> list[tuple[str, list[str]]]:
+        """The processes of the stack, in start order: (name, argv)."""
+        python = sys.executable
+        commands = []
         if local_stripe:
             commands.append(("stripe", [python, "-m", "shop.stripe_local", "--port", str(settings.LOCALSTRIPE_PORT),
                                         "--webhook-url", f"http://{addr}/api/v1/payments/stripe/webhook/",
@@ -40,18 +56,10 @@ class Command(BaseCommand):
             ("beat", [python, "-m", "celery", "-A", "pharmacy", "beat", "--loglevel", "INFO",
                       "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
         ]
-        procs = []
-        for name, cmd in commands:
-            procs.append((name, subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)))
-            if name == "stripe":
-                time.sleep(1.0)
-        self.stdout.write(self.style.SUCCESS(
-            f"\nPharmacy is running: http://{addr}/  (admin: http://{addr}/admin/, API docs: http://{addr}/api/docs/)"
-        ))
-        if local_stripe:
-            self.stdout.write("Payments use the local Stripe stand-in (test mode): pay with card 4242 4242 4242 4242.")
-        self.stdout.write("Press Ctrl-C to stop the web server, the worker and beat.\n")
+        return commands
 
+    def supervise(self, procs) -> None:
+        """Wait until Ctrl-C, SIGTERM or one process exits; then stop them all (SIGKILL after 10 s)."""
         stopping = False
 
         def stop(*_):
