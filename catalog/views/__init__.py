@@ -1,1 +1,1 @@
-"""Storefront pages of the catalog, one module per page: the catalogue, the product page (with its review form)."""
+"""Storefront pages of the catalog, one module per page: the catalogue, the product page, its review form."""

@@ -1,48 +1,24 @@
-"""The product page and its review form. Thin views.
+"""The product page: drug facts, monograph, prices (``catalog.services.quotes``), stock, and its
+approved reviews a page at a time. A thin view.
 
 Reads go through ``catalog.selectors`` (joins decided once, so the number of queries does not
-grow with the number of tiers, sections or reviews); writes go through ``catalog.services``.
+grow with the number of tiers, sections or reviews).
 """
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
-
-from core.errors import DomainError
+from django.shortcuts import get_object_or_404, render
 
 from .. import selectors
 from ..forms import ReviewForm
 from ..models import Review
 from ..services.quotes import product_pricing
-from ..services.reviews import review_create as review_create_service
 
 REVIEWS_PER_PAGE = 20
 
 
 def product_detail(request, slug):
     product = get_object_or_404(selectors.product_detail(), slug=slug)
-    return render(request, "catalog/product_detail.html", _detail_context(request, product))
-
-
-@require_POST
-@login_required
-def review_create(request, slug):
-    """Accept a review from the product page; it waits for moderation before it is shown."""
-    product = get_object_or_404(selectors.product_detail(), slug=slug)
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Your review was not saved. Please correct the fields marked below.")
-        context = _detail_context(request, product, review_form=form)
-        return render(request, "catalog/product_detail.html", context, status=400)
-    try:
-        review_create_service(product=product, user=request.user, **form.cleaned_data)
-    except DomainError as exc:
-        messages.error(request, f"Your review was not saved: {exc.message}")
-    else:
-        messages.success(request, "Thank you! Your review will appear here once our team has approved it.")
-    return redirect(f"{product.get_absolute_url()}#reviews")
+    return render(request, "catalog/product_detail.html", product_page_context(request, product))
 
 
 def _reviews_page(product, number):
@@ -61,7 +37,8 @@ def _reviews_page(product, number):
     return Page(list(reviews[start:start + REVIEWS_PER_PAGE]), number, paginator)
 
 
-def _detail_context(request, product, review_form=None) -> dict:
+def product_page_context(request, product, review_form=None) -> dict:
+    """Everything the product page shows (``review_form``: a form with errors to show again)."""
     limits = next((r for r in product.drug.routes.all() if r.route == product.route), None)
     prices = product_pricing(product)
     available = product.stock_available

@@ -1,4 +1,5 @@
-"""The catalogue API's number of queries does not grow with products, tiers, lots or reviews."""
+"""catalog.selectors decide the joins once: the API's number of queries does not grow with
+products, tiers, lots or reviews."""
 
 from datetime import timedelta
 
