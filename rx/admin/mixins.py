@@ -14,8 +14,7 @@ def audit_changelist(request, response, detail="admin list"):
     """Write a "view" row for every row the changelist ``response`` shows (none for a redirect)."""
     cl = getattr(response, "context_data", {}).get("cl") if hasattr(response, "context_data") else None
     if cl is not None:
-        audit.audit_record_many(user=request.user, action=audit.Action.VIEW, objects=list(cl.result_list),
-                                request=request, detail=detail)
+        audit.audit_view_many(request, list(cl.result_list), detail=detail)
 
 
 def error_text(exc) -> str:

@@ -79,8 +79,7 @@ class PatientAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            audit.audit_record(user=request.user, action=audit.Action.VIEW, object_type="rx.patient",
-                               object_id=object_id, request=request, detail="admin")
+            audit.audit_view(request, object_type="rx.patient", object_id=object_id, detail="admin")
         return response
 
     def save_model(self, request, obj, form, change):

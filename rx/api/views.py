@@ -1,5 +1,5 @@
 """Prescriptions, patients and FHIR endpoints. Thin: parse, ask ``rx.access``, call a service,
-render, and write the audit row for every patient or prescription shown or changed."""
+render. The services audit what they change; the views audit what they show (``audit.audit_view``)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
@@ -21,8 +21,6 @@ from .serializers import (
     PrescriptionResponseSerializer,
     PrescriptionSerializer,
 )
-
-View = audit.Action.VIEW
 
 
 class FhirJSONParser(JSONParser):
@@ -54,7 +52,7 @@ class PrescriptionListCreateView(PHIView, generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        audit.audit_record_many(user=request.user, action=View, objects=page, request=request, detail="list")
+        audit.audit_view_many(request, page, detail="list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": PrescriptionCreateSerializer,
@@ -84,7 +82,7 @@ class PrescriptionDetailView(PHIView, APIView):
     def get(self, request, pk):
         rx = access.prescription_for(request.user, pk)
         rx = prescription_list(request.user).get(pk=rx.pk)
-        audit.audit_record(user=request.user, action=View, obj=rx, request=request)
+        audit.audit_view(request, rx)
         return Response(PrescriptionSerializer(rx, context={"request": request}).data)
 
 
@@ -118,7 +116,7 @@ class PatientListCreateView(PHIView, generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        audit.audit_record_many(user=request.user, action=View, objects=page, request=request, detail="list")
+        audit.audit_view_many(request, page, detail="list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
@@ -136,7 +134,7 @@ class PatientDetailView(PHIView, APIView):
     @extend_schema(responses={200: PatientSerializer})
     def get(self, request, pk):
         patient = access.patient_for(request.user, pk)
-        audit.audit_record(user=request.user, action=View, obj=patient, request=request)
+        audit.audit_view(request, patient)
         return Response(PatientSerializer(patient).data)
 
     @extend_schema(request=PatientSerializer, responses={200: PatientSerializer})
@@ -181,6 +179,5 @@ class MedicationDispenseView(PHIView, APIView):
     @extend_schema(responses={200: dict})
     def get(self, request, pk):
         dispense = access.dispense_for(request.user, pk)
-        audit.audit_record(user=request.user, action=View, obj=dispense.prescription, request=request,
-                           detail=f"MedicationDispense {dispense.pk}")
+        audit.audit_view(request, dispense.prescription, detail=f"MedicationDispense {dispense.pk}")
         return Response(fhir.medication_dispense_resource(dispense=dispense))

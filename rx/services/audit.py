@@ -1,5 +1,7 @@
 """Write the PHI audit log. Every view or change of a patient, a prescription or an uploaded
-file goes through ``audit_record`` (or ``audit_record_many`` for lists).
+file goes through ``audit_record`` (or ``audit_record_many`` for lists). The services record the
+changes they make; pages, the API and the admin record what they show with ``audit_view`` (or
+``audit_view_many``).
 
 The client address is ``REMOTE_ADDR``: behind a proxy, the proxy must set it (for example
 gunicorn's ``--forwarded-allow-ips`` with a trusted proxy), because a client can forge
@@ -52,3 +54,16 @@ def audit_record_many(*, user, action: str, objects: Iterable[models.Model], req
     rows = [AuditLog(action=action, object_type=object_type_of(o), object_id=str(o.pk), detail=detail[:500], **base)
             for o in objects]
     return AuditLog.objects.bulk_create(rows) if rows else []
+
+
+def audit_view(request, obj: models.Model | None = None, *, object_type: str = "", object_id=None,
+               detail: str = "") -> AuditLog:
+    """Record that ``obj`` (or ``object_type``/``object_id``) was shown to ``request.user``."""
+    return audit_record(user=request.user, action=Action.VIEW, obj=obj, object_type=object_type, object_id=object_id,
+                        request=request, detail=detail)
+
+
+def audit_view_many(request, objects: Iterable[models.Model], *, detail: str = "") -> list[AuditLog]:
+    """Record, one row each in a single INSERT, that ``objects`` (a page, a changelist) were shown to
+    ``request.user``."""
+    return audit_record_many(user=request.user, action=Action.VIEW, objects=objects, request=request, detail=detail)
