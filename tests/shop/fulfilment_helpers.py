@@ -1,7 +1,7 @@
 """Helpers for the gating and fulfilment tests: orders made without Stripe, patients and
 prescriptions for the shop's products (plain functions; the ``owner``, ``patient`` and
-``pharmacist`` fixtures built from them live in fixtures.py), and two fulfilment hooks
-(``SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS``)."""
+``pharmacist`` fixtures built from them live in fixtures.py), two fulfilment hooks
+(``SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS``) and a carrier that cannot be reached (``SHOP_CARRIER``)."""
 
 import io
 import itertools
@@ -16,7 +16,9 @@ from catalog.services.stock import stock_reserve
 from rx.models import Dispense, Prescription
 from rx.services import prescriptions as rx_services
 from rx.services.verification import pharmacist_group, prescription_approve
+from shop.carriers import CarrierUnavailable, LocalCarrier
 from shop.models import Order, OrderLine, OrderLinePrescription, Shipment
+from shop.services.gating import order_prescription_gate
 from shop.services.transitions import order_transition
 from shop.state import OrderStatus
 from tests.factories import PatientFactory, PrescriberFactory
@@ -99,6 +101,16 @@ def link(order, rx, *, product=None, user=None):
                                                                                   "linked_by": user})
 
 
+def ready_order(owner, patient, pharmacist, items, **rx_fields):
+    """A paid order of ``items``, each prescription line covered by an approved prescription."""
+    order = make_order(owner, items, status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW)
+    for product in items:
+        if product.rx_required:
+            link(order, approve(make_rx(patient, product, **rx_fields), pharmacist), product=product)
+    assert order_prescription_gate(order=order, actor="system").status == OrderStatus.READY_TO_FULFIL
+    return order
+
+
 def png_file(name="rx.png"):
     """A small PNG as an upload (file object with a name)."""
     from PIL import Image
@@ -129,3 +141,10 @@ def note_allocation_hook(*, order, picks) -> None:
 def failing_allocation_hook(*, order, picks) -> None:
     """A fulfilment hook that fails right after the allocation, as a worker dying there would."""
     raise RuntimeError(f"lost order {order.number} after allocating")
+
+
+class UnreachableCarrier(LocalCarrier):
+    """``SHOP_CARRIER`` for a test: packing works, booking the parcel fails as a carrier outage would."""
+
+    def create_shipment(self, *, reference: str, shipment_id: int, address: dict, parcels: list[dict]) -> str:
+        raise CarrierUnavailable(f"the carrier did not answer for {reference}")

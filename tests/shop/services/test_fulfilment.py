@@ -2,13 +2,12 @@
 carrier, idempotency, the refill race at fill time, stock problems, and the e-mails."""
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from catalog.models import StockAllocation, StockReservation
-from core.calendar import BusinessCalendar
 from rx.models import Dispense, Prescription
 from rx.services.verification import prescription_approve
 from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier
@@ -17,9 +16,8 @@ from shop.services.fulfilment import order_fulfil, order_notify, shipments_track
 from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
-
-from . import fulfilment_helpers
-from .fulfilment_helpers import (
+from tests.shop import fulfilment_helpers
+from tests.shop.fulfilment_helpers import (
     HOOK_CALLS,
     approve,
     link,
@@ -28,19 +26,10 @@ from .fulfilment_helpers import (
     make_product,
     make_rx,
     make_user,
+    ready_order,
 )
 
 READY = OrderStatus.READY_TO_FULFIL
-
-
-def ready_order(owner, patient, pharmacist, items, **rx_fields):
-    """A paid order of ``items``, each prescription line covered by an approved prescription."""
-    order = make_order(owner, items, status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW)
-    for product in items:
-        if product.rx_required:
-            link(order, approve(make_rx(patient, product, **rx_fields), pharmacist), product=product)
-    assert order_prescription_gate(order=order, actor="system").status == READY
-    return order
 
 
 def allocations(order):
@@ -201,30 +190,6 @@ def test_each_shopper_email_is_sent_once(owner, patient, pharmacist, mailoutbox)
     assert [m.subject for m in mailoutbox] == [f"Order {order.number} confirmed", f"Order {order.number} has shipped"]
     assert tracking in mailoutbox[1].body and mailoutbox[0].to == [owner.email]
     assert OrderNotification.objects.filter(order=order).count() == 2
-
-
-def test_local_carrier_tracking_numbers_are_deterministic_and_business_days_skip_weekends():
-    carrier = LocalCarrier()
-    first = carrier.create_shipment(reference="shipment:7", shipment_id=7, address={}, parcels=[])
-    assert first == carrier.create_shipment(reference="shipment:7", shipment_id=7, address={}, parcels=[])
-    assert first != carrier.create_shipment(reference="shipment:8", shipment_id=8, address={}, parcels=[])
-    add_business_days = BusinessCalendar().add_business_days  # the one carrier calendar (rx)
-    assert add_business_days(date(2026, 11, 20), 2) == date(2026, 11, 24)  # Friday -> Tuesday
-    assert add_business_days(date(2026, 11, 23), 2) == date(2026, 11, 25)
-
-
-@pytest.mark.django_db
-def test_local_carrier_does_not_deliver_on_a_holiday(owner, patient, pharmacist, settings):
-    settings.LOCAL_CARRIER_LEAD_BUSINESS_DAYS = 2
-    order = ready_order(owner, patient, pharmacist, {make_product(): 90})
-    order_fulfil(order_id=order.pk)
-    shipment = Shipment.objects.get()
-    tz = UTC
-    wednesday = datetime(2026, 11, 25, 9, tzinfo=tz)  # Thursday 26th is Thanksgiving
-    Shipment.objects.filter(pk=shipment.pk).update(shipped_at=wednesday)
-    carrier = LocalCarrier()
-    assert carrier.track(shipment.tracking_number, now=datetime(2026, 11, 27, 12, tzinfo=tz)) == IN_TRANSIT
-    assert carrier.track(shipment.tracking_number, now=datetime(2026, 11, 30, 12, tzinfo=tz)) == DELIVERED
 
 
 @pytest.mark.django_db

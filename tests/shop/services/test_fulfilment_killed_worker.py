@@ -25,9 +25,8 @@ from shop.models import Order, Shipment
 from shop.services.gating import order_prescription_gate
 from shop.state import OrderStatus
 from tests.conftest import wait_for
-
-from . import killed_worker_helpers
-from .fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user
+from tests.shop import killed_worker_helpers
+from tests.shop.fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(settings.BASE_DIR)

@@ -1,13 +1,12 @@
-"""Bad client input to the shop's API and pages is a 4xx naming the problem, never a 500."""
+"""The order prescriptions API (shop.api.views.prescriptions): a body it cannot read is a 4xx, never a 500.
+(What linking does is tested with its service, services/test_prescriptions.py.)"""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from shop.models import OrderLinePrescription
-
-from .fulfilment_helpers import make_order, make_product, make_rx
+from tests.shop.fulfilment_helpers import make_order, make_product, make_rx
 
 pytestmark = pytest.mark.django_db
 HUGE = 10**30
@@ -17,25 +16,6 @@ def api(user):
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(user)
     return client
-
-
-@pytest.mark.parametrize("path", ["/api/v1/orders/%00/", "/api/v1/orders/%00/payment/",
-                                  "/api/v1/orders/x%00y/prescriptions/"])
-def test_an_order_number_with_a_nul_byte_is_not_found_in_the_api(owner, path):
-    assert api(owner).get(path).status_code == 404
-
-
-@pytest.mark.parametrize("path", ["/api/v1/orders/%00/cancel/", "/api/v1/orders/%00/pay/",
-                                  "/api/v1/orders/%00/setup-intent/"])
-def test_posting_to_an_order_number_with_a_nul_byte_is_not_found(owner, path):
-    assert api(owner).post(path, {"payment_method": "pm_card_visa"}, format="json").status_code == 404
-
-
-@pytest.mark.parametrize("path", ["/account/orders/%00/", "/orders/%00/pay/"])
-def test_an_order_page_with_a_nul_byte_in_the_number_is_not_found(owner, path):
-    client = Client(raise_request_exception=False)
-    client.force_login(owner)
-    assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"abc"', b"123", b"{not json"])

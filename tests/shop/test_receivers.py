@@ -1,6 +1,8 @@
-"""A pharmacist approves an order's uploaded prescription in the admin (headless Chromium), and
-the order moves on: a real Celery worker runs the gate and fulfilment tasks, so the order goes
-awaiting_prescription_review -> ready_to_fulfil -> fulfilling -> shipped, deterministically."""
+"""The shop's receivers (shop.receivers) end to end: a pharmacist approves an order's uploaded
+prescription in the rx admin (headless Chromium), and the order moves on: the receivers enqueue the
+gate and fulfilment tasks after the commit, a real Celery worker runs them, so the order goes
+awaiting_prescription_review -> ready_to_fulfil -> fulfilling -> shipped, deterministically.
+(``private_media``: tests/rx/fixtures.py.)"""
 
 from decimal import Decimal
 
@@ -21,14 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(tra
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "pw-For-tests-1"
-
-
-@pytest.fixture
-def private_media(settings, tmp_path):
-    storages = dict(settings.STORAGES)
-    storages["default"] = {**storages["default"], "OPTIONS": {**storages["default"].get("OPTIONS", {}),
-                                                              "location": str(tmp_path / "private")}}
-    settings.STORAGES = storages
 
 
 def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(private_media, live_server, celery_worker,
