@@ -19,6 +19,7 @@ from rx.services.coverage import prescription_fill
 from rx.services.verification import pharmacist_group, prescription_approve, prescription_reject
 from tests.factories import UserFactory
 
+from .fhir_helpers import medication_request
 from .prescription_helpers import make_rx, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -161,8 +162,6 @@ def test_patient_creation(world):
 
 def test_fhir_import_only_from_clinics_for_their_patients_or_staff(world):
     for who in USERS:
-        from .test_fhir import medication_request
-
         client = client_for(world, who)
         for key, patient in world["patients"].items():
             body = json.dumps(medication_request(f"Patient/{patient.pk}"))

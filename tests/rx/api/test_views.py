@@ -11,8 +11,7 @@ from rest_framework.test import APIClient
 
 from rx.models import Patient
 from rx.services.verification import prescription_reject
-
-from .prescription_helpers import make_rx
+from tests.rx.prescription_helpers import make_rx
 
 pytestmark = pytest.mark.django_db
 

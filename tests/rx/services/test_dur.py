@@ -17,8 +17,7 @@ from rx.services import coverage
 from rx.services.dur import DurContext, dur_check
 from rx.services.prescriptions import prescription_transition
 from tests.factories import DrugFactory, PatientFactory, ProductFactory
-
-from .prescription_helpers import approve, make_rx
+from tests.rx.prescription_helpers import approve, make_rx
 
 pytestmark = pytest.mark.django_db
 

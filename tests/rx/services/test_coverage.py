@@ -17,8 +17,7 @@ from rx.services.coverage import (
 )
 from rx.services.prescriptions import prescription_transition
 from tests.factories import PrescriberFactory
-
-from .prescription_helpers import approve, make_rx
+from tests.rx.prescription_helpers import approve, make_rx
 
 Status = Prescription.Status
 

@@ -18,8 +18,7 @@ from rx.services.verification import (
     prescription_request_information,
 )
 from tests.factories import PatientFactory, UserFactory
-
-from .prescription_helpers import make_rx
+from tests.rx.prescription_helpers import make_rx
 
 pytestmark = pytest.mark.django_db
 Status = Prescription.Status

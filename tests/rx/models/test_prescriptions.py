@@ -11,8 +11,7 @@ from rx.models.prescriptions import prescription_expiry
 from rx.services.coverage import prescription_fill
 from rx.services.prescriptions import prescriptions_expire
 from tests.factories import DrugFactory, PrescriberFactory, ProductFactory
-
-from .prescription_helpers import approve, make_rx
+from tests.rx.prescription_helpers import approve, make_rx
 
 Status = Prescription.Status
 WRITTEN = date(2026, 1, 31)

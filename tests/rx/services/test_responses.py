@@ -7,8 +7,7 @@ from rest_framework.test import APIClient
 
 from rx.models import AuditLog, Prescription, PrescriptionEvent, PrescriptionResponse
 from rx.services.verification import prescription_request_information
-
-from .prescription_helpers import make_rx, png_bytes
+from tests.rx.prescription_helpers import make_rx, png_bytes
 
 pytestmark = pytest.mark.django_db
 Status = Prescription.Status

@@ -8,8 +8,7 @@ from rest_framework.test import APIClient
 from core.errors import NotFound
 from rx.models import AuditLog, Prescription
 from rx.services.uploads import prescription_upload
-
-from .prescription_helpers import PDF_BYTES, jpeg_bytes, png_bytes
+from tests.rx.prescription_helpers import PDF_BYTES, jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 

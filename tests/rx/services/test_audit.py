@@ -8,8 +8,7 @@ from rest_framework.test import APIClient
 
 from core.models import ImmutableRecordError
 from rx.models import AuditLog, Prescription
-
-from .prescription_helpers import make_rx, png_bytes
+from tests.rx.prescription_helpers import make_rx, png_bytes
 
 pytestmark = pytest.mark.django_db
 IP = "203.0.113.9"

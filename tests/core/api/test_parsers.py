@@ -1,4 +1,4 @@
-"""API request parsing (pharmacy/parsers.py): a bad JSON body is a 400 naming the problem, never a 500;
+"""API request parsing (core/api/parsers.py): a bad JSON body is a 400 naming the problem, never a 500;
 a JSON body over API_MAX_JSON_BYTES is a 413."""
 
 import io
@@ -7,26 +7,16 @@ import json
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import parsers
-from rest_framework.test import APIClient
 
-from core.errors import RequestTooLarge
 from core.api.parsers import JSONParser
+from core.errors import RequestTooLarge
 from rx.models import Prescription
 from shop.models import CartLine
+from tests.core.api_helpers import api, post_raw
 from tests.factories import UserFactory
 
 # Deeper than Python's recursion limit: json.loads raises RecursionError, not ValueError.
 TOO_DEEP = "[" * 100_000
-
-
-def api(user):
-    client = APIClient(raise_request_exception=False)
-    client.force_authenticate(user)
-    return client
-
-
-def post_raw(client, path, body, content_type="application/json"):
-    return client.generic("POST", path, body, content_type=content_type)
 
 
 @pytest.mark.django_db
@@ -149,7 +139,8 @@ def _views(resolver=None):
 
 
 def test_every_api_view_parses_json_with_the_project_parser():
-    views = [view for view in _views() if view.__module__.split(".")[0] in {"catalog", "rx", "shop", "pharmacy"}]
+    views = [view for view in _views()
+             if view.__module__.split(".")[0] in {"core", "catalog", "rx", "shop", "pumps", "pharmacy"}]
     assert views
     offenders = sorted(
         f"{view.__module__}.{view.__name__}"
@@ -158,57 +149,3 @@ def test_every_api_view_parses_json_with_the_project_parser():
         if issubclass(parser, parsers.JSONParser) and not issubclass(parser, JSONParser)
     )
     assert offenders == []
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/pumps/abc/", "/api/v1/patients/1.5/", "/api/v1/cart/items/abc/",
-                                  "/api/v1/clinics/x/pumps/", "/api/v1/kit-alerts/-1/resolve/", "/api/v1/nothing/"])
-def test_an_api_path_no_view_matches_is_a_json_404(path):
-    response = api(UserFactory()).patch(path, {"quantity": 2}, format="json")
-
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
-    assert response.json()["code"] == "not_found"
-    assert "ids in a path are whole numbers" in response.json()["detail"]
-
-
-@pytest.mark.django_db
-def test_a_storefront_path_no_view_matches_is_still_the_html_404_page(client):
-    response = client.get("/no-such-page/")
-
-    assert response.status_code == 404
-    assert response["Content-Type"].startswith("text/html")
-
-
-@pytest.mark.django_db
-def test_too_many_form_fields_is_a_json_400_naming_the_limit_and_adds_nothing_to_the_cart(settings):
-    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
-    body = "&".join(f"field{i}=1" for i in range(20))
-    response = post_raw(api(UserFactory()), "/api/v1/cart/items/", body,
-                        content_type="application/x-www-form-urlencoded")
-
-    assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
-    assert response.json()["code"] == "bad_request"
-    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
-    assert not CartLine.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/orders/", "/api/v1/patients/", "/api/v1/prescriptions/", "/api/v1/clinics/"])
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "99999999999999999999"])
-def test_a_malformed_page_of_any_api_list_is_a_400_naming_page(path, page):
-    response = api(UserFactory()).get(path, {"page": page})
-
-    assert response.status_code == 400
-    assert response.json()["errors"] == {"page": ["Must be a positive whole number."]}
-    assert response.json()["detail"] == "page: Must be a positive whole number."
-
-
-@pytest.mark.django_db
-def test_a_well_formed_page_past_the_end_of_an_api_list_is_still_a_404():
-    client = api(UserFactory())
-
-    assert client.get("/api/v1/orders/", {"page": "1"}).status_code == 200
-    assert client.get("/api/v1/orders/", {"page": "last"}).status_code == 200
-    assert client.get("/api/v1/orders/", {"page": "2"}).status_code == 404

@@ -1,52 +1,19 @@
 """FHIR R4 MedicationRequest import and MedicationDispense export."""
 
 import copy
+import json
 
 import pytest
-from django.utils import timezone
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from rest_framework.test import APIClient
 
 from rx.models import AuditLog, Patient, Prescriber, Prescription
 from rx.services.coverage import dispense_hand_over, prescription_fill
-
-from .prescription_helpers import approve, make_rx
+from tests.rx.fhir_helpers import medication_request
+from tests.rx.prescription_helpers import approve, make_rx
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/fhir/MedicationRequest"
-
-
-def medication_request(patient_ref="#pat", **changes):
-    resource = {
-        "resourceType": "MedicationRequest",
-        "identifier": [{"system": "urn:ehr:rx", "value": "EHR-778"}],
-        "status": "active",
-        "intent": "order",
-        "contained": [
-            {"resourceType": "Patient", "id": "pat", "name": [{"family": "Rivera", "given": ["Maya"]}],
-             "birthDate": "1984-04-09", "gender": "female"},
-            {"resourceType": "Practitioner", "id": "doc",
-             "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}],
-             "name": [{"family": "Smith", "given": ["Ann"], "prefix": ["Dr"]}]},
-        ],
-        "subject": {"reference": patient_ref},
-        "requester": {"reference": "#doc"},
-        "authoredOn": timezone.localdate().isoformat(),
-        "medicationCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0832-1024-00",
-                                                  "display": "Baclofen 10 mg tablet"}]},
-        "dosageInstruction": [{
-            "text": "Take 2 tablets by mouth four times a day",
-            "timing": {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}},
-            "route": {"coding": [{"system": "http://snomed.info/sct", "code": "26643006", "display": "Oral"}]},
-            "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet", "system": "http://unitsofmeasure.org",
-                                              "code": "{tbl}"}}],
-        }],
-        "dispenseRequest": {"quantity": {"value": 240}, "numberOfRepeatsAllowed": 1,
-                            "expectedSupplyDuration": {"value": 30, "unit": "days", "code": "d"}},
-        "substitution": {"allowedBoolean": True},
-    }
-    resource.update(changes)
-    return resource
 
 
 @pytest.fixture
@@ -57,8 +24,6 @@ def clinic_client(cast):
 
 
 def post(client, body, content_type="application/fhir+json"):
-    import json
-
     return client.generic("POST", URL, json.dumps(body), content_type=content_type)
 
 
