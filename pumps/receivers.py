@@ -11,7 +11,7 @@ from rx.signals import prescription_status_changed
 from shop.signals import order_status_changed
 from shop.state import OrderStatus
 
-from .services.kits import kit_order_mark_shipped
+from .services.kits.dispatch import kit_order_mark_shipped
 from .signals import pump_schedule_changed
 from .tasks import kits_prescription_changed_task, kits_scan_task
 

@@ -7,7 +7,10 @@ from celery.schedules import crontab
 
 from core.shipping import pharmacy_today
 
-from .services import kits
+from .services.kits.alerts import kit_alerts_escalate
+from .services.kits.dispatch import kits_dispatch
+from .services.kits.gating import kits_prescription_changed
+from .services.kits.scan import kits_scan
 from .services.schedules import pump_schedules_refresh_due
 
 
@@ -23,25 +26,25 @@ def pump_schedules_refresh_task() -> list[int]:
 @shared_task(acks_late=True, ignore_result=True)
 def kits_scan_task(pump_ids: list[int] | None = None) -> list[int]:
     """Make standing orders' kit orders for due pumps and alert due pumps without one (daily, and on changes)."""
-    return kits.kits_scan(pump_ids=pump_ids).created
+    return kits_scan(pump_ids=pump_ids).created
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def kits_dispatch_task() -> list[int]:
     """Ship the kits whose ship-by day has come; alert what cannot ship (beat, hourly)."""
-    return kits.kits_dispatch()
+    return kits_dispatch()
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def kit_alerts_escalate_task() -> list[int]:
     """Escalate open kit alerts one level per interval (beat)."""
-    return kits.kit_alerts_escalate()
+    return kit_alerts_escalate()
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def kits_prescription_changed_task(prescription_id: int) -> list[int]:
     """Gate the patient's kit orders waiting for this prescription."""
-    return kits.kits_prescription_changed(prescription_id=prescription_id)
+    return kits_prescription_changed(prescription_id=prescription_id)
 
 
 BEAT_SCHEDULE = {

@@ -1,5 +1,5 @@
 """Back office for refill kits: kit orders and standing orders (read and pause), alerts with a
-resolve action, and the read-only escalation history. Imported by ``shop.admin``.
+resolve action, and the read-only escalation history. Registered by ``pumps.admin``.
 
 Kit orders are made by ``pumps.services.kits`` only (the clinic's page or API, or a standing
 order), so the admin never adds or edits them; actions call the services.
@@ -8,7 +8,8 @@ order), so the admin never adds or edits them; actions call the services.
 from django.contrib import admin, messages
 
 from pumps.models import KitAlert, KitAlertEscalation, KitOrder, StandingOrder
-from pumps.services import kits as kit_services
+from pumps.services.kits.alerts import kit_alert_resolve
+from pumps.services.kits.dispatch import kit_order_dispatch
 
 
 class _NoAddDelete(admin.ModelAdmin):
@@ -50,8 +51,8 @@ class KitOrderAdmin(_NoAddDelete):
 
     @admin.action(description="Dispatch now (fulfil if covered and ready, otherwise alert why not)")
     def dispatch_now(self, request, queryset):
-        for kit in queryset.filter(status__in=kit_services.PENDING):
-            kit = kit_services.kit_order_dispatch(kit_order_id=kit.pk)
+        for kit in queryset.filter(status__in=KitOrder.PENDING):
+            kit = kit_order_dispatch(kit_order_id=kit.pk)
             self.message_user(request, f"Kit order {kit.pk}: {kit.get_status_display()}."
                               + (f" {kit.last_error}" if kit.last_error else ""),
                               messages.SUCCESS if kit.status == KitOrder.Status.DISPATCHED else messages.WARNING)
@@ -90,8 +91,8 @@ class KitAlertAdmin(_NoAddDelete):
     def resolve(self, request, queryset):
         count = 0
         for alert in queryset.filter(resolved_at__isnull=True):
-            kit_services.kit_alert_resolve(alert_id=alert.pk, user=request.user,
-                                           resolution=f"Resolved in the back office by {request.user.get_username()}.")
+            kit_alert_resolve(alert_id=alert.pk, user=request.user,
+                              resolution=f"Resolved in the back office by {request.user.get_username()}.")
             count += 1
         self.message_user(request, f"{count} alert(s) resolved.", messages.SUCCESS)
 

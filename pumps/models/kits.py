@@ -6,7 +6,8 @@ prescription gating and fulfilment all go the shop's usual way); the kit order i
 the dispatch: ``scheduled`` -> ``dispatched`` | ``failed`` (a failed one is retried) | ``cancelled``.
 The unique (pump, refill cycle) constraint makes a second scan or a second click a no-op.
 
-Writes happen only in ``pumps.services.kits``.
+Writes happen only in ``pumps.services.kits`` (one module per step: orders, gating, cancel, scan,
+dispatch, alerts).
 """
 
 from django.conf import settings
@@ -69,6 +70,9 @@ class KitOrder(models.Model):
     class Source(models.TextChoices):
         CLINIC = "clinic", "Ordered by the clinic"
         STANDING = "standing", "Standing order"
+
+    # Still to ship: scheduled, or failed and retried by every dispatch run.
+    PENDING = (Status.SCHEDULED, Status.FAILED)
 
     pump = models.ForeignKey("pumps.Pump", on_delete=models.PROTECT, related_name="kit_orders")
     patient = models.ForeignKey("rx.Patient", on_delete=models.PROTECT, related_name="kit_orders")

@@ -13,7 +13,8 @@ from core.errors import DomainError, NotFound
 from pumps import access
 from pumps.models import Pump, StandingOrder
 from pumps.selectors import clinic_kit_orders
-from pumps.services import kits as kit_services
+from pumps.services.kits.cancel import kit_order_cancel
+from pumps.services.kits.orders import kit_order_create, standing_order_set
 from shop.services.checkout import SHIPPING_FIELDS
 
 
@@ -42,8 +43,8 @@ def clinic_kits(request, clinic_id):
             errors = ["kit order: choose one of this clinic's kit orders."]
         else:
             try:
-                kit_services.kit_order_cancel(kit_order_id=kit.pk, user=request.user,
-                                              reason=request.POST.get("reason", ""))
+                kit_order_cancel(kit_order_id=kit.pk, user=request.user,
+                                 reason=request.POST.get("reason", ""))
                 messages.success(request, f"Kit order {kit.pk} cancelled; its invoice is voided.")
                 return redirect("pumps:clinic-kits", clinic_id=clinic.pk)
             except (ValidationError, DomainError) as exc:
@@ -56,11 +57,11 @@ def clinic_kits(request, clinic_id):
         else:
             try:
                 if request.POST.get("action") == "standing":
-                    kit_services.standing_order_set(pump=pump, user=request.user, shipping=shipping,
-                                                    active=request.POST.get("active") == "on")
+                    standing_order_set(pump=pump, user=request.user, shipping=shipping,
+                                       active=request.POST.get("active") == "on")
                     messages.success(request, f"Standing order for pump #{pump.serial_number} saved.")
                 else:
-                    kit = kit_services.kit_order_create(pump=pump, user=request.user, shipping=shipping)
+                    kit = kit_order_create(pump=pump, user=request.user, shipping=shipping)
                     messages.success(request, f"Kit ordered for pump #{pump.serial_number} (kit order {kit.pk}); "
                                               "it is invoiced to the clinic account.")
                 return redirect("pumps:clinic-kits", clinic_id=clinic.pk)

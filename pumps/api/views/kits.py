@@ -3,12 +3,11 @@ exist) and resolving kit alerts (pharmacy staff), as ``pumps.access`` says. Thin
 ``pumps.services.kits``, render."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Product
 from core.errors import NotFound
 from pumps import access
 from pumps.api.serializers import (
@@ -18,31 +17,12 @@ from pumps.api.serializers import (
     KitOrderCreateSerializer,
     KitOrderSerializer,
 )
-from pumps.models import KitAlert, KitOrder, Pump, RefillAppointment
+from pumps.models import KitAlert, KitOrder
 from pumps.selectors import clinic_kit_orders
-from pumps.services import kits as kit_services
-from rx.models import Clinic
+from pumps.services.kits.alerts import kit_alert_resolve
+from pumps.services.kits.cancel import kit_order_cancel
+from pumps.services.kits.orders import clinic_kit_order_create
 from shop.services.checkout import SHIPPING_FIELDS
-
-
-def kit_order_create_from(*, clinic: Clinic, user, data: dict) -> KitOrder:
-    """Resolve the ids of a validated create payload within the clinic, then order the kit."""
-    pump = Pump.objects.filter(pk=data["pump"], patient__clinic=clinic).select_related("patient").first()
-    if pump is None:
-        raise serializers.ValidationError({"pump": ["No such pump at this clinic."]})
-    appointment = None
-    if data.get("appointment"):
-        appointment = RefillAppointment.objects.filter(pk=data["appointment"], pump=pump).first()
-        if appointment is None:
-            raise serializers.ValidationError({"appointment": ["No such appointment for this pump."]})
-    product = None
-    if data.get("product"):
-        product = Product.objects.filter(ndc="".join(c for c in data["product"] if c.isdigit())).first()
-        if product is None:
-            raise serializers.ValidationError({"product": ["No product with this NDC."]})
-    shipping = {f: data.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS}
-    return kit_services.kit_order_create(pump=pump, user=user, shipping=shipping, appointment=appointment,
-                                         product=product)
 
 
 class ClinicKitOrderListView(APIView):
@@ -60,7 +40,10 @@ class ClinicKitOrderListView(APIView):
         clinic = access.clinic_for_staff(request.user, clinic_id)
         payload = KitOrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        kit = kit_order_create_from(clinic=clinic, user=request.user, data=payload.validated_data)
+        data = payload.validated_data
+        kit = clinic_kit_order_create(clinic=clinic, user=request.user, pump_id=data["pump"],
+                                      appointment_id=data.get("appointment"), product_ndc=data.get("product") or "",
+                                      shipping={f: data.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS})
         kit = clinic_kit_orders(clinic).get(pk=kit.pk)
         return Response(KitOrderSerializer(kit).data, status=status.HTTP_201_CREATED)
 
@@ -77,7 +60,7 @@ class ClinicKitOrderCancelView(APIView):
             raise NotFound("Kit order not found.")
         payload = KitOrderCancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        kit_services.kit_order_cancel(kit_order_id=pk, user=request.user, reason=payload.validated_data["reason"])
+        kit_order_cancel(kit_order_id=pk, user=request.user, reason=payload.validated_data["reason"])
         return Response(KitOrderSerializer(clinic_kit_orders(clinic).get(pk=pk)).data)
 
 
@@ -107,6 +90,6 @@ class KitAlertResolveView(APIView):
             raise NotFound("Alert not found.")
         payload = KitAlertResolveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        alert = kit_services.kit_alert_resolve(alert_id=pk, user=request.user,
-                                               resolution=payload.validated_data["resolution"])
+        alert = kit_alert_resolve(alert_id=pk, user=request.user,
+                                  resolution=payload.validated_data["resolution"])
         return Response(KitAlertSerializer(alert).data)

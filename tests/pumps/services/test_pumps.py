@@ -1,66 +1,23 @@
-"""Pump models and services on PostgreSQL: constraints, validation, the stored schedule recomputed on
-every change, the signal after commit, and the due-pump scan through its index."""
+"""The pump writes (pumps.services.pumps) on PostgreSQL: validation that names the field and saves nothing,
+the stored schedule recomputed on every change, and the PHI audit row of a write made for a request."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.test.utils import CaptureQueriesContext
 
-from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
-from pumps.selectors import pumps_at_risk, pumps_due_for_kit
+from core.errors import Conflict
+from pumps.models import Pump, PumpRefill
+from pumps.selectors import pumps_due_for_kit
 from pumps.services import pumps as pump_services
-from pumps.services.schedules import pump_schedule_compute, pump_schedules_refresh_due
-from pumps.signals import pump_schedule_changed
-
-from .pump_fixtures import UTC, clinic_patient, clinic_with_staff, days, make_pump, ny
+from rx.models import AuditLog
+from tests.factories import PatientFactory, UserFactory
+from tests.pumps.fixtures import UTC, clinic_patient, clinic_with_staff, days, make_pump, ny
 
 pytestmark = pytest.mark.django_db
 
 FILL = ny(2025, 1, 6, 10, 0)
-
-
-# --- models and constraints -----------------------------------------------------------------
-
-@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd", "America"])
-def test_clinic_time_zone_must_be_a_known_zone(zone):
-    from rx.models import Clinic
-
-    with pytest.raises(ValidationError) as exc:
-        Clinic(name="Bad zone clinic", time_zone=zone).full_clean()
-    assert "time_zone" in exc.value.message_dict
-    assert not Clinic.objects.filter(name="Bad zone clinic").exists()
-
-
-def test_clinic_time_zone_accepts_an_iana_name():
-    from rx.models import Clinic
-
-    Clinic(name="Good zone clinic", time_zone="Europe/Berlin").full_clean()
-
-def test_seed_pump_stores_its_schedule():
-    pump = make_pump(fill_at=FILL)
-    assert pump.flow_ml_per_day == Decimal("0.25")
-    assert pump.alarm_date == date(2025, 3, 19)
-    assert pump.empty_date == date(2025, 3, 27)
-    assert pump.stability_limit_date == date(2025, 7, 5)
-    assert pump.refill_due == date(2025, 3, 12)
-    assert pump.ship_by == date(2025, 3, 7)
-    assert pump.expected_delivery == date(2025, 3, 11)
-    assert pump.current_refill == pump.refills.get()
-    assert [w["code"] for w in pump.warnings] == ["no_appointment"]
-    assert pump.has_critical_warning is False
-    assert pump.schedule_computed_at == FILL
-
-
-def test_new_pump_without_history_is_flagged_critical_and_not_due():
-    pump = make_pump()
-    assert pump.has_critical_warning
-    assert [w["code"] for w in pump.warnings] == ["schedule_incomplete"]
-    assert pump.ship_by is None
-    assert list(pumps_at_risk()) == [pump]
-    assert not pumps_due_for_kit(ship_by_on_or_before=date(2100, 1, 1)).exists()
 
 
 def test_pump_create_fills_manufacturer_and_reservoir_from_the_model():
@@ -130,31 +87,11 @@ def test_serial_number_is_unique_per_manufacturer():
 
 
 def test_pump_for_a_shoppers_patient_is_refused():
-    from tests.factories import PatientFactory
-
     with pytest.raises(ValidationError):
         pump_services.pump_create(patient=PatientFactory(), model="8637-20", serial_number="S",
                                   alarm_volume_ml=Decimal("2"), implanted_on=date(2024, 1, 1))
     assert not Pump.objects.exists()
 
-
-def test_database_refuses_bad_reservoirs_alarms_doses_and_volumes():
-    pump = make_pump(fill_at=FILL)
-    for update in ({"reservoir_volume_ml": 30}, {"alarm_volume_ml": 0}, {"alarm_volume_ml": 25},
-                   {"model": "8637-40"}):
-        with pytest.raises(IntegrityError), transaction.atomic():
-            Pump.objects.filter(pk=pump.pk).update(**update)
-    for update in ({"daily_dose_mcg": 0}, {"concentration_mcg_per_ml": -1}):
-        with pytest.raises(IntegrityError), transaction.atomic():
-            PumpProgram.objects.filter(pump=pump).update(**update)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        PumpRefill.objects.filter(pump=pump).update(volume_filled_ml=41)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        RefillAppointment.objects.create(pump=pump, scheduled_at=FILL + days(60))
-        RefillAppointment.objects.create(pump=pump, scheduled_at=FILL + days(61))
-
-
-# --- services recompute on every change ---------------------------------------------------
 
 def test_program_change_recomputes_the_schedule():
     pump = make_pump(fill_at=FILL)
@@ -287,145 +224,41 @@ def test_appointment_in_the_past_is_refused():
     assert not pump.appointments.exists()
 
 
-# --- the signal ---------------------------------------------------------------------------
-
-def test_signal_is_sent_after_commit_with_the_pump_ids(django_capture_on_commit_callbacks):
-    received = []
-
-    def receiver(sender, pump_ids, **kwargs):
-        received.append(pump_ids)
-
+def test_a_write_made_for_a_request_is_audited_once_as_its_user_and_other_writes_are_not(rf):
+    staff = UserFactory()
+    request = rf.post("/api/v1/pumps/", REMOTE_ADDR="10.0.0.7")
+    request.user = staff
     pump = make_pump(fill_at=FILL)
-    pump_schedule_changed.connect(receiver)
-    try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("600"),
-                                           concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(3),
-                                           now=FILL + days(3))
-        assert received == []  # nothing before commit
-        for callback in callbacks:
-            callback()
-        assert received == [[pump.pk]]
-    finally:
-        pump_schedule_changed.disconnect(receiver)
+    assert not AuditLog.objects.exists()  # fixtures pass no request
+
+    program = pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("600"),
+                                             concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(3),
+                                             user=staff, request=request, now=FILL + days(3))
+    pump_services.pump_update(pump=pump, notes="Checked.", alarm_volume_ml=Decimal("3"), request=request,
+                              now=FILL + days(3))
+    pump_services.pump_deactivate(pump=pump, request=request, now=FILL + days(3))
+
+    rows = list(AuditLog.objects.order_by("id").values_list("action", "object_type", "object_id", "detail", "user",
+                                                            "ip_address"))
+    assert rows == [
+        ("create", "pumps.pumpprogram", str(program.pk), "", staff.pk, "10.0.0.7"),
+        ("change", "pumps.pump", str(pump.pk), "alarm_volume_ml,notes", staff.pk, "10.0.0.7"),
+        ("change", "pumps.pump", str(pump.pk), "deactivated", staff.pk, "10.0.0.7"),
+    ]
+    assert program.created_by == staff
 
 
-def test_no_signal_when_the_change_is_rolled_back(django_capture_on_commit_callbacks):
-    pump = make_pump(fill_at=FILL)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(ValidationError):
-            pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("0"),
-                                           concentration_mcg_per_ml=Decimal("2000"), now=FILL)
-    assert callbacks == []
-
-
-# --- the scan -----------------------------------------------------------------------------
-
-def _pumps_with_ship_dates():
-    clinic, _ = clinic_with_staff()
-    early = make_pump(clinic, fill_at=FILL)  # ship by 7 March
-    late = make_pump(clinic, fill_at=FILL + days(30))  # ship by ~6 April
-    slow = make_pump(clinic, fill_at=FILL, dose="100")  # 180-day limit: ship by late June
-    return early, late, slow
-
-
-def test_due_scan_returns_only_pumps_due_by_the_date():
-    early, late, slow = _pumps_with_ship_dates()
-    assert list(pumps_due_for_kit(ship_by_on_or_before=date(2025, 3, 6))) == []
-    assert list(pumps_due_for_kit(ship_by_on_or_before=date(2025, 3, 7))) == [early]
-    assert list(pumps_due_for_kit(ship_by_on_or_before=date(2025, 4, 30))) == [early, late]
-    assert list(pumps_due_for_kit(ship_by_on_or_before=date(2025, 12, 31))) == [early, late, slow]
-
-
-def test_due_scan_takes_one_query_whatever_the_number_of_pumps():
-    _pumps_with_ship_dates()
-    with CaptureQueriesContext(connection) as few:
-        rows = [(p.pk, p.patient.clinic.name) for p in pumps_due_for_kit(ship_by_on_or_before=date(2025, 3, 7))]
-    clinic, _ = clinic_with_staff()
-    for _ in range(5):
-        make_pump(clinic, fill_at=FILL)
-    with CaptureQueriesContext(connection) as many:
-        more = [(p.pk, p.patient.clinic.name) for p in pumps_due_for_kit(ship_by_on_or_before=date(2025, 3, 7))]
-    assert len(rows) == 1 and len(more) == 6
-    assert len(few) == len(many) == 3  # pumps through the index, then their patients and clinics by id
-
-
-def test_due_scan_uses_the_partial_ship_by_index():
-    _pumps_with_ship_dates()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the table is tiny; ask which index fits
-        sql, params = pumps_due_for_kit(ship_by_on_or_before=date(2025, 3, 7)).query.sql_with_params()
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "pump_active_ship_by_idx" in plan
-
-
-def test_refresh_due_recomputes_only_due_pumps_and_reports_the_changed_ones():
-    early, late, slow = _pumps_with_ship_dates()
-    # After the cut-off of early's ship-by day its kit can no longer arrive in time.
-    changed = pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
-                                                       now=ny(2025, 3, 7, 16, 0))
-    assert changed == [early.pk]
-    early.refresh_from_db()
-    late.refresh_from_db()
-    assert early.has_critical_warning and "kit_cannot_arrive" in [w["code"] for w in early.warnings]
-    assert late.schedule_computed_at == FILL + days(30)  # not touched
-    assert pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8),
-                                                    now=ny(2025, 3, 7, 16, 0)) == []
-
-
-def test_refresh_due_takes_a_constant_number_of_queries():
-    clinic, _ = clinic_with_staff()
-    make_pump(clinic, fill_at=FILL)
-    with CaptureQueriesContext(connection) as one:
-        pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 16, 0))
-    for _ in range(4):
-        make_pump(clinic, fill_at=FILL)
-    with CaptureQueriesContext(connection) as five:
-        pump_schedules_refresh_due(ship_by_on_or_before=date(2025, 3, 8), now=ny(2025, 3, 7, 17, 0))
-    assert len(one) == len(five)
-
-
-def test_seed_numbers_survive_the_database_round_trip():
+def test_a_refused_write_leaves_no_audit_row(rf):
+    request = rf.post("/api/v1/pumps/")
+    request.user = UserFactory()
     pump = make_pump(fill_at=FILL, appointment_at=ny(2025, 3, 12, 9, 0))
-    fresh = pump_schedule_compute(pump=Pump.objects.select_related("patient__clinic").get(pk=pump.pk),
-                                                now=FILL)
-    assert fresh.alarm_date == pump.alarm_date and fresh.ship_by == pump.ship_by
-    assert fresh.ship_by_deadline == pump.ship_by_deadline
-    assert timedelta(0) == fresh.alarm_at - pump.alarm_at
+    appointment = pump.appointments.get()
+    pump_services.pump_appointment_status_set(appointment=appointment, status="cancelled", now=FILL)
 
+    with pytest.raises(Conflict):
+        pump_services.pump_appointment_status_set(appointment=appointment, status="done", request=request, now=FILL)
+    same = pump_services.pump_appointment_status_set(appointment=appointment, status="cancelled", request=request,
+                                                     now=FILL)
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_changes_to_one_pump_never_store_a_schedule_that_misses_one():
-    import threading
-
-    pump = make_pump(fill_at=FILL)
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def change(kind):
-        try:
-            barrier.wait()
-            if kind == "program":
-                pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("1000"),
-                                               concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(10),
-                                               now=FILL + days(11))
-            else:
-                pump_services.pump_appointment_set(pump=pump, scheduled_at=ny(2025, 3, 1, 9, 0), now=FILL + days(11))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=change, args=(kind,)) for kind in ("program", "appointment")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    stored = Pump.objects.select_related("patient__clinic").get(pk=pump.pk)
-    fresh = pump_schedule_compute(pump=stored, now=FILL + days(11))
-    # Both changes are in the stored schedule: the faster flow and the appointment.
-    assert stored.alarm_date == fresh.alarm_date == date(2025, 2, 16)  # day 10: 17.5 mL, then 15.5 mL at 0.5 mL/day
-    assert stored.next_appointment_at == ny(2025, 3, 1, 9, 0)
-    assert "appointment_after_alarm" in [w["code"] for w in stored.warnings]
+    assert same.status == "cancelled"
+    assert list(AuditLog.objects.values_list("action", "detail")) == [("change", "cancelled")]

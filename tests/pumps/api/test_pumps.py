@@ -1,4 +1,4 @@
-"""The clinic and pump API: who sees what (two clinics, shopper, anonymous, pharmacist, admin),
+"""The clinic and pump API (pumps.api.views.pumps): who sees what (two clinics, shopper, anonymous, pharmacist, admin),
 validation errors that name the field, and the schedule endpoint."""
 
 from datetime import timedelta
@@ -9,24 +9,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
-from rx.access import PHARMACIST_GROUP
 from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
-from rx.models import AuditLog, Patient, Prescription
 from pumps.schedule.projection import local_event_date
+from rx.access import PHARMACIST_GROUP
+from rx.models import AuditLog, Patient, Prescription
 from tests.factories import PatientFactory, PrescriptionFactory, UserFactory
-
-from .pump_fixtures import clinic_patient, clinic_with_staff, make_pump
+from tests.pumps.fixtures import client_for, clinic_patient, clinic_with_staff, make_pump
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user=None):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -144,6 +135,45 @@ def test_views_and_changes_are_audited(world):
     rows = AuditLog.objects.filter(user=world["staff_a"])
     assert rows.filter(action="view", object_type="pumps.pump", object_id=str(pump.pk), detail="schedule").exists()
     assert rows.filter(action="create", object_type="pumps.pumpprogram").exists()
+
+
+def test_every_read_and_change_writes_exactly_its_audit_rows(world):
+    client = client_for(world["staff_a"])
+    pump, clinic = world["pump_a"], world["clinic_a"]
+    appointment = client.post(reverse("pumps-api:pump-appointments", args=[pump.pk]),
+                              {"scheduled_at": (timezone.now() + timedelta(days=30)).isoformat()}, format="json").json()
+    client.get(reverse("pumps-api:clinic-pumps", args=[clinic.pk]))
+    client.get(reverse("pumps-api:clinic-patients", args=[clinic.pk]))
+    client.get(reverse("pumps-api:pump", args=[pump.pk]))
+    client.get(reverse("pumps-api:pump-refills", args=[pump.pk]))
+    client.patch(reverse("pumps-api:pump", args=[pump.pk]), {"notes": "Seen."}, format="json")
+    client.patch(reverse("pumps-api:pump-appointment", args=[pump.pk, appointment["id"]]), {"status": "done"},
+                 format="json")
+    client.delete(reverse("pumps-api:pump", args=[pump.pk]))
+
+    rows = list(AuditLog.objects.filter(user=world["staff_a"]).order_by("id")
+                .values_list("action", "object_type", "object_id", "detail"))
+    assert rows == [
+        ("create", "pumps.refillappointment", str(appointment["id"]), ""),
+        ("view", "pumps.pump", str(pump.pk), f"clinic {clinic.pk} pump list"),
+        ("view", "rx.patient", str(pump.patient_id), f"clinic {clinic.pk} patient list"),
+        ("view", "pumps.pump", str(pump.pk), ""),
+        ("view", "pumps.pump", str(pump.pk), "refills"),
+        ("change", "pumps.pump", str(pump.pk), "notes"),
+        ("change", "pumps.refillappointment", str(appointment["id"]), "done"),
+        ("change", "pumps.pump", str(pump.pk), "deactivated"),
+    ]
+
+
+def test_a_refused_change_writes_no_audit_row(world):
+    client = client_for(world["staff_a"])
+    pump = world["pump_a"]
+
+    response = client.post(reverse("pumps-api:pump-programs", args=[pump.pk]),
+                           {"daily_dose_mcg": "0", "concentration_mcg_per_ml": "2000"}, format="json")
+
+    assert response.status_code == 400
+    assert not AuditLog.objects.filter(user=world["staff_a"]).exists()
 
 
 # --- patients and pumps -------------------------------------------------------------------
@@ -272,7 +302,8 @@ def test_patch_pump_recomputes_and_delete_retires(world):
 def test_bad_program_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]
     data = {"daily_dose_mcg": "600", "concentration_mcg_per_ml": "2000", **payload}
-    response = client_for(world["staff_a"]).post(reverse("pumps-api:pump-programs", args=[pump.pk]), data, format="json")
+    url = reverse("pumps-api:pump-programs", args=[pump.pk])
+    response = client_for(world["staff_a"]).post(url, data, format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
     assert pump.programs.count() == 1
@@ -327,7 +358,8 @@ def test_appointment_must_be_in_the_future(world):
     pump = world["pump_a"]
     client = client_for(world["staff_a"])
     past = (timezone.now() - timedelta(hours=1)).isoformat()
-    response = client.post(reverse("pumps-api:pump-appointments", args=[pump.pk]), {"scheduled_at": past}, format="json")
+    url = reverse("pumps-api:pump-appointments", args=[pump.pk])
+    response = client.post(url, {"scheduled_at": past}, format="json")
     assert response.status_code == 400
     assert "scheduled_at" in response.json()["errors"]
     assert not RefillAppointment.objects.filter(pump=pump).exists()

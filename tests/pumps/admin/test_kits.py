@@ -1,19 +1,20 @@
-"""Refill-kit back office: lists load, the resolve action closes alerts, history is read-only."""
+"""Refill-kit back office (pumps.admin.kits): lists load, the resolve action closes alerts, history is read-only."""
 
 from django.urls import reverse
 
 from pumps.models import KitAlert, KitAlertEscalation
-from pumps.services import kits
+from pumps.services.kits.alerts import kit_alert_raise
+from pumps.services.kits.orders import kit_order_create
 from tests.factories import UserFactory
-from tests.pumps.kit_fixtures import SHIP, clinic_with_staff, due_pump, kit_product, ny
+from tests.pumps.fixtures import SHIP, clinic_with_staff, due_pump, kit_product, ny
 
 
 def test_admin_lists_kits_and_resolves_alerts_with_the_action(client, db):
     kit_product()
     clinic, staff = clinic_with_staff()
     pump = due_pump(clinic)
-    kits.kit_order_create(pump=pump, user=staff, shipping=SHIP, now=ny(2025, 3, 1, 9, 0))
-    alert, _ = kits.kit_alert_raise(pump=pump, reason="no_order", message="No kit.")
+    kit_order_create(pump=pump, user=staff, shipping=SHIP, now=ny(2025, 3, 1, 9, 0))
+    alert, _ = kit_alert_raise(pump=pump, reason="no_order", message="No kit.")
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
 

@@ -1,11 +1,20 @@
-"""The clinic's refill-kit page: its own staff order kits and set standing orders; others get 404."""
+"""The clinic's refill-kit page (pumps.views.kits): its own staff order, cancel and set standing orders; others
+get 404."""
 
 import pytest
 from django.urls import reverse
 
 from pumps.models import KitOrder, StandingOrder
 from tests.factories import UserFactory
-from tests.pumps.kit_fixtures import SHIPPING, clinic_with_staff, due_pump, kit_product, pharmacist
+from tests.pumps.fixtures import (
+    CANCEL_REASON,
+    SHIPPING,
+    assert_nothing_cancelled,
+    clinic_with_staff,
+    due_pump,
+    kit_product,
+    pharmacist,
+)
 
 
 @pytest.fixture
@@ -66,3 +75,27 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, page):
     response = client.get(page.url)
 
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_clinic_staff_cancel_a_kit_from_the_page(client, ordered_kit):
+    client.force_login(ordered_kit.staff)
+    url = reverse("pumps:clinic-kits", kwargs={"clinic_id": ordered_kit.clinic.pk})
+    listing = client.get(url).content.decode()
+    assert 'name="action" value="cancel"' in listing and f'name="kit_order" value="{ordered_kit.kit.pk}"' in listing
+
+    response = client.post(url, {"action": "cancel", "kit_order": ordered_kit.kit.pk, "reason": CANCEL_REASON})
+
+    assert response.status_code == 302
+    ordered_kit.kit.refresh_from_db()
+    assert ordered_kit.kit.status == KitOrder.Status.CANCELLED
+
+
+def test_a_page_cancel_without_a_reason_shows_the_error_and_changes_nothing(client, ordered_kit):
+    client.force_login(ordered_kit.staff)
+    url = reverse("pumps:clinic-kits", kwargs={"clinic_id": ordered_kit.clinic.pk})
+
+    response = client.post(url, {"action": "cancel", "kit_order": ordered_kit.kit.pk, "reason": ""})
+
+    assert response.status_code == 400
+    assert "reason" in response.content.decode()
+    assert_nothing_cancelled(ordered_kit)

@@ -1,17 +1,17 @@
-"""The hourly pump schedule refresh, run by a real Celery worker on Redis."""
+"""The pumps Celery tasks (pumps.tasks): the hourly schedule refresh, run by a real worker on Redis, and the
+beat entries."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from pumps import tasks
 from pumps.models import Pump
-from pumps.services import pumps as pump_services
 from pumps.signals import pump_schedule_changed
 from pumps.tasks import BEAT_SCHEDULE, pump_schedules_refresh_task
 from tests.conftest import wait_for
-
-from .pump_fixtures import clinic_with_staff, make_pump
+from tests.pumps.fixtures import clinic_with_staff, make_pump
 
 
 @pytest.mark.celery
@@ -40,3 +40,10 @@ def test_refresh_runs_hourly_and_expires():
     entry = BEAT_SCHEDULE["pumps-schedules-refresh"]
     assert entry["task"] == "pumps.tasks.pump_schedules_refresh_task"
     assert entry["options"]["expires"] < 3600
+
+
+def test_kit_beat_entries_expire_and_name_existing_tasks():
+    for name in ("pumps-kits-scan", "pumps-kits-dispatch", "pumps-kit-alerts-escalate"):
+        entry = tasks.BEAT_SCHEDULE[name]
+        assert 0 < entry["options"]["expires"] <= entry["schedule"]
+        assert hasattr(tasks, entry["task"].rsplit(".", 1)[1])

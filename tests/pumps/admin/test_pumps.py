@@ -1,95 +1,32 @@
-"""Clinic pump pages and the pump admin: access, the picture, and admin changes through the services."""
+"""The pump back office (pumps.admin.pumps): pharmacy staff only, changes through the services (the
+schedule recomputed), the stored schedule read-only, what is shown and saved audited."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from rx.access import PHARMACIST_GROUP
 from pumps.models import Pump
-from rx.models import AuditLog, Prescription
-from tests.factories import PrescriptionFactory, UserFactory
-
-from .pump_fixtures import clinic_with_staff, make_pump
+from rx.models import AuditLog
+from tests.factories import UserFactory
+from tests.pumps.fixtures import make_pump
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def setup():
-    clinic, staff = clinic_with_staff(name="Alpha Clinic")
-    other_clinic, other_staff = clinic_with_staff(name="Beta Clinic")
-    now = timezone.now()
-    fill = now - timedelta(days=20)
-    late = make_pump(clinic, fill_at=fill, appointment_at=fill + timedelta(days=75), now=now)  # after the alarm
-    fine = make_pump(clinic, fill_at=fill, appointment_at=fill + timedelta(days=66), now=now)
-    return {"clinic": clinic, "staff": staff, "other_staff": other_staff, "late": late, "fine": fine}
-
-
-def test_dashboard_lists_the_clinics_pumps_riskiest_first(client, setup):
-    client.force_login(setup["staff"])
-    response = client.get(reverse("pumps:clinic-pumps", args=[setup["clinic"].pk]))
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "1 pump at risk" in html
-    assert html.index(setup["late"].serial_number) < html.index(setup["fine"].serial_number)
-    assert "on or after the alarm date" in html
-    assert AuditLog.objects.filter(user=setup["staff"], object_type="pumps.pump", action="view").count() == 2
-
-
-def test_pump_page_draws_the_chart_with_every_marker(client, setup):
-    client.force_login(setup["staff"])
-    response = client.get(reverse("pumps:pump-detail", args=[setup["late"].pk]))
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "<svg" in html and 'role="img"' in html
-    for text in ("Low-reservoir alarm 2 mL", "Alarm ", "Empty ", "180-day limit", "LATE Appointment", "Kit arrives",
-                 "Critical: this patient"):
-        assert text in html, text
-    fine = client.get(reverse("pumps:pump-detail", args=[setup["fine"].pk])).content.decode()
-    assert "On track" in fine and "LATE" not in fine
-
-
-def test_other_clinic_staff_get_404_and_anonymous_are_sent_to_login(client, setup):
-    client.force_login(setup["other_staff"])
-    assert client.get(reverse("pumps:pump-detail", args=[setup["late"].pk])).status_code == 404
-    assert client.get(reverse("pumps:clinic-pumps", args=[setup["clinic"].pk])).status_code == 404
-    client.logout()
-    response = client.get(reverse("pumps:pump-detail", args=[setup["late"].pk]))
-    assert response.status_code == 302 and "/login/" in response["Location"]
-
-
-def test_pharmacist_reads_the_pages(client, setup):
-    pharmacist = UserFactory()
-    pharmacist.groups.add(Group.objects.get_or_create(name=PHARMACIST_GROUP)[0])
-    client.force_login(pharmacist)
-    assert client.get(reverse("pumps:pump-detail", args=[setup["late"].pk])).status_code == 404
-    PrescriptionFactory(patient=setup["late"].patient, status=Prescription.Status.IN_REVIEW)
-    assert client.get(reverse("pumps:pump-detail", args=[setup["late"].pk])).status_code == 200
-    assert client.get(reverse("pumps:clinics")).status_code in (200, 302)
-
-
-def test_pump_without_history_has_no_chart_but_says_why(client, setup):
-    pump = make_pump(setup["clinic"])
-    client.force_login(setup["staff"])
-    html = client.get(reverse("pumps:pump-detail", args=[pump.pk])).content.decode()
-    assert "cannot be drawn" in html and "<svg xmlns" not in html
-
-
-# --- admin --------------------------------------------------------------------------------
 
 def _inline_management(prefix, total, initial):
     return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
             f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
 
 
-def test_admin_refill_inline_goes_through_the_service_and_recomputes(client, setup):
+def test_admin_refill_inline_goes_through_the_service_and_recomputes(client, clinic_pumps):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
-    pump = setup["fine"]
+    pump = clinic_pumps["fine"]
     url = reverse("admin:pumps_pump_change", args=[pump.pk])
     assert client.get(url).status_code == 200
     filled_at = timezone.now() - timedelta(hours=2)
@@ -120,10 +57,10 @@ def test_admin_refill_inline_goes_through_the_service_and_recomputes(client, set
     assert pump.appointments.get().status == "scheduled"  # weeks away: not covered by this refill
 
 
-def test_admin_refill_over_the_reservoir_is_refused(client, setup):
+def test_admin_refill_over_the_reservoir_is_refused(client, clinic_pumps):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
-    pump = setup["fine"]
+    pump = clinic_pumps["fine"]
     url = reverse("admin:pumps_pump_change", args=[pump.pk])
     appointment = pump.appointments.get()
     data = {
@@ -147,22 +84,15 @@ def test_admin_refill_over_the_reservoir_is_refused(client, setup):
     assert Pump.objects.get(pk=pump.pk).refills.count() == 1
 
 
-def test_admin_shows_the_schedule_read_only(client, setup):
+def test_admin_shows_the_schedule_read_only(client, clinic_pumps):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    html = client.get(reverse("admin:pumps_pump_change", args=[setup["late"].pk])).content.decode()
+    html = client.get(reverse("admin:pumps_pump_change", args=[clinic_pumps["late"].pk])).content.decode()
     assert 'name="ship_by"' not in html and "Refill schedule (computed)" in html
     assert "on or after the alarm date" in html
 
 
 def test_pump_admin_is_closed_to_staff_without_the_pharmacist_group_and_audits_its_list(db):
-    from django.contrib.auth.models import Permission
-    from django.test import Client
-
-    from rx.models import AuditLog
-    from tests.factories import UserFactory
-    from tests.pumps.pump_fixtures import make_pump as _make_pump
-
-    pump = _make_pump()
+    pump = make_pump()
     support = UserFactory(username="support", is_staff=True)
     support.user_permissions.add(*Permission.objects.filter(content_type__app_label="pumps",
                                                             codename__in=["view_pump", "change_pump"]))
@@ -177,3 +107,23 @@ def test_pump_admin_is_closed_to_staff_without_the_pharmacist_group_and_audits_i
     assert client.get("/admin/pumps/pump/").status_code == 200
     assert AuditLog.objects.filter(object_type="pumps.pump", object_id=str(pump.pk), user=admin,
                                    detail="admin list").exists()
+
+
+def test_the_admin_audits_the_change_form_it_shows_and_each_save(client, clinic_pumps):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    pump = clinic_pumps["fine"]
+    url = reverse("admin:pumps_pump_change", args=[pump.pk])
+    client.get(url)
+    data = {"patient": pump.patient_id, "manufacturer": pump.manufacturer, "model": pump.model,
+            "serial_number": pump.serial_number, "reservoir_volume_ml": "20", "alarm_volume_ml": "3",
+            "implanted_on": "2024-06-01", "active": "on", "notes": "",
+            **_inline_management("programs", 0, 0), **_inline_management("refills", 0, 0),
+            **_inline_management("appointments", 0, 0)}
+
+    assert client.post(url, data).status_code == 302
+
+    rows = list(AuditLog.objects.filter(user=admin_user).order_by("id").values_list("action", "object_id", "detail"))
+    assert rows == [("view", str(pump.pk), "admin"), ("change", str(pump.pk), "admin")]
+    pump.refresh_from_db()
+    assert pump.alarm_volume_ml == Decimal("3")
