@@ -41,13 +41,13 @@ UTC = ZoneInfo("UTC")
 
 @lru_cache(maxsize=256)
 def _us_federal_holidays_cached(year: int) -> frozenset[date]:
-    if not holiday_data.US.start_year <= year <= holiday_data.US.end_year:
+    listed = holiday_data.country_holidays("US", years=year, observed=True)
+    if not listed.start_year <= year <= listed.end_year:
         # The package knows nothing outside its range; an empty year would open every holiday.
         raise ValueError(f"no US holiday data for {year} (the holidays package covers "
-                         f"{holiday_data.US.start_year}-{holiday_data.US.end_year})")
+                         f"{listed.start_year}-{listed.end_year})")
     # With observed=True the package lists both a weekend holiday and the weekday it is observed
     # on (New Year's Day of the next year included, on 31 December); the weekday is the day off.
-    listed = holiday_data.US(years=year, observed=True)
     return frozenset(day for day in listed if day.year == year and day.weekday() < SATURDAY)
 
 
@@ -70,7 +70,7 @@ class BusinessCalendar:
     extra_holidays: frozenset[date] = field(default_factory=frozenset)
     removed_holidays: frozenset[date] = field(default_factory=frozenset)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "weekend", frozenset(self.weekend))
         object.__setattr__(self, "extra_holidays", frozenset(self.extra_holidays))
         object.__setattr__(self, "removed_holidays", frozenset(self.removed_holidays))
@@ -156,7 +156,7 @@ class ShippingPolicy:
     safety_margin_days: int = 1
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         ZoneInfo(self.time_zone)  # raises for an unknown zone
         if self.lead_business_days < 0:
             raise ValueError("lead_business_days must not be negative")
