@@ -85,7 +85,7 @@ def order_for_user(*, user, number: str, lock: bool = False) -> Order:
 
 
 def user_has_received_product(*, user_id: int, product_id: int) -> bool:
-    """Whether a delivered order of the user held the product (registered in catalog's purchase_checkers)."""
+    """Whether a delivered order of the user held the product (``CATALOG_PURCHASE_CHECKERS``, through shop.hooks)."""
     return Order.objects.filter(
         user_id=user_id, status__in=[OrderStatus.DELIVERED], lines__product_id=product_id
     ).exists()
