@@ -66,13 +66,13 @@ class PumpSerializer(serializers.ModelSerializer):
             "expected_delivery", "has_critical_warning", "schedule_computed_at",
         ]
         # Uniqueness and the model's rules are checked by pumps.services.pumps (400 naming the field).
-        validators = []
+        validators: list = []
 
     def __init__(self, *args, clinic: Clinic | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if clinic is not None:
             # Only this clinic's patients can be chosen: any other id is "does not exist".
-            self.fields["patient"].queryset = clinic.patients.all()
+            self.fields["patient"].queryset = clinic.patients.all()  # type: ignore[attr-defined]  # a related field
 
     def get_patient_name(self, pump) -> str:
         return str(pump.patient)

@@ -70,7 +70,7 @@ def kit_alert_raise(*, pump: Pump, reason: str, message: str, kit_order: KitOrde
     existing = open_alerts.first()
     if existing:
         return existing, False
-    clinic_id = kit_order.clinic_id if kit_order else pump.patient.clinic_id
+    clinic_id = kit_order.clinic_id if kit_order else pump.clinic_id
     alert = KitAlert(pump_id=pump.pk, kit_order=kit_order, clinic_id=clinic_id, reason=reason, message=message,
                      opened_at=now, last_escalated_at=now)
     try:
@@ -102,13 +102,15 @@ def kit_alert_resolve(*, alert_id: int, user=None, resolution: str = "", now: da
 
 
 def kit_alerts_close(*, now: datetime, resolution: str, reasons=None, kit_order_id: int | None = None,
-                    pump_id: int | None = None) -> int:
+                     pump_id: int | None = None) -> int:
     """Close the open alerts whose cause is gone (of a kit order, or a pump's pump-level ones)."""
     qs = KitAlert.objects.filter(resolved_at__isnull=True)
     if kit_order_id is not None:
         qs = qs.filter(kit_order_id=kit_order_id)
-    else:
+    elif pump_id is not None:
         qs = qs.filter(pump_id=pump_id, kit_order__isnull=True)
+    else:
+        raise ValueError("Name the kit order or the pump whose alerts are closed.")
     if reasons is not None:
         qs = qs.filter(reason__in=list(reasons))
     return qs.update(resolved_at=now, resolution=resolution)

@@ -100,6 +100,7 @@ def _dispatch_prepare(*, kit_order_id: int, now: datetime) -> tuple[KitOrder, in
                 kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
                                 message=f"No stock for the kit: {exc.message}")
                 return kit, None
+        assert kit.order_id is not None  # placed above
         order = order_get_locked(order_id=kit.order_id)
         if order.status in (S.PAID, S.AWAITING_PRESCRIPTION_REVIEW):
             kit_prescription_gate(kit=kit, order=order, now=now)
@@ -127,6 +128,7 @@ def _dispatch_record(*, kit_order_id: int, now: datetime, error: tuple[str, str]
                .select_related("pump", "clinic", "product").get(pk=kit_order_id))
         if kit.status not in KitOrder.PENDING:
             return kit
+        assert kit.order_id is not None  # prepared: it has its order
         order = Order.objects.get(pk=kit.order_id)
         if error is not None:
             _kit_failed(kit, error[0], error[1], now)

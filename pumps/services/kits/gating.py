@@ -50,7 +50,7 @@ def _link_prescription(kit: KitOrder, order: Order) -> int | None:
 
     The covering one if any, else the newest queued or decided intrathecal one of the patient.
     """
-    line = order.lines.order_by("pk").first()
+    line = order.lines.earliest("pk")  # a kit's order has one line
     link = OrderLinePrescription.objects.filter(order_line=line).first()
     if link is not None:
         return link.prescription_id

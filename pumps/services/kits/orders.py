@@ -44,7 +44,7 @@ Reason = KitAlert.Reason
 
 def _pump_concentration(pump: Pump) -> Decimal | None:
     """The concentration the pump is filled with: its current refill's, else its latest program's."""
-    if pump.current_refill_id:
+    if pump.current_refill is not None:
         return pump.current_refill.concentration_mcg_per_ml
     program = pump.programs.order_by("-effective_at", "-pk").first()
     return program.concentration_mcg_per_ml if program else None
@@ -102,12 +102,12 @@ def _kit_appointment(pump: Pump, appointment: RefillAppointment | None) -> Refil
     return appointment
 
 
-def _new_kit(pump: Pump, *, user, appointment: RefillAppointment | None, product: Product | None,
+def _new_kit(pump: Pump, *, refill_id: int, user, appointment: RefillAppointment | None, product: Product | None,
              standing_order: StandingOrder | None, now: datetime) -> KitOrder:
-    """The (unsaved) kit order of the pump's current cycle, with the pump's shipping dates."""
+    """The (unsaved) kit order of the pump's current cycle (``refill_id``), with the pump's shipping dates."""
     kit_product, quantity = kit_product_for(pump=pump, product=product)
     return KitOrder(
-        pump=pump, patient=pump.patient, clinic=pump.patient.clinic, refill_id=pump.current_refill_id,
+        pump=pump, patient=pump.patient, clinic=pump.patient.clinic, refill_id=refill_id,
         appointment=appointment, product=kit_product, quantity=quantity,
         source=KitOrder.Source.STANDING if standing_order is not None else KitOrder.Source.CLINIC,
         standing_order=standing_order, ship_by=pump.ship_by, expected_delivery=pump.expected_delivery,
@@ -171,8 +171,8 @@ def kit_order_create(*, pump: Pump, user, shipping: dict, appointment: RefillApp
             raise KitOrderExists(f"A kit is already ordered for this pump's refill cycle (kit order {existing.pk}).",
                                  data={"kit_order": existing.pk})
         appointment = _kit_appointment(locked, appointment)
-        kit = _new_kit(locked, user=user, appointment=appointment, product=product, standing_order=standing_order,
-                       now=now)
+        kit = _new_kit(locked, refill_id=locked.current_refill_id, user=user, appointment=appointment, product=product,
+                       standing_order=standing_order, now=now)
         saved = _save_new_kit(kit, locked, standing=standing)
         if saved is not kit:
             return saved
@@ -235,7 +235,7 @@ def standing_order_set(*, pump: Pump, user, shipping: dict, product: Product | N
     if product is not None:
         kit_product_for(pump=pump, product=product)
     standing, _ = StandingOrder.objects.update_or_create(
-        pump=pump, defaults={"clinic_id": pump.patient.clinic_id, "product": product, "active": active,
+        pump=pump, defaults={"clinic_id": pump.clinic_id, "product": product, "active": active,
                              "created_by": user, **{f"shipping_{f}": v for f, v in ship.items()}},
     )
     return standing

@@ -68,7 +68,7 @@ def _live_kits(pumps: dict[int, Pump], now: datetime) -> tuple[list[KitOrder], s
     """The pumps' kit orders that still count (kits of an ended cycle are retired), and the cancelled cycles."""
     kits = list(KitOrder.objects.filter(pump_id__in=list(pumps)))
     # A cycle whose kit was cancelled (by the clinic, ``kit_order_cancel``) is not ordered again by itself.
-    cancelled = {(k.pump_id, k.refill_id) for k in kits if k.status == KitOrder.Status.CANCELLED}
+    cancelled: set[Cycle] = {(k.pump_id, k.refill_id) for k in kits if k.status == KitOrder.Status.CANCELLED}
     kits = [k for k in kits if k.status != KitOrder.Status.CANCELLED]
     stale = [k for k in kits if k.status in KitOrder.PENDING and k.refill_id != pumps[k.pump_id].current_refill_id]
     for kit in stale:
