@@ -166,5 +166,5 @@ def kits_check_late(*, kit_ids: list[int], now: datetime | None = None) -> list[
                     alerted.append(kit.pk)
                 else:
                     kit_alerts_close(kit_order_id=kit.pk, reasons=[reason], now=now,
-                                    resolution="No longer the case.")
+                                     resolution="No longer the case.")
     return alerted
