@@ -43,7 +43,7 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_seed_catalogue
-	$(PY) manage.py load_seed_catalogue shop/seed/refill_kits.yaml
+	$(PY) manage.py load_seed_catalogue pumps/seed/refill_kits.yaml
 	$(PY) manage.py runstack
 
 # Starts PostgreSQL and Redis when they are down and installs Chromium when it is missing.
