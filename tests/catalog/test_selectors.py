@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog.models import MonographSection, Review
-from tests.factories import DrugRouteFactory, ProductFactory, ReviewFactory, StockLotFactory
+from tests.catalog.factories import DrugRouteFactory, ProductFactory, ReviewFactory, StockLotFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,8 @@ from rx.models import Prescription
 from rx.services import prescriptions as rx_services
 from rx.services.verification import pharmacist_group, prescription_approve
 from shop.state import OrderStatus
-from tests.factories import ClinicFactory, ClinicMemberFactory, PatientFactory, PrescriberFactory, UserFactory
+from tests.core.factories import UserFactory
+from tests.rx.factories import ClinicFactory, ClinicMemberFactory, PatientFactory, PrescriberFactory
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")

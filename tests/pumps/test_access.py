@@ -10,8 +10,9 @@ from core.errors import NotFound
 from pumps import access
 from pumps.models import KitOrder
 from rx.models import AuditLog, Prescription
-from tests.factories import PrescriptionFactory, UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import clinic_patient, clinic_with_staff, make_pump, pharmacist
+from tests.rx.factories import PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 

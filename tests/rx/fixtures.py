@@ -10,15 +10,9 @@ import pytest
 
 from catalog.models import DrugInteraction, DrugRoute, Route
 from rx.services.verification import pharmacist_group
-from tests.factories import (
-    ClinicFactory,
-    ClinicMemberFactory,
-    DrugFactory,
-    PatientFactory,
-    PrescriberFactory,
-    ProductFactory,
-    UserFactory,
-)
+from tests.catalog.factories import DrugFactory, ProductFactory
+from tests.core.factories import UserFactory
+from tests.rx.factories import ClinicFactory, ClinicMemberFactory, PatientFactory, PrescriberFactory
 
 
 @pytest.fixture

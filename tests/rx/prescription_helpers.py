@@ -8,7 +8,7 @@ from PIL import Image
 
 from rx.models import Prescription
 from rx.services import prescriptions as rx_services
-from tests.factories import PrescriberFactory
+from tests.rx.factories import PrescriberFactory
 
 
 def make_rx(patient, product, *, user=None, source=Prescription.Source.CLINIC, **fields):

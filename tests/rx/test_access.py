@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from rx.models import Prescription
 from rx.services.coverage import prescription_fill
 from rx.services.verification import pharmacist_group, prescription_approve, prescription_reject
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 
 from .fhir_helpers import medication_request
 from .prescription_helpers import make_rx, png_bytes

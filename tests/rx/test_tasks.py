@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from rx.models import Prescription
 from rx.tasks import BEAT_SCHEDULE, prescriptions_expire_task
-from tests.factories import PrescriberFactory
+from tests.rx.factories import PrescriberFactory
 
 from .prescription_helpers import approve, make_rx
 

@@ -21,7 +21,7 @@ from shop.models import Order, OrderLine, OrderLinePrescription, Shipment
 from shop.services.gating import order_prescription_gate
 from shop.services.transitions import order_transition
 from shop.state import OrderStatus
-from tests.factories import PatientFactory, PrescriberFactory
+from tests.rx.factories import PatientFactory, PrescriberFactory
 
 _n = itertools.count(1)
 

@@ -13,8 +13,8 @@ from django.urls import reverse
 from rx.models import Prescription
 from shop.models import Order
 from shop.state import OrderStatus
+from tests.catalog.factories import DrugRouteFactory
 from tests.conftest import wait_for
-from tests.factories import DrugRouteFactory
 
 from .fulfilment_helpers import link, make_order, make_patient, make_product, make_rx, make_user, png_file
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.models import PriceTier, Product, StockLot
 from catalog.services import stock
-from tests.factories import DrugFactory, ProductFactory
+from tests.catalog.factories import DrugFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 

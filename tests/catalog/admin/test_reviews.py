@@ -4,7 +4,8 @@ rating summary right; reviews are never edited or deleted there."""
 import pytest
 
 from catalog.models import Product, Review
-from tests.factories import ProductFactory, UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,14 +11,8 @@ from rest_framework.test import APIClient
 from catalog.models import MonographSection, Review, StockLot, StockReservation
 from catalog.services.reviews import review_moderate
 from catalog.services.stock import stock_available
-from tests.factories import (
-    DrugFactory,
-    DrugRouteFactory,
-    ProductFactory,
-    ReviewFactory,
-    StockLotFactory,
-    UserFactory,
-)
+from tests.catalog.factories import DrugFactory, DrugRouteFactory, ProductFactory, ReviewFactory, StockLotFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from catalog.models import Product
 from catalog.selectors import product_list
 from catalog.services.quotes import NoPrice, product_pricing, product_quote
 from core.errors import DomainError
-from tests.factories import ProductFactory
+from tests.catalog.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

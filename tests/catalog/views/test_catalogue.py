@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from tests.catalog.factories import ProductFactory
 from tests.catalog.page_helpers import load_seed, text
-from tests.factories import ProductFactory, UserFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import MonographSection, Product, Review
 from catalog.services.reviews import review_create, review_moderate
+from tests.catalog.factories import ProductFactory
 from tests.catalog.page_helpers import load_seed, text
-from tests.factories import ProductFactory, UserFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

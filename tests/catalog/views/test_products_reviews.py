@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from catalog.models import Review
 from catalog.services.reviews import review_create, review_moderate
-from tests.factories import ProductFactory, UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

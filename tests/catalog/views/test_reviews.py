@@ -4,7 +4,8 @@ import pytest
 from django.contrib.messages import get_messages
 
 from catalog.models import Review
-from tests.factories import ProductFactory, UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.core.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

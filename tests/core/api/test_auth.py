@@ -7,7 +7,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.api.auth import AuthRateThrottle
-from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
+from tests.catalog.factories import ProductFactory
+from tests.core.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -5,7 +5,7 @@ import pytest
 
 from shop.models import CartLine
 from tests.core.api_helpers import api, post_raw
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ every list; a well-formed page past the end stays a 404."""
 import pytest
 
 from tests.core.api_helpers import api
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from core.errors import RequestTooLarge
 from rx.models import Prescription
 from shop.models import CartLine
 from tests.core.api_helpers import api, post_raw
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 
 # Deeper than Python's recursion limit: json.loads raises RecursionError, not ValueError.
 TOO_DEEP = "[" * 100_000

@@ -5,7 +5,7 @@ from django.urls import reverse
 from pumps.models import KitAlert, KitAlertEscalation
 from pumps.services.kits.alerts import kit_alert_raise
 from pumps.services.kits.orders import kit_order_create
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import SHIP, clinic_with_staff, due_pump, kit_product, ny
 
 

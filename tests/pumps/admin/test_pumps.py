@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pumps.models import Pump
 from rx.models import AuditLog
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import make_pump
 
 pytestmark = pytest.mark.django_db

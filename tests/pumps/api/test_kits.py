@@ -10,7 +10,7 @@ from pumps.models import KitAlert, KitOrder
 from pumps.services.kits.dispatch import kit_order_mark_shipped
 from shop.models import Order, OrderEvent, Refund
 from shop.state import OrderStatus
-from tests.factories import ClinicMemberFactory, UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import (
     CANCEL_REASON,
     SHIPPING,
@@ -21,6 +21,7 @@ from tests.pumps.fixtures import (
     kit_product,
     pharmacist,
 )
+from tests.rx.factories import ClinicMemberFactory
 
 ALERTS_URL = reverse("pumps-api:kit-alerts")
 

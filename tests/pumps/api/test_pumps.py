@@ -14,8 +14,9 @@ from pumps.models import Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.schedule.projection import local_event_date
 from rx.access import PHARMACIST_GROUP
 from rx.models import AuditLog, Patient, Prescription
-from tests.factories import PatientFactory, PrescriptionFactory, UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import client_for, clinic_patient, clinic_with_staff, make_pump
+from tests.rx.factories import PatientFactory, PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 

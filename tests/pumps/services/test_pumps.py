@@ -12,8 +12,9 @@ from pumps.models import Pump, PumpRefill
 from pumps.selectors import pumps_due_for_kit
 from pumps.services import pumps as pump_services
 from rx.models import AuditLog
-from tests.factories import PatientFactory, UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import UTC, clinic_patient, clinic_with_staff, days, make_pump, ny
+from tests.rx.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from pumps.models import KitOrder, StandingOrder
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import (
     CANCEL_REASON,
     SHIPPING,

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from rx.access import PHARMACIST_GROUP
 from rx.models import AuditLog, Prescription
-from tests.factories import PrescriptionFactory, UserFactory
+from tests.core.factories import UserFactory
 from tests.pumps.fixtures import make_pump
+from tests.rx.factories import PrescriptionFactory
 
 pytestmark = pytest.mark.django_db
 

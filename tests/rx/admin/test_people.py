@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from rx.models import AuditLog, ClinicMembership, Patient
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 from tests.rx.admin_helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db

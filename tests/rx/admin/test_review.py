@@ -9,7 +9,7 @@ from django.test import Client
 
 from rx.models import AuditLog, Decision, Prescription
 from rx.services.prescriptions import prescription_mark_urgent
-from tests.factories import UserFactory
+from tests.core.factories import UserFactory
 from tests.rx.admin_helpers import QUEUE, listed, review_url
 from tests.rx.prescription_helpers import approve, make_rx, png_bytes
 

@@ -10,7 +10,8 @@ from rx.models import Prescription
 from rx.models.prescriptions import prescription_expiry
 from rx.services.coverage import prescription_fill
 from rx.services.prescriptions import prescriptions_expire
-from tests.factories import DrugFactory, PrescriberFactory, ProductFactory
+from tests.catalog.factories import DrugFactory, ProductFactory
+from tests.rx.factories import PrescriberFactory
 from tests.rx.prescription_helpers import approve, make_rx
 
 Status = Prescription.Status

@@ -16,7 +16,7 @@ from rx.services.coverage import (
     prescription_find_cover,
 )
 from rx.services.prescriptions import prescription_transition
-from tests.factories import PrescriberFactory
+from tests.rx.factories import PrescriberFactory
 from tests.rx.prescription_helpers import approve, make_rx
 
 Status = Prescription.Status

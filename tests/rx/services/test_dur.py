@@ -16,7 +16,8 @@ from rx.models import Finding, Prescriber, Prescription
 from rx.services import coverage
 from rx.services.dur import DurContext, dur_check
 from rx.services.prescriptions import prescription_transition
-from tests.factories import DrugFactory, PatientFactory, ProductFactory
+from tests.catalog.factories import DrugFactory, ProductFactory
+from tests.rx.factories import PatientFactory
 from tests.rx.prescription_helpers import approve, make_rx
 
 pytestmark = pytest.mark.django_db

@@ -198,7 +198,7 @@ def test_broken_resource_that_used_to_crash_gets_400_naming_the_element(clinical
 
 
 def test_staff_without_the_pharmacist_group_cannot_import_for_a_patient_they_may_not_see(clinical, cast):
-    from tests.factories import UserFactory
+    from tests.core.factories import UserFactory
 
     client = APIClient()
     client.force_authenticate(UserFactory(username="support", is_staff=True))

@@ -17,7 +17,8 @@ from rx.services.verification import (
     prescription_reject,
     prescription_request_information,
 )
-from tests.factories import PatientFactory, UserFactory
+from tests.core.factories import UserFactory
+from tests.rx.factories import PatientFactory
 from tests.rx.prescription_helpers import make_rx
 
 pytestmark = pytest.mark.django_db

@@ -1,13 +1,10 @@
-"""factory_boy factories shared by the whole test suite.
+"""factory_boy factories of the catalog: drugs, route limits, products with tiers and stock, reviews.
 
 Keep each factory small: it builds one valid row with plain defaults, and tests say what
-matters to them through keyword arguments. Add your app's factories below the existing ones
-(one section per app, in dependency order: catalog, rx, shop).
+matters to them through keyword arguments. Each app's factories live in tests/<app>/factories.py.
 
-Quick reference (catalog):
+Quick reference:
 
-- ``UserFactory(username=..., password="...")``: the password is hashed; the raw one is
-  ``DEFAULT_PASSWORD`` unless given. ``UserFactory(is_staff=True)`` for staff.
 - ``DrugFactory()``: a non-controlled drug (baclofen-like facts), unique name/slug.
 - ``DrugRouteFactory(drug=..., route="oral")``: clinical limits of a drug for one route.
 - ``ProductFactory()``: an active oral tablet with the seed's three price tiers
@@ -25,27 +22,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog.models import Drug, DrugRoute, PriceTier, Product, Review, Route, StockLot
-
-DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
+from tests.core.factories import UserFactory
 
 # The seed page's tiers for baclofen 10 mg tablets: (minimum quantity, unit price).
 SEED_TIERS = [(1, "2.48"), (30, "2.31"), (90, "0.17")]
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    """A customer account. ``password`` is the raw password (default DEFAULT_PASSWORD)."""
-
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password(DEFAULT_PASSWORD)
 
 
 class DrugFactory(factory.django.DjangoModelFactory):
@@ -87,7 +70,7 @@ class PriceTierFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PriceTier
 
-    product = factory.SubFactory("tests.factories.ProductFactory", tiers=[])
+    product = factory.SubFactory("tests.catalog.factories.ProductFactory", tiers=[])
     min_quantity = 1
     unit_price = Decimal("2.48")
 
@@ -99,7 +82,7 @@ class StockLotFactory(factory.django.DjangoModelFactory):
         model = StockLot
         exclude = ("quantity",)
 
-    product = factory.SubFactory("tests.factories.ProductFactory")
+    product = factory.SubFactory("tests.catalog.factories.ProductFactory")
     lot_number = factory.Sequence(lambda n: f"LOT{n:05d}")
     expiry_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
     quantity = 100
@@ -159,75 +142,3 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     title = "Works as expected"
     body = "Arrived quickly and well packed."
     status = Review.Status.PENDING
-
-
-# --- rx: clinics, patients, prescribers, prescriptions ----------------------------------------
-# ClinicFactory(), ClinicMemberFactory(clinic=..., user=...), PatientFactory() (a shopper's
-# patient; PatientFactory(account=None, clinic=clinic) for a clinic's), PrescriberFactory()
-# (valid NPI 1234567893 / DEA none), PrescriptionFactory(): an approved-ready oral prescription
-# built with rx.services (status received). Use rx.services.* for status changes.
-
-from rx.models import Clinic, ClinicMembership, Patient, Prescriber, Prescription  # noqa: E402
-
-
-class ClinicFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Clinic
-
-    name = factory.Sequence(lambda n: f"Spasticity Clinic {n}")
-    email = factory.Sequence(lambda n: f"clinic{n}@example.com")
-
-
-class ClinicMemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ClinicMembership
-
-    clinic = factory.SubFactory(ClinicFactory)
-    user = factory.SubFactory(UserFactory)
-
-
-class PatientFactory(factory.django.DjangoModelFactory):
-    """A shopper's patient (account set, no clinic). Pass ``account=None, clinic=...`` for a clinic's."""
-
-    class Meta:
-        model = Patient
-
-    account = factory.SubFactory(UserFactory)
-    clinic = None
-    first_name = factory.Sequence(lambda n: f"Pat{n}")
-    last_name = "Example"
-    date_of_birth = date(1980, 5, 17)
-    sex = Patient.Sex.FEMALE
-
-
-class PrescriberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Prescriber
-        django_get_or_create = ("npi",)
-
-    name = "Dr Ann Smith"
-    practice = "Smith Neurology"
-    npi = "1234567893"
-    dea_number = ""
-
-
-class PrescriptionFactory(factory.django.DjangoModelFactory):
-    """A fully transcribed oral prescription (10 mg x 3/day, 90 tablets, 30 days, 2 refills),
-    status received, written directly (no findings computed). The product's route limits are
-    not created: add ``DrugRouteFactory(drug=rx.drug)`` when a test needs them."""
-
-    class Meta:
-        model = Prescription
-
-    patient = factory.SubFactory(PatientFactory)
-    prescriber = factory.SubFactory(PrescriberFactory)
-    product = factory.SubFactory(ProductFactory, tiers=[])
-    written_date = factory.LazyFunction(timezone.localdate)
-    dose_amount = Decimal("10")
-    dose_unit = "mg"
-    route = Route.ORAL
-    times_per_day = Decimal("3")
-    quantity = 90
-    refills_authorized = 2
-    days_supply = 30
-    source = Prescription.Source.CLINIC
