@@ -20,6 +20,7 @@ from pumps import access
 from pumps.models import SCHEDULE_FIELDS, Pump, PumpProgram, PumpRefill, RefillAppointment
 from pumps.services import pumps as pump_services
 from pumps.services.schedules import pump_schedule_recompute
+from pumps.state import APPOINTMENT_TRANSITIONS
 
 # The stored schedule, read-only; the warnings (JSON) are shown as text.
 SCHEDULE_READONLY = ["warning_list" if name == "warnings" else name for name in SCHEDULE_FIELDS]
@@ -63,7 +64,7 @@ class AppointmentForm(forms.ModelForm):
         elif "scheduled_at" in self.changed_data:
             self.add_error("scheduled_at", "Add a new appointment instead of moving this one.")
         elif "status" in self.changed_data:
-            allowed = pump_services.APPOINTMENT_TRANSITIONS[self.initial["status"]]
+            allowed = APPOINTMENT_TRANSITIONS[self.initial["status"]]
             if data.get("status") not in allowed:
                 self.add_error("status", "This appointment's status can no longer change.")
         return data

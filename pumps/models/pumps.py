@@ -15,6 +15,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from ..state import AppointmentStatus
+
 __all__ = [
     "PumpManufacturer",
     "PumpModel",
@@ -282,10 +284,7 @@ class PumpRefill(models.Model):
 class RefillAppointment(models.Model):
     """A refill appointment at the clinic. A pump has at most one scheduled appointment: the next one."""
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = AppointmentStatus  # the moves between them: pumps/state.py
 
     pump = models.ForeignKey(Pump, on_delete=models.CASCADE, related_name="appointments")
     scheduled_at = models.DateTimeField()

@@ -23,6 +23,7 @@ from pumps.models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPE
 from rx.models import Patient
 from rx.services import audit
 
+from ..state import APPOINTMENT_TRANSITIONS
 from .schedules import pump_change, pump_history, pump_schedule_recompute, schedule_change_announce
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "pump_refill_record",
     "pump_appointment_set",
     "pump_appointment_status_set",
-    "APPOINTMENT_TRANSITIONS",
 ]
 
 # A refill or program moment may be a little ahead of the server's clock (clinic devices).
@@ -52,12 +52,6 @@ PUMP_EDITABLE_FIELDS = [
     "implanted_on", "battery_replacement_on", "active", "notes",
 ]
 
-# Allowed appointment transitions, declared once.
-APPOINTMENT_TRANSITIONS = {
-    RefillAppointment.Status.SCHEDULED: {RefillAppointment.Status.DONE, RefillAppointment.Status.CANCELLED},
-    RefillAppointment.Status.DONE: set(),
-    RefillAppointment.Status.CANCELLED: set(),
-}
 
 
 def _audit(request, action: str, obj, detail: str = "") -> None:

@@ -1,6 +1,6 @@
 """Prescriptions and their status events.
 
-The status machine is declared once, in ``Prescription.TRANSITIONS``; the only writer of
+The status machine is declared once, in ``rx.state`` (``Prescription.TRANSITIONS``); the only writer of
 ``status`` is ``rx.services.prescriptions.prescription_transition``, which records a
 ``PrescriptionEvent`` in the same transaction. What is decided about a prescription (findings,
 decisions, the owner's responses) is in ``verification``; what is dispensed, in ``dispenses``.
@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog.models import DEASchedule, Route
 
 from ..dose import Strength
+from ..state import QUEUE_STATUSES, TRANSITIONS, PrescriptionStatus
 from .people import Patient, Prescriber
 
 __all__ = ["Prescription", "VerificationQueueItem", "PrescriptionEvent", "DirectionUnit"]
@@ -71,13 +72,7 @@ class Prescription(models.Model):
     schedule's legal limit), ``quantity_remaining`` the units left; fills use both up.
     """
 
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        NEEDS_INFORMATION = "needs_information", "Needs information"
-        EXPIRED = "expired", "Expired"
+    Status = PrescriptionStatus
 
     class Source(models.TextChoices):
         UPLOAD = "upload", "Uploaded image or PDF"
@@ -89,16 +84,9 @@ class Prescription(models.Model):
         ROUTINE = 0, "Routine"
         URGENT = 1, "Urgent"
 
-    # The state machine, declared once: from -> allowed targets.
-    TRANSITIONS = {
-        Status.RECEIVED: {Status.IN_REVIEW, Status.REJECTED, Status.EXPIRED},
-        Status.IN_REVIEW: {Status.APPROVED, Status.REJECTED, Status.NEEDS_INFORMATION, Status.EXPIRED},
-        Status.NEEDS_INFORMATION: {Status.RECEIVED, Status.IN_REVIEW, Status.REJECTED, Status.EXPIRED},
-        Status.APPROVED: {Status.EXPIRED},
-        Status.REJECTED: set(),
-        Status.EXPIRED: set(),
-    }
-    QUEUE_STATUSES = (Status.RECEIVED, Status.IN_REVIEW, Status.NEEDS_INFORMATION)
+    # The state machine is declared once, in rx/state.py.
+    TRANSITIONS = TRANSITIONS
+    QUEUE_STATUSES = QUEUE_STATUSES
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
     prescriber = models.ForeignKey(
