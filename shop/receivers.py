@@ -9,6 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from catalog.services.stock import stock_changed
 from core.enqueue import enqueue_on_commit
 from rx.signals import prescription_status_changed
+from rx.state import PrescriptionStatus
 
 from .models import Order
 from .services.cart import cart_merge_session_into_user
@@ -33,8 +34,14 @@ def check_low_stock_on_change(sender, product_ids, **kwargs):
         enqueue_on_commit(low_stock_check_task, ids)
 
 
-def gate_orders_on_prescription_change(sender, prescription_id, **kwargs):
-    """rx's ``prescription_status_changed`` (every decision changes the status): re-gate the waiting orders."""
+def gate_orders_on_prescription_change(sender, prescription_id, to_status, **kwargs):
+    """rx's ``prescription_status_changed`` (every decision changes the status): re-gate the waiting orders.
+
+    Entering review decides nothing an order waits on, so one approval (received -> in review ->
+    approved) gates each waiting order once.
+    """
+    if to_status == PrescriptionStatus.IN_REVIEW:
+        return
     for order_id in orders_waiting_on_prescription(prescription_id=prescription_id):
         enqueue_on_commit(order_prescription_gate_task, order_id)
 

@@ -1,8 +1,8 @@
-"""The shop's receivers (shop.receivers) end to end: a pharmacist approves an order's uploaded
-prescription in the rx admin (headless Chromium), and the order moves on: the receivers enqueue the
-gate and fulfilment tasks after the commit, a real Celery worker runs them, so the order goes
-awaiting_prescription_review -> ready_to_fulfil -> fulfilling -> shipped, deterministically.
-(``private_media``: tests/rx/fixtures.py.)"""
+"""The shop's receivers (shop.receivers): one approval gates each waiting order once; and end to
+end, a pharmacist approves an order's uploaded prescription in the rx admin (headless Chromium), and
+the order moves on: the receivers enqueue the gate and fulfilment tasks after the commit, a real
+Celery worker runs them, so the order goes awaiting_prescription_review -> ready_to_fulfil ->
+fulfilling -> shipped, deterministically. (``private_media``: tests/rx/fixtures.py.)"""
 
 from decimal import Decimal
 
@@ -13,18 +13,36 @@ from django.urls import reverse
 from rx.models import Prescription
 from shop.models import Order
 from shop.state import OrderStatus
+from shop.tasks import order_prescription_gate_task
 from tests.catalog.factories import DrugRouteFactory
 from tests.conftest import wait_for
 
-from .fulfilment_helpers import link, make_order, make_patient, make_product, make_rx, make_user, png_file
-
-pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+from .fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user, png_file
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "pw-For-tests-1"
 
 
+@pytest.mark.django_db
+def test_one_approval_gates_each_waiting_order_once(monkeypatch, django_capture_on_commit_callbacks):
+    pharmacist = make_user(name="pharm_once", pharmacist=True)
+    shopper = make_user()
+    product = make_product()
+    order = make_order(shopper, {product: 90})
+    rx = make_rx(make_patient(shopper), product)
+    link(order, rx)
+    sent = []
+    monkeypatch.setattr(order_prescription_gate_task, "delay", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(rx, pharmacist)  # received -> in review -> approved, and a decision
+    assert rx.status == Prescription.Status.APPROVED
+    assert sent == [(order.pk,)]
+
+
+@pytest.mark.browser
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
 def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(private_media, live_server, celery_worker,
                                                                         monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain
