@@ -15,11 +15,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import ShippingAddress
+
 __all__ = ["KitOrder", "StandingOrder", "KitAlert", "KitAlertEscalation"]
 
 
-class StandingOrder(models.Model):
-    """A clinic's standing instruction: order a kit for this pump before every refill, by itself."""
+class StandingOrder(ShippingAddress):
+    """A clinic's standing instruction: order a kit for this pump before every refill, by itself.
+
+    The shipping address is where the kits go (copied onto each order)."""
 
     clinic = models.ForeignKey("rx.Clinic", on_delete=models.PROTECT, related_name="kit_standing_orders")
     pump = models.OneToOneField("pumps.Pump", on_delete=models.PROTECT, related_name="kit_standing_order")
@@ -33,15 +37,6 @@ class StandingOrder(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
         help_text="Kit orders made by the standing order are placed in this user's name (invoiced to the clinic).",
     )
-    # Where the kits go (copied onto each order).
-    shipping_name = models.CharField("recipient", max_length=200)
-    shipping_line1 = models.CharField("address line 1", max_length=200)
-    shipping_line2 = models.CharField("address line 2", max_length=200, blank=True)
-    shipping_city = models.CharField("city", max_length=100)
-    shipping_state = models.CharField("state", max_length=50)
-    shipping_postal_code = models.CharField("postal code", max_length=20)
-    shipping_country = models.CharField("country", max_length=2, default="US")
-    shipping_phone = models.CharField("phone", max_length=30, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
