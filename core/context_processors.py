@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def site(request):
+def site(request: HttpRequest) -> dict[str, object]:
     """Expose the few settings every page needs (test-mode banner, Stripe publishable key)."""
     return {
         "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,

@@ -6,16 +6,17 @@ commit and a failed send is logged: the beat sweeps of each app pick the work up
 """
 
 import logging
+from typing import Any
 
 from django.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task, *args, **kwargs) -> None:
+def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
     """Send ``task.delay(*args, **kwargs)`` after the commit; log (do not raise) if the broker is down."""
 
-    def send():
+    def send() -> None:
         try:
             task.delay(*args, **kwargs)
         except Exception:  # the broker being down must not fail the change; the sweeps catch up

@@ -4,12 +4,14 @@ Each carries a stable ``code``, a human ``message`` and optional ``data`` that g
 response body as is (for example every short line of an insufficient-stock error).
 """
 
+from typing import Any
+
 
 class DomainError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, data: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, data: dict[str, Any] | None = None):
         super().__init__(message)
         self.message = message
         if code:

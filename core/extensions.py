@@ -7,7 +7,7 @@ settings on each call (tests override them) and imported once.
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 @lru_cache(maxsize=64)
 def _load(path: str) -> Callable[..., Any]:
-    return import_string(path)
+    return cast("Callable[..., Any]", import_string(path))
 
 
 def hooks(setting: str) -> list[Callable[..., Any]]:

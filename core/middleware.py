@@ -1,5 +1,7 @@
+from collections.abc import Callable
+
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 
 class HealthCheckMiddleware:
@@ -9,10 +11,10 @@ class HealthCheckMiddleware:
     SECURE_SSL_REDIRECT would otherwise refuse. It answers 200 only when the database answers.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path == "/healthz":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")

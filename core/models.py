@@ -3,6 +3,8 @@
 No concrete model lives here (core has no tables and no migrations).
 """
 
+from typing import Any, NoReturn, TypeVar
+
 from django.db import models
 
 __all__ = ["ImmutableRecordError", "ImmutableQuerySet", "ImmutableModel", "ShippingAddress"]
@@ -12,13 +14,16 @@ class ImmutableRecordError(Exception):
     """A record that is kept forever (a decision, an audit row) was asked to change."""
 
 
-class ImmutableQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ImmutableQuerySet(models.QuerySet[_M]):
     """Refuses bulk updates and deletes: rows of these models are kept forever."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise ImmutableRecordError(f"{self.model.__name__} rows cannot be changed.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise ImmutableRecordError(f"{self.model.__name__} rows cannot be deleted.")
 
 
@@ -38,13 +43,13 @@ class ImmutableModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise ImmutableRecordError(self.change_refused)
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableRecordError(self.delete_refused)
 
 

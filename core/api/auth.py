@@ -4,6 +4,8 @@ Both endpoints are throttled with the ``auth`` scope (``AUTH_THROTTLE_RATE``) pe
 address, and ignore any session, so a signed-in browser needs no CSRF token to call them.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +21,11 @@ from rest_framework.views import APIView
 
 from .errors import ErrorSerializer
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as AuthUser
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.request import Request
+
 User = get_user_model()
 DUPLICATE_USERNAME = "A user with that username already exists."
 
@@ -27,7 +34,7 @@ class AuthRateThrottle(ScopedRateThrottle):
     """The ``auth`` scope's rate limit (a class of its own so tests can tighten it)."""
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(serializers.ModelSerializer["AuthUser"]):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
                                      style={"input_type": "password"})
@@ -37,13 +44,13 @@ class RegisterSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "email", "password"]
         read_only_fields = ["id"]
 
-    def validate_username(self, value):
+    def validate_username(self, value: str) -> str:
         # "Alice" and "alice" would be two accounts a person cannot tell apart.
         if User.objects.filter(username__iexact=value).exists():
             raise serializers.ValidationError(DUPLICATE_USERNAME, code="unique")
         return value
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         candidate = User(username=attrs["username"], email=attrs["email"])
         try:
             validate_password(attrs["password"], user=candidate)
@@ -51,7 +58,7 @@ class RegisterSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
-    def create(self, validated_data):
+    def create(self, validated_data: dict[str, Any]) -> "AuthUser":
         try:
             with transaction.atomic():
                 return User.objects.create_user(**validated_data)
@@ -60,7 +67,7 @@ class RegisterSerializer(serializers.ModelSerializer):
 
 
 class AuthView(APIView):
-    authentication_classes: list = []
+    authentication_classes: list[type["BaseAuthentication"]] = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
@@ -75,7 +82,7 @@ class RegisterView(AuthView):
         responses={201: RegisterSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: "Request") -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         serializer.save()
@@ -91,7 +98,7 @@ class TokenView(AuthView):
                    400: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: "Request") -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])

@@ -5,6 +5,8 @@ A module of its own, importing no DRF views: ``rest_framework.views`` reads
 """
 
 import io
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import exceptions, parsers
@@ -18,7 +20,7 @@ def max_json_bytes() -> int:
     return getattr(settings, "API_MAX_JSON_BYTES", DEFAULT_MAX_JSON_BYTES)
 
 
-def _declared_length(parser_context) -> int | None:
+def _declared_length(parser_context: Mapping[str, Any] | None) -> int | None:
     request = (parser_context or {}).get("request")
     meta = getattr(request, "META", None) or {}
     raw = meta.get("CONTENT_LENGTH") or meta.get("HTTP_CONTENT_LENGTH")
@@ -28,7 +30,7 @@ def _declared_length(parser_context) -> int | None:
         return None
 
 
-def _read_at_most(stream, size: int) -> bytes:
+def _read_at_most(stream: IO[Any] | None, size: int) -> bytes:
     """Read until the end of ``stream`` or ``size`` bytes, whichever comes first (reads may come short)."""
     if stream is None:
         return b""
@@ -59,7 +61,8 @@ class JSONParser(parsers.JSONParser):
     that list their parsers name it too). Multipart uploads are not JSON and keep ``RX_UPLOAD_MAX_BYTES``.
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: IO[Any], media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
         limit = max_json_bytes()
         declared = _declared_length(parser_context)
         if declared is not None and declared > limit:

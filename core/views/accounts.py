@@ -1,15 +1,21 @@
 """Account pages: registration (Django's login and logout views do the rest)."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
-class RegistrationForm(UserCreationForm):
+
+class RegistrationForm(UserCreationForm[User]):
     """Username, e-mail and a password that passes AUTH_PASSWORD_VALIDATORS.
 
     UserCreationForm already refuses a username that differs from an existing one only in case.
@@ -22,7 +28,7 @@ class RegistrationForm(UserCreationForm):
         fields = ("username", "email")
 
 
-def _safe_next(request) -> str:
+def _safe_next(request: "HttpRequest") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
@@ -31,7 +37,7 @@ def _safe_next(request) -> str:
 
 
 @sensitive_post_parameters("password1", "password2")
-def register(request):
+def register(request: "HttpRequest") -> "HttpResponse":
     """Create an account and sign it in."""
     if request.user.is_authenticated:
         return redirect(_safe_next(request))

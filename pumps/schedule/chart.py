@@ -129,6 +129,7 @@ def _frame(schedule: Schedule, projection: Projection, zone: ZoneInfo, reservoir
     start = _local(projection.refill.filled_at, zone).date()
     interesting = [schedule.empty_date, schedule.alarm_date, schedule.appointment_date, schedule.expected_delivery]
     last = max(d for d in interesting if d is not None)
+    assert schedule.stability_limit_date is not None  # a dated schedule: it has a projection
     # Keep the picture readable: the range ends soon after the last date that matters. A very
     # slow pump's empty date may lie years out; the 180-day limit governs then. Dates beyond the
     # range are drawn at the right edge and say "(off the chart)".
@@ -171,7 +172,7 @@ def _markers(schedule: Schedule, frame: _Frame) -> list[Marker]:
     kit_late = schedule.kit_feasible is False
     markers = []
 
-    def add(key, label, day, colour, dash):
+    def add(key: str, label: str, day: date | None, colour: str, dash: str) -> None:
         if day is None:
             return
         off = day > frame.end
@@ -212,6 +213,8 @@ def _stagger(markers: list[Marker]) -> list[Marker]:
 def _zones(schedule: Schedule, frame: _Frame) -> list[Zone]:
     """The amber refill window from the due date to the alarm, and the red band from the alarm on."""
     zones = []
+    # A dated schedule (it has a projection): these dates are set.
+    assert schedule.alarm_date is not None and schedule.refill_due is not None
     risk_start = frame.x_of(schedule.alarm_date) - frame.half_day if schedule.alarm_date <= frame.end else LEFT + PLOT_W
     if schedule.refill_due <= frame.end:
         due_start = frame.x_of(schedule.refill_due) - frame.half_day

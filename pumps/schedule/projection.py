@@ -54,7 +54,7 @@ def _ctx(rounding: str) -> decimal.Context:
     return decimal.Context(prec=_PRECISION, rounding=rounding, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 
 
-def _dec(value, name: str) -> Decimal:
+def _dec(value: Decimal | int | str, name: str) -> Decimal:
     if isinstance(value, float):
         raise TypeError(f"{name} must be a Decimal, int or str, not float")
     try:
@@ -86,7 +86,7 @@ def _days_to_timedelta(days: Decimal) -> timedelta:
     return timedelta(microseconds=int(micro))
 
 
-def flow_ml_per_day(daily_dose_mcg, concentration_mcg_per_ml) -> Decimal:
+def flow_ml_per_day(daily_dose_mcg: Decimal | int | str, concentration_mcg_per_ml: Decimal | int | str) -> Decimal:
     """Return the flow in mL/day for a daily dose and a concentration, rounded up (towards safety)."""
     dose = _dec(daily_dose_mcg, "daily_dose_mcg")
     conc = _dec(concentration_mcg_per_ml, "concentration_mcg_per_ml")
@@ -107,7 +107,7 @@ class Program:
     daily_dose_mcg: Decimal
     concentration_mcg_per_ml: Decimal
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "effective_at", require_aware(self.effective_at, "effective_at"))
         object.__setattr__(self, "daily_dose_mcg", _dec(self.daily_dose_mcg, "daily_dose_mcg"))
         object.__setattr__(
@@ -127,7 +127,7 @@ class Refill:
     volume_ml: Decimal
     concentration_mcg_per_ml: Decimal
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "filled_at", require_aware(self.filled_at, "filled_at"))
         object.__setattr__(self, "volume_ml", _dec(self.volume_ml, "volume_ml"))
         object.__setattr__(
@@ -147,7 +147,7 @@ class PumpSpec:
     alarm_volume_ml: Decimal
     battery_replacement_on: date | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "reservoir_ml", _dec(self.reservoir_ml, "reservoir_ml"))
         object.__setattr__(self, "alarm_volume_ml", _dec(self.alarm_volume_ml, "alarm_volume_ml"))
         if self.reservoir_ml <= 0:
@@ -224,7 +224,7 @@ class Projection:
         return sorted(set(pts), key=lambda p: (p[0], -p[1]))
 
 
-def project(*, refill: Refill, programs: Sequence[Program], alarm_volume_ml) -> Projection:
+def project(*, refill: Refill, programs: Sequence[Program], alarm_volume_ml: Decimal | int | str) -> Projection:
     """Project the reservoir volume from ``refill`` under the program history ``programs``.
 
     The program in effect at the fill is the latest one that took effect at or before it; later
@@ -261,6 +261,8 @@ def project(*, refill: Refill, programs: Sequence[Program], alarm_volume_ml) -> 
             empty_at = segment.moment_volume_reaches(Decimal(0))
         if empty_at is not None:
             break
+    # The last segment never ends and its flow is positive: it reaches every volume.
+    assert alarm_at is not None and empty_at is not None
     return Projection(refill=refill, segments=tuple(segments), alarm_at=alarm_at, empty_at=empty_at)
 
 

@@ -171,6 +171,7 @@ def _appointment_warnings(*, appointment_at: datetime | None, now: datetime, dat
         return [ScheduleWarning("no_appointment", WARNING,
                                 f"No refill appointment is scheduled; the refill is due by {dates.refill_due}.")]
     day = dates.appointment_date
+    assert day is not None  # the date of appointment_at, which is set
     warnings = []
     if appointment_at < now:
         warnings.append(ScheduleWarning(

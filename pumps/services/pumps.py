@@ -9,8 +9,9 @@ or say why the pump's state forbids the change (``Conflict``, 409).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
@@ -23,8 +24,15 @@ from pumps.models.pumps import MAX_CONCENTRATION, MAX_DAILY_DOSE, PUMP_MODEL_SPE
 from rx.models import Patient
 from rx.services import audit
 
-from ..state import APPOINTMENT_TRANSITIONS
+from ..state import APPOINTMENT_TRANSITIONS, AppointmentStatus
 from .schedules import pump_change, pump_history, pump_schedule_recompute, schedule_change_announce
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.db import models
+    from django.http import HttpRequest
+
+    from rx.models import Clinic
 
 __all__ = [
     "clinic_date",
@@ -54,24 +62,25 @@ PUMP_EDITABLE_FIELDS = [
 
 
 
-def _audit(request, action: str, obj, detail: str = "") -> None:
+def _audit(request: HttpRequest | None, action: str, obj: models.Model, detail: str = "") -> None:
     """Record the change in the PHI audit log when it is made for a person (``request`` given)."""
     if request is not None:
         audit.audit_record(user=request.user, action=action, obj=obj, request=request, detail=detail)
 
 
-def _user_or_none(user):
-    return user if getattr(user, "is_authenticated", False) else None
+def _user_or_none(user: User | AnonymousUser | None) -> User | None:
+    # An authenticated user is an AUTH_USER_MODEL (auth.User) row.
+    return cast("User", user) if getattr(user, "is_authenticated", False) else None
 
 
 # --- validation ---------------------------------------------------------------------------
 
-def _decimal(value, field: str, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
+def _decimal(value: object, field: str, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
              places: int = 2, inclusive_min: bool = False) -> Decimal:
     if isinstance(value, float):
         value = str(value)
     try:
-        number = Decimal(value)
+        number = Decimal(cast("Decimal | str", value))  # any input: Decimal's TypeError/ValueError are caught
     except (InvalidOperation, TypeError, ValueError):
         raise ValidationError({field: "Enter a number."}) from None
     if not number.is_finite():
@@ -85,25 +94,25 @@ def _decimal(value, field: str, *, minimum: Decimal | None = None, maximum: Deci
     return number
 
 
-def _moment(value, field: str) -> datetime:
+def _moment(value: object, field: str) -> datetime:
     if not isinstance(value, datetime) or timezone.is_naive(value):
         raise ValidationError({field: "Give a date and time with a time zone."})
     return value
 
 
-def _clinic_zone(clinic):
+def _clinic_zone(clinic: Clinic | None) -> tzinfo:
     try:
         return ZoneInfo(clinic.time_zone) if clinic is not None else timezone.get_current_timezone()
     except (ZoneInfoNotFoundError, ValueError):
         return timezone.get_current_timezone()
 
 
-def clinic_date(clinic, moment: datetime) -> date:
+def clinic_date(clinic: Clinic | None, moment: datetime) -> date:
     """The calendar day of ``moment`` at the clinic (implant dates are clinic-local days)."""
     return moment.astimezone(_clinic_zone(clinic)).date()
 
 
-def _before_day(clinic, moment: datetime, day: date) -> bool:
+def _before_day(clinic: Clinic | None, moment: datetime, day: date) -> bool:
     """Whether ``moment`` falls before ``day`` at the clinic (no overflow for moments in year 1 or 9999)."""
     return moment < datetime.combine(day, time.min, tzinfo=_clinic_zone(clinic))
 
@@ -115,7 +124,8 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _check_pump_dates(*, implanted_on, battery_replacement_on, clinic, now: datetime) -> None:
+def _check_pump_dates(*, implanted_on: object, battery_replacement_on: object, clinic: Clinic | None,
+                      now: datetime) -> None:
     """Implant day: a date, not in the future (clinic's today), not before 1980. Battery replacement:
     on or after the implant and at most 15 years after it."""
     if not isinstance(implanted_on, date) or isinstance(implanted_on, datetime):
@@ -166,15 +176,17 @@ def _save_pump(pump: Pump) -> None:
 
 
 def _model_spec(model: str) -> tuple[str, Decimal]:
-    spec = PUMP_MODEL_SPECS.get(model)
+    # The specs are keyed by PumpModel, a str enum: a plain str finds its member.
+    spec = cast("dict[str, tuple[str, Decimal]]", PUMP_MODEL_SPECS).get(model)
     if spec is None:
         raise ValidationError({"model": f"Choose one of: {', '.join(PUMP_MODEL_SPECS)}."})
     return spec
 
 
-def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volume_ml, implanted_on: date,
-                manufacturer: str | None = None, reservoir_volume_ml=None, battery_replacement_on: date | None = None,
-                notes: str = "", request=None, audit_detail: str = "", now: datetime | None = None) -> Pump:
+def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volume_ml: object, implanted_on: date,
+                manufacturer: str | None = None, reservoir_volume_ml: object = None,
+                battery_replacement_on: date | None = None, notes: str = "", request: HttpRequest | None = None,
+                audit_detail: str = "", now: datetime | None = None) -> Pump:
     """Register a clinic patient's pump; manufacturer and reservoir default from the model."""
     if patient.clinic_id is None:
         raise ValidationError({"patient": "Pumps belong to clinic patients."})
@@ -197,7 +209,7 @@ def pump_create(*, patient: Patient, model: str, serial_number: str, alarm_volum
     return pump
 
 
-def _apply_changes(pump: Pump, changes: dict, now: datetime | None) -> None:
+def _apply_changes(pump: Pump, changes: dict[str, Any], now: datetime | None) -> None:
     """Set ``changes`` on the locked pump and check what they touch (the model's rules come after)."""
     for name, value in changes.items():
         if name in ("alarm_volume_ml", "reservoir_volume_ml"):
@@ -225,8 +237,8 @@ def _apply_changes(pump: Pump, changes: dict, now: datetime | None) -> None:
         raise ValidationError({"reservoir_volume_ml": "The last refill holds more than this reservoir."})
 
 
-def pump_update(*, pump: Pump, request=None, audit_detail: str | None = None, now: datetime | None = None,
-                **changes) -> Pump:
+def pump_update(*, pump: Pump, request: HttpRequest | None = None, audit_detail: str | None = None,
+                now: datetime | None = None, **changes: Any) -> Pump:
     """Change the pump's own fields (not its schedule) and recompute the schedule.
 
     The audit row's detail names the changed fields unless ``audit_detail`` says otherwise.
@@ -244,15 +256,16 @@ def pump_update(*, pump: Pump, request=None, audit_detail: str | None = None, no
     return locked
 
 
-def pump_deactivate(*, pump: Pump, request=None, now: datetime | None = None) -> Pump:
+def pump_deactivate(*, pump: Pump, request: HttpRequest | None = None, now: datetime | None = None) -> Pump:
     """Mark the pump as no longer in use (explanted, replaced). Its history is kept."""
     return pump_update(pump=pump, active=False, request=request, audit_detail="deactivated", now=now)
 
 
 # --- programs, refills, appointments ------------------------------------------------------
 
-def pump_program_set(*, pump: Pump, daily_dose_mcg, concentration_mcg_per_ml, effective_at: datetime | None = None,
-                     user=None, request=None, now: datetime | None = None) -> PumpProgram:
+def pump_program_set(*, pump: Pump, daily_dose_mcg: object, concentration_mcg_per_ml: object,
+                     effective_at: datetime | None = None, user: User | AnonymousUser | None = None,
+                     request: HttpRequest | None = None, now: datetime | None = None) -> PumpProgram:
     """Record a new pump program (dose and concentration) from ``effective_at`` (default: now)."""
     now = now or timezone.now()
     effective_at = _moment(effective_at or now, "effective_at")
@@ -274,8 +287,9 @@ def pump_program_set(*, pump: Pump, daily_dose_mcg, concentration_mcg_per_ml, ef
     return program
 
 
-def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml, concentration_mcg_per_ml,
-                       residual_withdrawn_ml=Decimal("0"), notes: str = "", user=None, request=None,
+def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml: object, concentration_mcg_per_ml: object,
+                       residual_withdrawn_ml: object = Decimal("0"), notes: str = "",
+                       user: User | AnonymousUser | None = None, request: HttpRequest | None = None,
                        now: datetime | None = None) -> PumpRefill:
     """Record a refill. A scheduled appointment at most a day after the refill is marked done."""
     now = now or timezone.now()
@@ -304,8 +318,8 @@ def pump_refill_record(*, pump: Pump, filled_at: datetime, volume_filled_ml, con
     return refill
 
 
-def pump_appointment_set(*, pump: Pump, scheduled_at: datetime, user=None, request=None,
-                         now: datetime | None = None) -> RefillAppointment:
+def pump_appointment_set(*, pump: Pump, scheduled_at: datetime, user: User | AnonymousUser | None = None,
+                         request: HttpRequest | None = None, now: datetime | None = None) -> RefillAppointment:
     """Set the pump's next refill appointment (in the future); a scheduled one it replaces is cancelled."""
     now = now or timezone.now()
     scheduled_at = _moment(scheduled_at, "scheduled_at")
@@ -324,7 +338,7 @@ def pump_appointment_set(*, pump: Pump, scheduled_at: datetime, user=None, reque
     return appointment
 
 
-def pump_appointment_status_set(*, appointment: RefillAppointment, status: str, request=None,
+def pump_appointment_status_set(*, appointment: RefillAppointment, status: str, request: HttpRequest | None = None,
                                 now: datetime | None = None) -> RefillAppointment:
     """Mark a scheduled appointment done or cancelled (setting the status it has changes nothing)."""
     now = now or timezone.now()
@@ -334,7 +348,7 @@ def pump_appointment_status_set(*, appointment: RefillAppointment, status: str, 
         current = RefillAppointment.objects.get(pk=appointment.pk)
         if status == current.status:
             change.nothing_changed()
-        elif status not in APPOINTMENT_TRANSITIONS[current.status]:
+        elif status not in APPOINTMENT_TRANSITIONS[cast(AppointmentStatus, current.status)]:  # a stored status
             raise Conflict(f"An appointment that is {current.status} cannot become {status}.",
                            code="invalid_transition")
         else:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -42,6 +43,9 @@ from pumps.schedule.projection import Program, PumpSpec, Refill
 from pumps.schedule.schedule import Schedule, compute_schedule
 from pumps.selectors import pumps_due_for_kit
 from pumps.signals import pump_schedule_changed
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 __all__ = [
     "pump_history",
@@ -72,6 +76,7 @@ def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> Schedul
     now = now or timezone.now()
     refill, programs, appointment = pump_history(pump)
     clinic = pump.patient.clinic
+    assert clinic is not None  # pumps belong to clinic patients (Pump.clean, pump_create)
     return compute_schedule(
         pump=PumpSpec(
             reservoir_ml=pump.reservoir_volume_ml,
@@ -118,7 +123,7 @@ def pump_schedule_recompute(*, pump: Pump, now: datetime | None = None, notify: 
         if changed and notify:
             schedule_change_announce([locked.pk])
     for name in SCHEDULE_FIELDS:
-        attname = Pump._meta.get_field(name).attname
+        attname = cast("Field[Any, Any]", Pump._meta.get_field(name)).attname  # a concrete field
         setattr(pump, attname, getattr(locked, attname))
     return schedule
 
@@ -182,9 +187,10 @@ def _bulk_write_schedules(pumps: list[Pump]) -> None:
     """
     if not pumps:
         return
-    fields = [Pump._meta.get_field(name) for name in SCHEDULE_FIELDS]
+    # Concrete fields, each with its column.
+    fields = [cast("Field[Any, Any]", Pump._meta.get_field(name)) for name in SCHEDULE_FIELDS]
     table = connection.ops.quote_name(Pump._meta.db_table)
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{connection.ops.quote_name(cast(str, f.column))} = %s" for f in fields)
     rows = [[f.get_db_prep_save(getattr(pump, f.attname), connection) for f in fields] + [pump.pk] for pump in pumps]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -16,17 +18,17 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and beat (and localstripe when no Stripe keys are set)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--addr", default=os.environ.get("RUN_ADDR", "127.0.0.1:8000"))
 
-    def handle(self, *args, addr, **options):
+    def handle(self, *args: Any, addr: str, **options: Any) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key, folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items():
                 if "folder" in key:
                     os.makedirs(folder, exist_ok=True)
         local_stripe = settings.STRIPE_API_BASE.startswith(("http://127.0.0.1", "http://localhost"))
-        procs = []
+        procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         for name, cmd in self.commands(addr, local_stripe=local_stripe):
             procs.append((name, subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)))
             if name == "stripe":
@@ -58,16 +60,16 @@ class Command(BaseCommand):
         ]
         return commands
 
-    def supervise(self, procs) -> None:
+    def supervise(self, procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
         """Wait until Ctrl-C, SIGTERM or one process exits; then stop them all (SIGKILL after 10 s)."""
         stopping = False
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             nonlocal stopping
             if stopping:
                 return
             stopping = True
-            for _, proc in procs:
+            for _, proc in procs:  # type: ignore[assignment]  # ``_`` also names the handler's unused arguments
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGTERM)
 

@@ -2,7 +2,9 @@
 late and cannot-arrive checks that raise or close them. See ``pumps.services.kits``."""
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,6 +15,9 @@ from core.errors import NotFound
 from core.shipping import pharmacy_today
 from pumps.models import KitAlert, KitAlertEscalation, KitOrder, Pump
 from rx.models import Clinic
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 __all__ = ["kit_alert_raise", "kit_alert_resolve", "kit_alerts_close", "kit_alerts_escalate", "kits_check_late"]
 
@@ -50,7 +55,7 @@ def _notify(alert: KitAlert, level: int, now: datetime) -> None:
             "Abrupt discontinuation of intrathecal baclofen can be fatal. This alert escalates every "
             f"{settings.KIT_ALERT_ESCALATE_HOURS:g} hours until someone resolves it in the back office.")
 
-    def send():
+    def send() -> None:
         try:
             send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL,
                       recipient_list=recipients)
@@ -85,7 +90,8 @@ def kit_alert_raise(*, pump: Pump, reason: str, message: str, kit_order: KitOrde
     return alert, True
 
 
-def kit_alert_resolve(*, alert_id: int, user=None, resolution: str = "", now: datetime | None = None) -> KitAlert:
+def kit_alert_resolve(*, alert_id: int, user: "User | AnonymousUser | None" = None, resolution: str = "",
+                      now: datetime | None = None) -> KitAlert:
     """Close an alert (staff); it stops escalating. Closing a closed alert changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -95,14 +101,15 @@ def kit_alert_resolve(*, alert_id: int, user=None, resolution: str = "", now: da
             raise NotFound("Alert not found.") from None
         if alert.resolved_at is None:
             alert.resolved_at = now
-            alert.resolved_by = user if getattr(user, "is_authenticated", False) else None
+            # An authenticated user is an AUTH_USER_MODEL (auth.User) row.
+            alert.resolved_by = cast("User", user) if getattr(user, "is_authenticated", False) else None
             alert.resolution = resolution or "Resolved by staff."
             alert.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     return alert
 
 
-def kit_alerts_close(*, now: datetime, resolution: str, reasons=None, kit_order_id: int | None = None,
-                     pump_id: int | None = None) -> int:
+def kit_alerts_close(*, now: datetime, resolution: str, reasons: Iterable[str] | None = None,
+                     kit_order_id: int | None = None, pump_id: int | None = None) -> int:
     """Close the open alerts whose cause is gone (of a kit order, or a pump's pump-level ones)."""
     qs = KitAlert.objects.filter(resolved_at__isnull=True)
     if kit_order_id is not None:

@@ -5,6 +5,7 @@ stock hold is released) and its alerts are closed. See ``pumps.services.kits``.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +20,9 @@ from shop.state import CANCELLABLE, OrderStatus
 
 from . import KitOrderNotCancellable
 from .alerts import kit_alerts_close
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["kit_order_retire", "kit_order_cancel"]
 
@@ -49,7 +53,7 @@ def kit_order_retire(*, kit_order_id: int, reason: str, now: datetime | None = N
     return kit
 
 
-def kit_order_cancel(*, kit_order_id: int, user, reason: str, now: datetime | None = None) -> KitOrder:
+def kit_order_cancel(*, kit_order_id: int, user: "User", reason: str, now: datetime | None = None) -> KitOrder:
     """Clinic staff cancel a kit not yet dispatched, saying why.
 
     Under the kit's row lock: a dispatched or cancelled (retired) kit, or one whose order fulfilment

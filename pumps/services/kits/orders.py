@@ -6,8 +6,10 @@ See ``pumps.services.kits``.
 """
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,6 +28,9 @@ from shop.state import OrderStatus
 from . import KitOrderExists
 from .alerts import kit_alert_raise, kit_alerts_close
 from .gating import kit_prescription_gate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "PAYMENT_METHOD_INVOICE",
@@ -77,7 +82,7 @@ def _lock_pump(pump_id: int) -> Pump:
             .select_related("patient__clinic", "current_refill").get(pk=pump_id))
 
 
-def validated_shipping(shipping: dict) -> dict:
+def validated_shipping(shipping: Mapping[str, object]) -> dict[str, str]:
     """The kit's delivery address from ``shipping`` (keys ``SHIPPING_FIELDS``), trimmed; the country defaults to US."""
     values = {f: str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS}
     values["country"] = (values["country"] or "US").upper()
@@ -102,8 +107,8 @@ def _kit_appointment(pump: Pump, appointment: RefillAppointment | None) -> Refil
     return appointment
 
 
-def _new_kit(pump: Pump, *, refill_id: int, user, appointment: RefillAppointment | None, product: Product | None,
-             standing_order: StandingOrder | None, now: datetime) -> KitOrder:
+def _new_kit(pump: Pump, *, refill_id: int, user: "User", appointment: RefillAppointment | None,
+             product: Product | None, standing_order: StandingOrder | None, now: datetime) -> KitOrder:
     """The (unsaved) kit order of the pump's current cycle (``refill_id``), with the pump's shipping dates."""
     kit_product, quantity = kit_product_for(pump=pump, product=product)
     return KitOrder(
@@ -133,7 +138,7 @@ def _save_new_kit(kit: KitOrder, pump: Pump, *, standing: bool) -> KitOrder:
     return kit
 
 
-def _standing_order_place(*, kit: KitOrder, pump: Pump, user, shipping: dict, now: datetime) -> None:
+def _standing_order_place(*, kit: KitOrder, pump: Pump, user: "User", shipping: dict[str, str], now: datetime) -> None:
     """Place a standing order's kit order; without stock (or price) keep the kit order and alert ``no_stock``."""
     try:
         with transaction.atomic():
@@ -145,9 +150,9 @@ def _standing_order_place(*, kit: KitOrder, pump: Pump, user, shipping: dict, no
                         message=f"The standing order could not place the kit order: {exc.message}")
 
 
-def kit_order_create(*, pump: Pump, user, shipping: dict, appointment: RefillAppointment | None = None,
-                     product: Product | None = None, standing_order: StandingOrder | None = None,
-                     now: datetime | None = None) -> KitOrder:
+def kit_order_create(*, pump: Pump, user: "User", shipping: Mapping[str, object],
+                     appointment: RefillAppointment | None = None, product: Product | None = None,
+                     standing_order: StandingOrder | None = None, now: datetime | None = None) -> KitOrder:
     """Order a refill kit for the pump's current refill cycle (clinic staff, or a standing order).
 
     Clinic orders are all or nothing: no stock, no price or a kit already ordered for the cycle
@@ -185,8 +190,8 @@ def kit_order_create(*, pump: Pump, user, shipping: dict, appointment: RefillApp
     return kit
 
 
-def clinic_kit_order_create(*, clinic: Clinic, user, pump_id: int, shipping: dict, appointment_id: int | None = None,
-                            product_ndc: str = "") -> KitOrder:
+def clinic_kit_order_create(*, clinic: Clinic, user: "User", pump_id: int, shipping: Mapping[str, object],
+                            appointment_id: int | None = None, product_ndc: str = "") -> KitOrder:
     """Order a kit for one of the clinic's pumps named by id (the API), with an appointment and a kit by NDC.
 
     Ids outside the clinic (another clinic's pump, another pump's appointment) or an unknown NDC are
@@ -208,7 +213,7 @@ def clinic_kit_order_create(*, clinic: Clinic, user, pump_id: int, shipping: dic
     return kit_order_create(pump=pump, user=user, shipping=shipping, appointment=appointment, product=product)
 
 
-def kit_order_place(*, kit: KitOrder, user, shipping: dict, now: datetime) -> Order:
+def kit_order_place(*, kit: KitOrder, user: "User", shipping: dict[str, str], now: datetime) -> Order:
     """Create the kit's shop order (invoiced, stock held without expiry) and gate it. Call in a transaction."""
     # No TTL: a kit's stock is held until it is dispatched or the order is cancelled.
     order = order_place(
@@ -228,7 +233,7 @@ def kit_order_place(*, kit: KitOrder, user, shipping: dict, now: datetime) -> Or
     return order
 
 
-def standing_order_set(*, pump: Pump, user, shipping: dict, product: Product | None = None,
+def standing_order_set(*, pump: Pump, user: "User", shipping: Mapping[str, object], product: Product | None = None,
                        active: bool = True) -> StandingOrder:
     """Create or change the pump's standing kit order (clinic staff)."""
     ship = validated_shipping(shipping)
