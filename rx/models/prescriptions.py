@@ -9,6 +9,7 @@ decisions, the owner's responses) is in ``verification``; what is dispensed, in 
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -179,7 +180,7 @@ class Prescription(models.Model):
     # form saved from a stale copy can never put back a status or a quantity already used up.
     SERVICE_FIELDS = frozenset({"status", "fills_remaining", "quantity_remaining"})
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         recomputed = self.apply_derived_fields()
         if not self._state.adding and kwargs.get("update_fields") is None:
             protected = self.SERVICE_FIELDS - ({"fills_remaining", "quantity_remaining"} if recomputed else set())
@@ -256,7 +257,7 @@ class Prescription(models.Model):
     def has_dispenses(self) -> bool:
         return self.pk is not None and self.dispenses.exists()
 
-    def dose_strength(self):
+    def dose_strength(self) -> Strength | None:
         """The ``rx.dose.Strength`` of the product, or of the prescription's own strength."""
         if self.product_id:
             p = self.product

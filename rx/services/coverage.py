@@ -18,8 +18,11 @@ product of the same drug, route and strength, and it has a fill left with at lea
 line's quantity, within the quantity per fill.
 """
 
+from __future__ import annotations
+
 import math
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -29,6 +32,10 @@ from catalog.models import Product
 from core.errors import Conflict, NotFound
 
 from ..models import Dispense, Patient, Prescription
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 Status = Prescription.Status
 
@@ -53,7 +60,8 @@ def _matches_product_q(product: Product) -> Q:
     return Q(product=product) | (same_generic & (Q(substitution_allowed=True) | Q(product__isnull=True)))
 
 
-def covering_prescriptions(*, patient: Patient | int, product: Product, on: date | None = None):
+def covering_prescriptions(*, patient: Patient | int, product: Product,
+                           on: date | None = None) -> QuerySet[Prescription]:
     """Approved, unexpired prescriptions of the patient that may be dispensed as ``product``."""
     on = on or _today()
     return (Prescription.objects.filter(patient=patient, status=Status.APPROVED, expires_on__gte=on)
@@ -128,7 +136,8 @@ def _exhausted(rx_id: int, quantity: int, on: date) -> PrescriptionExhausted:
 
 
 def prescription_fill(*, prescription_id: int, quantity: int, reference: str, days_supply: int | None = None,
-                      product: Product | None = None, dispensed_by=None, prepared_at: datetime | None = None,
+                      product: Product | None = None, dispensed_by: User | None = None,
+                      prepared_at: datetime | None = None,
                       on: date | None = None) -> Dispense:
     """Use up one fill and ``quantity`` units of the prescription and record the ``Dispense``.
 

@@ -1,5 +1,10 @@
 """Creating and updating patients (a shopper's own, or a clinic's), each write with its audit row."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -8,6 +13,12 @@ from core.errors import DomainError
 from .. import access
 from ..models import Patient
 from . import audit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+
+    from catalog.models import Product
 
 EDITABLE = ("first_name", "last_name", "date_of_birth", "sex", "pregnancy_status", "is_lactating", "allergies",
             "renal_impairment", "current_medications_text")
@@ -18,7 +29,9 @@ class NotPatientOwner(DomainError):
     code = "permission_denied"
 
 
-def patient_create(*, user, clinic_id=None, current_products=None, request=None, **fields) -> Patient:
+def patient_create(*, user: User, clinic_id: int | str | None = None,
+                   current_products: Iterable[Product | int] | None = None, request: HttpRequest | None = None,
+                   **fields: Any) -> Patient:
     """Create a patient on the user's account, or for ``clinic_id`` when the user works there.
 
     A clinic the user does not belong to is answered as not found (400 on ``clinic``).
@@ -41,7 +54,9 @@ def patient_create(*, user, clinic_id=None, current_products=None, request=None,
     return patient
 
 
-def patient_update(*, user, patient_id, current_products=None, request=None, **fields) -> Patient:
+def patient_update(*, user: User | AnonymousUser, patient_id: int | str,
+                   current_products: Iterable[Product | int] | None = None, request: HttpRequest | None = None,
+                   **fields: Any) -> Patient:
     """Update a patient's details; only its owner (account or clinic staff) may.
 
     Someone who cannot see the patient gets 'not found'; someone who can see it but does not
@@ -67,7 +82,8 @@ def patient_update(*, user, patient_id, current_products=None, request=None, **f
     return patient
 
 
-def patient_save(*, user, patient: Patient, changed_fields, via: str = "admin", request=None) -> Patient:
+def patient_save(*, user: User | AnonymousUser, patient: Patient, changed_fields: Iterable[str], via: str = "admin",
+                 request: HttpRequest | None = None) -> Patient:
     """Save a patient a form has already validated (the admin's) and write its audit row: a create
     or a change, naming ``changed_fields``."""
     action = audit.Action.CREATE if patient._state.adding else audit.Action.CHANGE

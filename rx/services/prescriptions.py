@@ -6,7 +6,10 @@ pharmacists acting at once cannot both move it) and writes the ``PrescriptionEve
 same transaction. Entering review recomputes the DUR findings.
 """
 
-from datetime import date
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +24,10 @@ from ..signals import prescription_status_changed
 from . import audit
 from .dur import prescription_findings_refresh
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+
 Status = Prescription.Status
 
 
@@ -28,11 +35,12 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-def _now():
+def _now() -> datetime:
     return timezone.now()
 
 
-def prescription_transition(*, prescription: Prescription, to_status: str, actor=None, note: str = "") -> Prescription:
+def prescription_transition(*, prescription: Prescription, to_status: str, actor: User | None = None,
+                            note: str = "") -> Prescription:
     """Move ``prescription`` to ``to_status`` if its state machine allows it; record the event.
 
     Raises InvalidTransition (409) when the move is not allowed from the current status, or
@@ -71,7 +79,8 @@ def _default_priority(*, route: str, product: Product | None) -> tuple[int, str]
     return Prescription.Priority.ROUTINE, ""
 
 
-def prescription_create(*, user, patient: Patient, source: str, request=None, **fields) -> Prescription:
+def prescription_create(*, user: User | AnonymousUser | None, patient: Patient, source: str,
+                        request: HttpRequest | None = None, **fields: Any) -> Prescription:
     """Create a prescription in ``received`` with its first event, findings and audit row.
 
     ``fields`` are model fields (product, drug, prescriber, directions, quantities, file...).
@@ -108,7 +117,7 @@ def prescriber_get_or_create(*, name: str, npi: str = "", dea_number: str = "", 
     """
     npi, dea_number = (npi or "").strip(), (dea_number or "").strip().upper()
     if validate:
-        errors = {}
+        errors: dict[str, list[str]] = {}
         if npi and not identifiers.npi_is_valid(npi):
             errors["npi"] = ["NPI must be 10 digits starting with 1 or 2 with a valid check digit."]
         if dea_number and not identifiers.dea_is_valid(dea_number):
@@ -131,8 +140,9 @@ def prescriber_get_or_create(*, name: str, npi: str = "", dea_number: str = "", 
     return Prescriber.objects.create(npi="", **details)
 
 
-def prescription_transfer_request(*, user, patient_id, prescriber: dict, product_id=None, transfer_pharmacy: str = "",
-                                  notes: str = "", request=None) -> Prescription:
+def prescription_transfer_request(*, user: User | AnonymousUser, patient_id: int | str, prescriber: dict[str, Any],
+                                  product_id: int | None = None, transfer_pharmacy: str = "", notes: str = "",
+                                  request: HttpRequest | None = None) -> Prescription:
     """Record a shopper's request that we obtain a prescription from their prescriber (no file).
 
     ``prescriber``: name (required), npi, dea_number, practice, phone, fax, email. The patient
@@ -152,7 +162,8 @@ def prescription_transfer_request(*, user, patient_id, prescriber: dict, product
                                prescriber=doctor, product=product, transfer_pharmacy=transfer_pharmacy, notes=notes)
 
 
-def prescription_start_review(*, prescription: Prescription, user, request=None) -> Prescription:
+def prescription_start_review(*, prescription: Prescription, user: User | AnonymousUser,
+                              request: HttpRequest | None = None) -> Prescription:
     """Take a received prescription into review (recomputing findings). No-op in other states."""
     if prescription.status == Status.RECEIVED and access.can_review(user):
         prescription_transition(prescription=prescription, to_status=Status.IN_REVIEW, actor=user,
@@ -160,7 +171,8 @@ def prescription_start_review(*, prescription: Prescription, user, request=None)
     return prescription
 
 
-def prescription_review_open(*, prescription: Prescription, user, request=None) -> Prescription:
+def prescription_review_open(*, prescription: Prescription, user: User | AnonymousUser,
+                             request: HttpRequest | None = None) -> Prescription:
     """Open ``prescription``'s review page for ``user``: take it into review when it waits in the
     queue (``prescription_start_review``), and audit that the prescription and its patient were seen."""
     if prescription.status in Prescription.QUEUE_STATUSES:
@@ -171,7 +183,8 @@ def prescription_review_open(*, prescription: Prescription, user, request=None) 
     return prescription
 
 
-def prescription_update(*, prescription: Prescription, user, changes: dict, request=None) -> Prescription:
+def prescription_update(*, prescription: Prescription, user: User | AnonymousUser, changes: dict[str, Any],
+                        request: HttpRequest | None = None) -> Prescription:
     """Apply a pharmacist's transcription or correction of the structured fields.
 
     Only while the prescription waits for verification; the findings are recomputed and the

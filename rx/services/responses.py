@@ -8,6 +8,10 @@ on the response. The prescription goes back to ``received`` (the queue), so a ph
 it again and the DUR findings are recomputed when review starts.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -20,6 +24,11 @@ from . import audit
 from .prescriptions import prescription_transition
 from .uploads import upload_validate
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files import File
+    from django.http import HttpRequest
+
 Status = Prescription.Status
 
 
@@ -27,7 +36,8 @@ class NotAwaitingInformation(Conflict):
     code = "not_awaiting_information"
 
 
-def prescription_respond(*, user, prescription_id, message: str, file=None, request=None) -> PrescriptionResponse:
+def prescription_respond(*, user: User, prescription_id: int | str, message: str,
+                         file: File[bytes] | None = None, request: HttpRequest | None = None) -> PrescriptionResponse:
     """Record the owner's answer to a request for information and put the prescription back
     in the queue (needs_information -> received). Raises NotFound (404) for anyone but the
     patient's owner, ValidationError (400) on ``message`` or ``file``, NotAwaitingInformation
@@ -45,8 +55,9 @@ def prescription_respond(*, user, prescription_id, message: str, file=None, requ
         content_type, ext, data = upload_validate(file)
         stored = ContentFile(data, name=f"prescription.{ext}")
     with transaction.atomic():
-        response = PrescriptionResponse(prescription=rx, author=user, message=message,
-                                        file_content_type=content_type, replaced_file=rx.file.name if stored else "")
+        # The file field is not nullable: its name is "" when the prescription has no document.
+        response = PrescriptionResponse(prescription=rx, author=user, message=message, file_content_type=content_type,
+                                        replaced_file=cast(str, rx.file.name) if stored else "")
         if stored is not None:
             response.file = stored
         response.save()

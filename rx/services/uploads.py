@@ -7,8 +7,11 @@ extension of the detected type, so a PNG sent as ``scan.pdf`` is kept as a PNG a
 file sent as ``scan.jpg`` is refused. Files over ``RX_UPLOAD_MAX_BYTES`` are refused.
 """
 
+from __future__ import annotations
+
 import io
 import warnings
+from typing import TYPE_CHECKING, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +22,11 @@ from .. import access
 from ..models import Prescription
 from .prescriptions import prescription_create
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.core.files import File
+    from django.http import HttpRequest
+
 # type -> (magic prefix, extension, Pillow format or None)
 SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff", "jpg", "JPEG"),
@@ -27,7 +35,7 @@ SIGNATURES = {
 }
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise ValidationError({"file": [message]})
 
 
@@ -39,7 +47,7 @@ def upload_sniff(head: bytes) -> str | None:
     return None
 
 
-def upload_validate(file) -> tuple[str, str, bytes]:
+def upload_validate(file: File[bytes] | None) -> tuple[str, str, bytes]:
     """Check an uploaded file by content; return (content type, extension, bytes).
 
     Raises ValidationError on ``file`` (400 naming the field) for an empty, oversized or
@@ -84,7 +92,8 @@ def _verify_image(data: bytes, expected_format: str) -> None:
         _fail("The image content does not match its signature.")
 
 
-def prescription_upload(*, user, patient_id, file, notes: str = "", request=None) -> Prescription:
+def prescription_upload(*, user: User | AnonymousUser, patient_id: int | str, file: File[bytes] | None,
+                        notes: str = "", request: HttpRequest | None = None) -> Prescription:
     """Store an uploaded prescription for one of the user's patients, received for review.
 
     The patient must be the user's own (or their clinic's); anyone else's is 'not found'.

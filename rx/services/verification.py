@@ -16,6 +16,10 @@ Extension points for higher apps (settings listing dotted paths; rx never import
     admin review page (e.g. the shop: order lines waiting on this prescription).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -31,6 +35,10 @@ from ..models import Decision, Finding, Prescription
 from ..signals import prescription_decided
 from . import audit
 from .prescriptions import prescription_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
 
 Status = Prescription.Status
 Action = Decision.Action
@@ -59,7 +67,7 @@ def pharmacist_group() -> Group:
     return group
 
 
-def prescription_verification_conflicts(*, prescription: Prescription, user) -> list[str]:
+def prescription_verification_conflicts(*, prescription: Prescription, user: User | AnonymousUser) -> list[str]:
     """Return the reasons ``user`` may not verify ``prescription`` (empty: no conflict).
 
     The pharmacist's own patient record, a prescription they submitted, and whatever the
@@ -75,7 +83,7 @@ def prescription_verification_conflicts(*, prescription: Prescription, user) -> 
     return reasons
 
 
-def _decidable(*, prescription_id, pharmacist) -> Prescription:
+def _decidable(*, prescription_id: int, pharmacist: User) -> Prescription:
     if not access.can_decide(pharmacist):
         raise NotPharmacist("Only pharmacists can decide on prescriptions.")
     try:
@@ -93,8 +101,9 @@ def _decidable(*, prescription_id, pharmacist) -> Prescription:
     return rx
 
 
-def prescription_approve(*, prescription_id: int, pharmacist, overrides: dict | None = None, message: str = "",
-                         request=None) -> Decision:
+def prescription_approve(*, prescription_id: int, pharmacist: User,
+                         overrides: dict[int | str, str] | None = None, message: str = "",
+                         request: HttpRequest | None = None) -> Decision:
     """Approve a prescription. Every high-severity finding needs a reason in ``overrides``,
     keyed by finding id or by code ({12: "...", "HD": "..."}); reasons given for other
     findings are recorded too.
@@ -107,6 +116,7 @@ def prescription_approve(*, prescription_id: int, pharmacist, overrides: dict | 
     missing = rx.missing_fields()
     if missing:
         raise ValidationError({name: ["Required before approval."] for name in missing})
+    assert rx.prescriber is not None  # missing_fields() names an empty prescriber
     if rx.is_controlled and not identifiers.dea_is_valid(rx.prescriber.dea_number):
         # 21 CFR 1306.05: a controlled-substance prescription carries the prescriber's DEA number.
         raise ValidationError({"prescriber": [f"A Schedule {rx.schedule} prescription needs the prescriber's valid "
@@ -145,7 +155,8 @@ def prescription_approve(*, prescription_id: int, pharmacist, overrides: dict | 
     return decision
 
 
-def prescription_reject(*, prescription_id: int, pharmacist, reason: str, request=None) -> Decision:
+def prescription_reject(*, prescription_id: int, pharmacist: User, reason: str,
+                        request: HttpRequest | None = None) -> Decision:
     """Reject a prescription with a reason the shopper sees."""
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Give the reason; the shopper sees it."]})
@@ -158,7 +169,8 @@ def prescription_reject(*, prescription_id: int, pharmacist, reason: str, reques
     return decision
 
 
-def prescription_request_information(*, prescription_id: int, pharmacist, message: str, request=None) -> Decision:
+def prescription_request_information(*, prescription_id: int, pharmacist: User, message: str,
+                                     request: HttpRequest | None = None) -> Decision:
     """Ask the shopper or clinic for information; the prescription waits in needs_information."""
     if not (message or "").strip():
         raise ValidationError({"message": ["Say what information is needed."]})
@@ -175,7 +187,7 @@ def prescription_request_information(*, prescription_id: int, pharmacist, messag
     return decision
 
 
-def _after_decision(rx: Prescription, decision: Decision, request) -> None:
+def _after_decision(rx: Prescription, decision: Decision, request: HttpRequest | None) -> None:
     audit.audit_record(user=decision.pharmacist, action=audit.Action.CHANGE, obj=rx, request=request,
                        detail=f"decision={decision.action}")
     ids = (rx.pk, decision.pk, decision.action)
@@ -188,14 +200,15 @@ def notification_recipients(rx: Prescription) -> list[str]:
     """The shopper (account e-mail) or the clinic (clinic e-mail, else the submitter's)."""
     patient = rx.patient
     if patient.account_id:
+        assert patient.account is not None  # account_id is set
         return [patient.account.email] if patient.account.email else []
     emails = [patient.clinic.email] if patient.clinic and patient.clinic.email else []
-    if not emails and rx.created_by_id and rx.created_by.email:
+    if not emails and rx.created_by is not None and rx.created_by.email:
         emails = [rx.created_by.email]
     return emails
 
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     Action.APPROVE: "Your prescription {ref} was approved",
     Action.REJECT: "Your prescription {ref} could not be accepted",
     Action.REQUEST_INFO: "We need more information about prescription {ref}",
@@ -228,7 +241,7 @@ def decision_notify(*, prescription_id: int, decision_id: int) -> int:
                      recipients)
 
 
-def prescription_review_panels(*, prescription: Prescription, user) -> list[dict]:
+def prescription_review_panels(*, prescription: Prescription, user: User | AnonymousUser) -> list[dict[str, Any]]:
     """Return the panels the ``RX_REVIEW_CONTEXT_PROVIDERS`` add to the review page (empty ones left out)."""
     panels = (provider(prescription, user) for provider in hooks("RX_REVIEW_CONTEXT_PROVIDERS"))
     return [panel for panel in panels if panel]

@@ -1,14 +1,20 @@
 """DUR checks of the dose against the route's limits: daily dose (HD, LD, DC), age (PA), renal
 impairment (RI) and excessive quantity (EX)."""
 
+from datetime import date
+from decimal import Decimal
+
 from catalog.models import DrugRoute
 
 from ... import dose
 from ...models import Patient, Prescription
 from .findings import HIGH, LOW, MODERATE, FindingData, drug_label
 
+# (daily dose in the limit's unit, daily dose in mcg, the limit's unit), or why it could not be computed.
+DailyDose = tuple[Decimal, Decimal, str] | str | None
 
-def daily_dose_of(rx: Prescription, limit: DrugRoute | None):
+
+def daily_dose_of(rx: Prescription, limit: DrugRoute | None) -> DailyDose:
     """Return (daily dose in the limit's unit, daily dose in mcg) or an error text, or None."""
     if rx.dose_amount is None or not rx.dose_unit or rx.times_per_day is None:
         return None
@@ -21,12 +27,13 @@ def daily_dose_of(rx: Prescription, limit: DrugRoute | None):
     return dose.convert_mass(mcg, "mcg", unit), mcg, unit
 
 
-def dose_checks(rx: Prescription, limit: DrugRoute | None, daily) -> list[FindingData]:
+def dose_checks(rx: Prescription, limit: DrugRoute | None, daily: DailyDose) -> list[FindingData]:
     if daily is None or limit is None:
         return []
     if isinstance(daily, str):
         return [FindingData("DC", LOW, f"Daily dose not checked against the {rx.route} limits: {daily}")]
     amount, _, unit = daily
+    assert rx.dose_amount is not None and rx.times_per_day is not None  # daily_dose_of() computed daily from them
     how = f"{dose.fmt(rx.dose_amount)} {rx.dose_unit} x {dose.fmt(rx.times_per_day)}/day"
     if rx.as_needed:
         how += " at most (as needed)"
@@ -48,7 +55,7 @@ def dose_checks(rx: Prescription, limit: DrugRoute | None, daily) -> list[Findin
     return out
 
 
-def age_check(rx, patient, limit, today) -> list[FindingData]:
+def age_check(rx: Prescription, patient: Patient, limit: DrugRoute | None, today: date) -> list[FindingData]:
     if limit is None or limit.min_age_years is None:
         return []
     age = patient.age_on(today)
@@ -64,7 +71,7 @@ def age_check(rx, patient, limit, today) -> list[FindingData]:
 RENALLY_IMPAIRED = (Patient.RenalImpairment.MILD, Patient.RenalImpairment.MODERATE, Patient.RenalImpairment.SEVERE)
 
 
-def renal_check(rx, patient, limit, daily) -> list[FindingData]:
+def renal_check(rx: Prescription, patient: Patient, limit: DrugRoute | None, daily: DailyDose) -> list[FindingData]:
     """RI when the patient has renal impairment (mild, moderate or severe; not "unknown" or
     "none") and the route carries renal data (``renal_caution`` and/or ``renal_max_daily_dose``)."""
     if limit is None or patient.renal_impairment not in RENALLY_IMPAIRED:
@@ -79,6 +86,7 @@ def renal_check(rx, patient, limit, daily) -> list[FindingData]:
     if renal_max is not None:
         data["renal_max_daily_dose"] = dose.fmt(renal_max)
     if renal_max is not None and amount is not None and amount > renal_max:
+        assert isinstance(daily, tuple)  # amount is daily[0]
         message = (f"Patient has {level} renal impairment; daily dose {dose.fmt(amount)} {daily[2]} is above the "
                    f"renal maximum of {dose.fmt(renal_max)} {limit.dose_unit}/day for {drug_label(rx)}. "
                    "Reduce the dose with the prescriber before dispensing.")
@@ -94,7 +102,7 @@ def renal_check(rx, patient, limit, daily) -> list[FindingData]:
     return [FindingData("RI", severity, message, data)]
 
 
-def quantity_check(rx: Prescription, quantity: int | None, daily) -> list[FindingData]:
+def quantity_check(rx: Prescription, quantity: int | None, daily: DailyDose) -> list[FindingData]:
     quantity = quantity if quantity is not None else rx.quantity
     if not quantity or not rx.days_supply or not daily or isinstance(daily, str):
         return []

@@ -3,6 +3,7 @@ medication lists against drug names, ingredients and interaction groups)."""
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ...models import Finding, Prescription
 
@@ -16,9 +17,9 @@ class FindingData:
     code: str
     severity: str
     message: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -3,6 +3,7 @@ additive toxicity (DD/AT) and therapeutic duplication (TD)."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from catalog.models import Drug, DrugInteraction
 
@@ -10,7 +11,7 @@ from ...models import Patient, Prescription
 from .findings import MODERATE, FindingData, contains_term, norm, split_entries
 
 ACTIVE_STATUSES = (*Prescription.QUEUE_STATUSES, Prescription.Status.APPROVED)
-ROUTE_WORDS = {value: value for value, _ in Prescription._meta.get_field("route").choices}
+ROUTE_WORDS = {value: value for value, _ in cast(list[tuple[str, str]], Prescription._meta.get_field("route").choices)}
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,14 @@ class CurrentMedication:
 
     label: str
     ingredient: str
-    groups: frozenset
+    groups: frozenset[str]
     route: str
     drug_id: int | None
     source: str
 
 
-def current_medications(*, patient: Patient, exclude_prescription_id=None, today: date) -> list[CurrentMedication]:
+def current_medications(*, patient: Patient, exclude_prescription_id: int | None = None,
+                        today: date) -> list[CurrentMedication]:
     """Return the patient's current medications from linked products, free text and the
     patient's other active prescriptions (received, in review, needing information or approved,
     and not expired)."""
@@ -39,10 +41,12 @@ def current_medications(*, patient: Patient, exclude_prescription_id=None, today
         ))
     meds.extend(_medications_from_text(patient.current_medications_text))
     others = (Prescription.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, drug__isnull=False)
-              .exclude(pk=exclude_prescription_id).select_related("drug"))
+              # None (an unsaved prescription) excludes nothing: Django reads pk=None as pk__isnull=True.
+              .exclude(pk=exclude_prescription_id).select_related("drug"))  # type: ignore[misc]
     for rx in others:
         if rx.is_expired_on(today):
             continue
+        assert rx.drug is not None  # filtered on drug__isnull=False
         meds.append(CurrentMedication(
             label=(f"prescription {rx.pk} for {rx.drug} ({rx.route or 'route not recorded'}, "
                    f"{rx.get_status_display().lower()})"),
@@ -92,6 +96,7 @@ def _route_matches(wanted: str, actual: str) -> bool | None:
 
 def interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[FindingData]:
     drug = rx.drug
+    assert drug is not None  # the DUR runs these only for a prescription with a drug
     own_terms = {norm(drug.active_ingredient)} | {norm(g) for g in drug.interaction_groups}
     own_ingredient = norm(drug.active_ingredient)
     candidates = meds
@@ -128,6 +133,7 @@ def interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[
 
 
 def duplication_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[FindingData]:
+    assert rx.drug is not None  # the DUR runs these only for a prescription with a drug
     own = norm(rx.drug.active_ingredient)
     out = []
     for med in meds:

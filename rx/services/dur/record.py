@@ -41,6 +41,7 @@ def prescriber_checks(rx: Prescription) -> list[FindingData]:
 def expiry_and_refill_checks(rx: Prescription, today: date) -> list[FindingData]:
     out = []
     if rx.is_expired_on(today):
+        assert rx.expires_on is not None  # is_expired_on() is False without an expiry date
         out.append(FindingData("XP", HIGH, f"Prescription expired on {rx.expires_on:%Y-%m-%d} (written "
                                             f"{rx.written_date:%Y-%m-%d}); a new prescription is needed.",
                                {"expires_on": rx.expires_on.isoformat()}))

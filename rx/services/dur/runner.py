@@ -46,6 +46,7 @@ def dur_check(*, prescription: Prescription, quantity: int | None = None,
     if not prescription.drug_id:
         return findings
     drug = prescription.drug
+    assert drug is not None  # drug_id is set
     patient = prescription.patient
     limit = DrugRoute.objects.filter(drug=drug, route=prescription.route).first() if prescription.route else None
     daily = daily_dose_of(prescription, limit)

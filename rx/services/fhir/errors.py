@@ -1,6 +1,7 @@
 """FHIR errors: ``FhirInvalid`` (400) names the failing element, ``FhirNotPermitted`` (403)."""
 
 import re
+from collections.abc import Iterable
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -22,7 +23,7 @@ class FhirNotPermitted(DomainError):
     code = "permission_denied"
 
 
-def element_path(loc) -> str:
+def element_path(loc: Iterable[int | str]) -> str:
     """Turn a pydantic error location into a FHIR element path: ('a', 0, 'b') -> 'a[0].b'."""
     path = ""
     for part in loc:

@@ -1,6 +1,7 @@
 """Export a dispense as a FHIR R4 MedicationDispense (``medication_dispense_resource``)."""
 
 import json
+from typing import Any, cast
 
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 
@@ -10,10 +11,10 @@ from ...models import Dispense, Prescription
 from .codes import NDC_SYSTEM, SNOMED, SNOMED_FOR_ROUTE, UCUM
 
 
-def _dosage(rx: Prescription) -> list[dict]:
+def _dosage(rx: Prescription) -> list[dict[str, Any]]:
     if rx.dose_amount is None or rx.times_per_day is None:
         return [{"text": rx.sig}] if rx.sig else []
-    dosage = {
+    dosage: dict[str, Any] = {
         "text": rx.sig or None,
         "timing": {"repeat": {"frequency": int(rx.times_per_day) if rx.times_per_day == int(rx.times_per_day)
                               else 1, "period": 1 if rx.times_per_day == int(rx.times_per_day)
@@ -29,7 +30,7 @@ def _dosage(rx: Prescription) -> list[dict]:
     return [{k: v for k, v in dosage.items() if v is not None}]
 
 
-def medication_dispense_resource(*, dispense: Dispense) -> dict:
+def medication_dispense_resource(*, dispense: Dispense) -> dict[str, Any]:
     """Return the dispense as a validated FHIR R4 MedicationDispense (a JSON-ready dict)."""
     rx = dispense.prescription
     product = dispense.product or rx.product
@@ -38,7 +39,7 @@ def medication_dispense_resource(*, dispense: Dispense) -> dict:
                                   "display": product.name}], "text": product.name}
     else:
         medication = {"text": str(rx.drug or "medication")}
-    data = {
+    data: dict[str, Any] = {
         "resourceType": "MedicationDispense",
         "id": str(dispense.pk),
         "identifier": [{"system": "urn:pharmacy:dispense-reference", "value": dispense.reference}],
@@ -55,7 +56,8 @@ def medication_dispense_resource(*, dispense: Dispense) -> dict:
     if dispense.handed_over_at:
         data["whenHandedOver"] = dispense.handed_over_at.isoformat()
     if dispense.dispensed_by_id:
+        assert dispense.dispensed_by is not None  # dispensed_by_id is set
         data["performer"] = [{"actor": {"display": dispense.dispensed_by.get_full_name()
                                         or dispense.dispensed_by.get_username()}}]
     resource = MedicationDispense.model_validate(data)
-    return json.loads(resource.model_dump_json())
+    return cast(dict[str, Any], json.loads(resource.model_dump_json()))

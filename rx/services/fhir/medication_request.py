@@ -1,6 +1,9 @@
 """Import a FHIR R4 MedicationRequest as a prescription (``medication_request_import``)."""
 
+from __future__ import annotations
+
 from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,6 +19,10 @@ from .errors import FhirInvalid, FhirNotPermitted, pydantic_to_fhir_invalid
 from .order import request_directions, request_dispense, request_product
 from .parties import request_patient, request_prescriber
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
+
 # Model field -> the request element it comes from, to name the element in errors.
 FIELD_ELEMENTS = {
     "route": "dosageInstruction[0].route", "product": "medicationCodeableConcept", "dose_amount":
@@ -27,7 +34,8 @@ FIELD_ELEMENTS = {
 }
 
 
-def medication_request_import(*, payload, user, request=None) -> Prescription:
+def medication_request_import(*, payload: object, user: User,
+                              request: HttpRequest | None = None) -> Prescription:
     """Validate a FHIR R4 MedicationRequest and create the prescription it carries.
 
     ``user`` must be clinic staff (for their clinic's patients) or pharmacy staff. Returns the
@@ -53,7 +61,7 @@ def medication_request_import(*, payload, user, request=None) -> Prescription:
     if resource.authoredOn is None:
         raise FhirInvalid("authoredOn", "The written date is required.")
     product = request_product(resource)
-    fields = {"product": product, **request_directions(resource, product), **request_dispense(resource)}
+    fields: dict[str, Any] = {"product": product, **request_directions(resource, product), **request_dispense(resource)}
     authored = resource.authoredOn
     fields["written_date"] = authored.date() if hasattr(authored, "hour") else authored
     if not isinstance(fields["written_date"], date):

@@ -1,7 +1,10 @@
 """What a MedicationRequest orders: the product (an NDC coding), the directions
 (``dosageInstruction[0]``) and the dispense request (quantity, repeats, supply, validity)."""
 
+from __future__ import annotations
+
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, cast
 
 from catalog import ndc as ndc_rules
 from catalog.models import Product, Route
@@ -9,8 +12,13 @@ from catalog.models import Product, Route
 from .codes import DAYS_IN, DOSE_UNITS, NDC_SYSTEM, PER_DAY, ROUTE_CODES, TIMING_CODES
 from .errors import FhirInvalid
 
+if TYPE_CHECKING:
+    from fhir.resources.R4B.dosage import Dosage
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
+    from fhir.resources.R4B.timing import Timing
 
-def request_product(resource) -> Product:
+
+def request_product(resource: MedicationRequest) -> Product:
     concept = resource.medicationCodeableConcept
     if concept is None:
         raise FhirInvalid("medicationCodeableConcept", "Send the medication as a CodeableConcept with an NDC coding "
@@ -29,12 +37,12 @@ def request_product(resource) -> Product:
     raise FhirInvalid("medicationCodeableConcept.coding", f"NDC {codes[0]} is not a product we dispense.")
 
 
-def _times_per_day(timing, element) -> Decimal:
+def _times_per_day(timing: Timing | None, element: str) -> Decimal:
     if timing is None:
         raise FhirInvalid(element, "How often (timing.repeat or timing.code) is required.")
     repeat = timing.repeat
     if repeat is not None and (repeat.frequency or repeat.frequencyMax):
-        frequency = Decimal(repeat.frequencyMax or repeat.frequency)
+        frequency = Decimal(cast(int, repeat.frequencyMax or repeat.frequency))  # one of them is set (checked above)
         period = Decimal(str(repeat.period or 1))
         unit = repeat.periodUnit or "d"
         if period <= 0 or unit not in PER_DAY:
@@ -46,11 +54,12 @@ def _times_per_day(timing, element) -> Decimal:
     code = timing.code
     for coding in (code.coding or []) if code else []:
         if (coding.code or "").upper() in TIMING_CODES:
+            assert coding.code is not None  # "" is no timing code
             return Decimal(TIMING_CODES[coding.code.upper()])
     raise FhirInvalid(element, "timing needs repeat.frequency with period and periodUnit, or a code such as TID.")
 
 
-def _route(dosage, product: Product) -> str:
+def _route(dosage: Dosage, product: Product) -> str:
     if dosage.route is None:
         return product.route
     for coding in dosage.route.coding or []:
@@ -63,7 +72,7 @@ def _route(dosage, product: Product) -> str:
     raise FhirInvalid("dosageInstruction[0].route", "Unknown route; use a SNOMED CT route code.")
 
 
-def request_directions(resource, product: Product) -> dict:
+def request_directions(resource: MedicationRequest, product: Product) -> dict[str, Any]:
     if not resource.dosageInstruction:
         raise FhirInvalid("dosageInstruction", "At least one dosage instruction is required.")
     dosage = resource.dosageInstruction[0]
@@ -87,14 +96,14 @@ def request_directions(resource, product: Product) -> dict:
             "as_needed": bool(dosage.asNeededBoolean), "sig": sig}
 
 
-def request_dispense(resource) -> dict:
+def request_dispense(resource: MedicationRequest) -> dict[str, Any]:
     dr = resource.dispenseRequest
     if dr is None or dr.quantity is None or dr.quantity.value is None:
         raise FhirInvalid("dispenseRequest.quantity", "The quantity to dispense is required.")
     value = Decimal(str(dr.quantity.value))
     if value <= 0 or value != value.to_integral_value():
         raise FhirInvalid("dispenseRequest.quantity", "Must be a positive whole number of units.")
-    out = {"quantity": int(value), "refills_authorized": int(dr.numberOfRepeatsAllowed or 0)}
+    out: dict[str, Any] = {"quantity": int(value), "refills_authorized": int(dr.numberOfRepeatsAllowed or 0)}
     if dr.numberOfRepeatsAllowed is not None and dr.numberOfRepeatsAllowed < 0:
         raise FhirInvalid("dispenseRequest.numberOfRepeatsAllowed", "Must not be negative.")
     if dr.expectedSupplyDuration is not None:

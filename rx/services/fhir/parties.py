@@ -1,8 +1,11 @@
 """Who a MedicationRequest is for and from: its ``subject`` (an existing patient the sender may act
 for, or a contained Patient created in the sender's clinic) and its ``requester`` (the prescriber)."""
 
+from __future__ import annotations
+
 import re
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ... import access
 from ...models import ClinicMembership, Patient, date_of_birth_is_possible
@@ -11,8 +14,18 @@ from ..prescriptions import prescriber_get_or_create
 from .codes import DEA_SYSTEMS, NPI_SYSTEM
 from .errors import FhirInvalid, fit
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.http import HttpRequest
+    from fhir.resources.R4B.identifier import Identifier
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
 
-def _contained(resource, reference: str, resource_type: str, element: str):
+    from ...models import Prescriber
+
+
+def _contained(resource: MedicationRequest, reference: str | None, resource_type: str, element: str) -> Any:
+    """The contained resource ``reference`` (``#<id>``) names, checked to be a ``resource_type`` (a
+    ``fhir.resources`` Patient or Practitioner); None for a reference that is not to a contained resource."""
     ref = (reference or "").strip()
     if not ref.startswith("#"):
         return None
@@ -24,7 +37,7 @@ def _contained(resource, reference: str, resource_type: str, element: str):
     raise FhirInvalid(element, f"No contained resource with id {ref[1:]!r}.")
 
 
-def _sole_clinic(user, element):
+def _sole_clinic(user: User, element: str) -> int:
     clinics = list(ClinicMembership.objects.filter(user=user).values_list("clinic_id", flat=True))
     if len(clinics) != 1:
         raise FhirInvalid(element, "A contained Patient needs a sender who belongs to exactly one clinic; "
@@ -32,12 +45,13 @@ def _sole_clinic(user, element):
     return clinics[0]
 
 
-def request_patient(resource, user, request) -> Patient:
+def request_patient(resource: MedicationRequest, user: User, request: HttpRequest | None) -> Patient:
     subject = resource.subject
     if subject is None:
         raise FhirInvalid("subject", "The patient (Patient/<id> or #<contained id>) is required.")
     ref = (subject.reference or "").strip()
     contained = _contained(resource, ref, "Patient", "subject")
+    patient: Patient | None
     if contained is not None:
         clinic_id = _sole_clinic(user, "subject")
         name = (contained.name or [None])[0]
@@ -72,7 +86,7 @@ def request_patient(resource, user, request) -> Patient:
     return patient
 
 
-def _identifier(identifiers, systems) -> str:
+def _identifier(identifiers: list[Identifier] | None, systems: set[str]) -> str:
     for ident in identifiers or []:
         system = (ident.system or "").strip()
         if system in systems or (systems is DEA_SYSTEMS and system.lower().endswith("dea")):
@@ -80,7 +94,7 @@ def _identifier(identifiers, systems) -> str:
     return ""
 
 
-def request_prescriber(resource):
+def request_prescriber(resource: MedicationRequest) -> Prescriber:
     requester = resource.requester
     if requester is None:
         raise FhirInvalid("requester", "The prescriber (a Practitioner with an NPI identifier) is required.")
