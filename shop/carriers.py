@@ -10,7 +10,7 @@ number, so a retried fulfilment task never buys a second label.
 """
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,7 +32,8 @@ class CarrierUnavailable(Exception):
 class Carrier(Protocol):
     name: str
 
-    def create_shipment(self, *, reference: str, shipment_id: int, address: dict, parcels: list[dict]) -> str:
+    def create_shipment(self, *, reference: str, shipment_id: int, address: dict[str, Any],
+                        parcels: list[dict[str, Any]]) -> str:
         """Book the parcel; return its tracking number (the same one for the same reference)."""
 
     def track(self, tracking_number: str) -> str:
@@ -48,7 +49,8 @@ class LocalCarrier:
     name = "local"
     PREFIX = "LC"
 
-    def create_shipment(self, *, reference: str, shipment_id: int, address: dict, parcels: list[dict]) -> str:
+    def create_shipment(self, *, reference: str, shipment_id: int, address: dict[str, Any],
+                        parcels: list[dict[str, Any]]) -> str:
         body = f"{shipment_id:010d}"
         check = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10
         return f"{self.PREFIX}{body}{check}"
@@ -65,4 +67,4 @@ class LocalCarrier:
 
 
 def carrier_get() -> Carrier:
-    return import_string(getattr(settings, "SHOP_CARRIER", "shop.carriers.LocalCarrier"))()
+    return cast(Carrier, import_string(getattr(settings, "SHOP_CARRIER", "shop.carriers.LocalCarrier"))())

@@ -6,8 +6,8 @@ view never aggregates.
 """
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,12 +17,15 @@ from core.extensions import hooks
 
 from ..models import Product, Review
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 class DuplicateReview(Conflict):
     code = "duplicate_review"
 
 
-def review_create(*, product: Product, user: AbstractBaseUser, rating: int, title: str, body: str) -> Review:
+def review_create(*, product: Product, user: "User", rating: int, title: str, body: str) -> Review:
     """Create a pending review, or refuse a second review of the same product by the same user."""
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
         raise DomainError("rating: must be a whole number from 1 to 5.", code="invalid")
@@ -40,7 +43,7 @@ def review_create(*, product: Product, user: AbstractBaseUser, rating: int, titl
         ) from exc
 
 
-def review_moderate(*, reviews: Iterable[Review], status: str, moderator: AbstractBaseUser) -> int:
+def review_moderate(*, reviews: Iterable[Review], status: str, moderator: "User") -> int:
     """Set the moderation status of ``reviews``; keep each product's rating summary in step.
 
     Returns how many reviews changed status.

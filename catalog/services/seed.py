@@ -9,10 +9,12 @@ moves after receipt belong to the stock service, not to the seed).
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 from django.core.exceptions import ValidationError
@@ -50,9 +52,9 @@ class InvalidSeed(DomainError):
 class SeedSummary:
     """What a load did, counted per kind of row."""
 
-    created: Counter = field(default_factory=Counter)
-    updated: Counter = field(default_factory=Counter)
-    unchanged: Counter = field(default_factory=Counter)
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
 
     @property
     def changed(self) -> bool:
@@ -70,7 +72,7 @@ def seed_files(directory: Path = SEED_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml"))
 
 
-def seed_catalogue_read(*, path: Path) -> dict:
+def seed_catalogue_read(*, path: Path) -> dict[str, Any]:
     """Parse one seed file; refuse anything that is not a mapping with drugs and products."""
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
@@ -79,7 +81,7 @@ def seed_catalogue_read(*, path: Path) -> dict:
     return data
 
 
-def seed_catalogue_load(*, data: dict, today: date | None = None) -> SeedSummary:
+def seed_catalogue_load(*, data: dict[str, Any], today: date | None = None) -> SeedSummary:
     """Upsert the drugs and products of one parsed seed file in one transaction."""
     today = today or timezone.localdate()
     summary = SeedSummary()
@@ -93,7 +95,7 @@ def seed_catalogue_load(*, data: dict, today: date | None = None) -> SeedSummary
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _typed(model: type[models.Model], values: dict) -> dict:
+def _typed(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
     """Convert YAML scalars to the field's Python type, so that comparisons are exact."""
     out = {}
     for name, value in values.items():
@@ -103,14 +105,16 @@ def _typed(model: type[models.Model], values: dict) -> dict:
         elif isinstance(model_field, models.JSONField):
             out[name] = value
         else:
-            out[name] = model_field.to_python(value)
+            out[name] = cast("models.Field[Any, Any]", model_field).to_python(value)  # a seed field, not a relation
     return out
 
 
-def _upsert(model, lookup: dict, values: dict, summary: SeedSummary, kind: str):
+def _upsert[M: models.Model](model: type[M], lookup: dict[str, Any], values: dict[str, Any], summary: SeedSummary,
+                              kind: str) -> M:
     """Create the row, or save it only when a value differs; count what happened."""
     values = _typed(model, values)
-    obj = model.objects.filter(**lookup).first()
+    # Every seeded model has the manager ``objects``; django-stubs' Model declares none.
+    obj: M | None = model.objects.filter(**lookup).first()  # type: ignore[attr-defined]
     if obj is None:
         obj = model(**lookup, **values)
         bucket = summary.created
@@ -131,11 +135,11 @@ def _upsert(model, lookup: dict, values: dict, summary: SeedSummary, kind: str):
     return obj
 
 
-def _pick(data: dict, names) -> dict:
+def _pick(data: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {name: data[name] for name in names if name in data}
 
 
-def _load_drug(data: dict, summary: SeedSummary) -> Drug:
+def _load_drug(data: dict[str, Any], summary: SeedSummary) -> Drug:
     drug = _upsert(Drug, {"name": data["name"]}, _pick(data, DRUG_FIELDS), summary, "drugs")
     for route in data.get("routes") or []:
         _upsert(DrugRoute, {"drug": drug, "route": route["route"]}, _pick(route, ROUTE_FIELDS), summary, "routes")
@@ -150,7 +154,7 @@ def _load_drug(data: dict, summary: SeedSummary) -> Drug:
     return drug
 
 
-def _load_product(data: dict, summary: SeedSummary, today: date) -> Product:
+def _load_product(data: dict[str, Any], summary: SeedSummary, today: date) -> Product:
     try:
         ndc = ndc_rules.normalize_ndc(str(data["ndc"]))
     except ndc_rules.InvalidNDC as exc:
@@ -173,7 +177,7 @@ def _load_product(data: dict, summary: SeedSummary, today: date) -> Product:
     return product
 
 
-def _sync_tiers(product: Product, rows: list[dict], summary: SeedSummary) -> None:
+def _sync_tiers(product: Product, rows: list[dict[str, Any]], summary: SeedSummary) -> None:
     wanted = [pricing.Tier(int(row["min_quantity"]), Decimal(str(row["unit_price"]))) for row in rows]
     if wanted:
         try:
@@ -191,7 +195,7 @@ def _sync_tiers(product: Product, rows: list[dict], summary: SeedSummary) -> Non
     (summary.updated if current else summary.created)["price schedules"] += 1
 
 
-def _receive_lot(product: Product, lot: dict, summary: SeedSummary, today: date) -> None:
+def _receive_lot(product: Product, lot: dict[str, Any], summary: SeedSummary, today: date) -> None:
     lot_number = str(lot["lot_number"])
     if StockLot.objects.filter(product=product, lot_number=lot_number).exists():
         summary.unchanged["stock lots"] += 1

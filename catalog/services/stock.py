@@ -12,9 +12,10 @@ Higher apps (shop) call these functions with a ``reference`` string of their own
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.dispatch import Signal
 from django.utils import timezone
@@ -22,6 +23,16 @@ from django.utils import timezone
 from core.errors import Conflict, DomainError
 
 from ..models import Product, StockAllocation, StockLot, StockReservation
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class Availability(TypedDict):
+        """What ``with_availability`` annotates."""
+
+        stock_on_hand: int
+        stock_reserved: int
+        stock_available: int
 
 # Sent (after commit) with ``product_ids`` whenever availability may have dropped or risen.
 stock_changed = Signal()
@@ -64,7 +75,7 @@ class InvalidStockOperation(DomainError):
 
 # --- reads --------------------------------------------------------------------------------
 
-def on_hand_subquery(*, today: date | None = None):
+def on_hand_subquery(*, today: date | None = None) -> Coalesce:
     """A subquery of units on hand in unexpired lots, for ``Product`` querysets."""
     today = today or _today()
     lots = (
@@ -77,7 +88,7 @@ def on_hand_subquery(*, today: date | None = None):
     return Coalesce(Subquery(lots, output_field=IntegerField()), Value(0))
 
 
-def reserved_subquery(*, now: datetime | None = None):
+def reserved_subquery(*, now: datetime | None = None) -> Coalesce:
     """A subquery of units held by active, unexpired reservations, for ``Product`` querysets."""
     now = now or _now()
     held = (
@@ -91,7 +102,7 @@ def reserved_subquery(*, now: datetime | None = None):
     return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
 
 
-def with_availability(queryset):
+def with_availability(queryset: QuerySet[Product]) -> "QuerySet[WithAnnotations[Product, Availability]]":
     """Annotate products with ``stock_on_hand``, ``stock_reserved`` and ``stock_available``
     (on hand - reserved, never below 0: lots that expire under a reservation do not make it negative)."""
     return queryset.annotate(

@@ -11,6 +11,7 @@ through the session key: Django changes the key at sign-in but keeps the data.
 """
 
 import uuid
+from typing import TYPE_CHECKING, Literal, overload
 
 from django.db import transaction
 from django.db.models import F
@@ -21,6 +22,12 @@ from catalog.services.stock import InsufficientStock, ShortLine, stock_available
 from core.errors import Conflict, DomainError
 
 from ..models import Cart, CartLine
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 SESSION_KEY = "shop_cart_token"
 MAX_QUANTITY = 10_000
@@ -39,7 +46,7 @@ class QuantityUnavailable(InsufficientStock):
         self.data.update({"product": product.ndc, "available": max(available, 0), "requested": requested})
 
 
-def _check_quantity(quantity) -> int:
+def _check_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(f"quantity: must be a whole number from 1 to {MAX_QUANTITY}.")
     return quantity
@@ -57,14 +64,20 @@ def _check_sellable(product: Product, quantity: int) -> None:
         raise QuantityUnavailable(product=product, requested=quantity, available=available)
 
 
-def cart_for_user(*, user, create: bool = True) -> Cart | None:
+@overload
+def cart_for_user(*, user: "User", create: Literal[True] = True) -> Cart: ...
+@overload
+def cart_for_user(*, user: "User", create: bool) -> Cart | None: ...
+
+
+def cart_for_user(*, user: "User", create: bool = True) -> Cart | None:
     if create:
         cart, _ = Cart.objects.get_or_create(user=user)
         return cart
     return Cart.objects.filter(user=user).first()
 
 
-def cart_for_session(*, session, create: bool = True) -> Cart | None:
+def cart_for_session(*, session: "SessionBase", create: bool = True) -> Cart | None:
     """The anonymous cart of a session (``request.session``); created and remembered when asked."""
     token = session.get(SESSION_KEY)
     cart = None
@@ -79,7 +92,7 @@ def cart_for_session(*, session, create: bool = True) -> Cart | None:
     return cart
 
 
-def cart_for_request(*, request, create: bool = True) -> Cart | None:
+def cart_for_request(*, request: "HttpRequest | Request", create: bool = True) -> Cart | None:
     """The cart of whoever makes the request: the user's when signed in, else the session's."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -143,7 +156,7 @@ def cart_merge(*, source: Cart, target: Cart) -> Cart:
     return target
 
 
-def cart_merge_session_into_user(*, session, user) -> Cart | None:
+def cart_merge_session_into_user(*, session: "SessionBase", user: "User") -> Cart | None:
     """At sign-in: merge the session's anonymous cart into the user's cart. Returns the user's cart."""
     anonymous = cart_for_session(session=session, create=False)
     session.pop(SESSION_KEY, None)

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +27,9 @@ from ..state import INITIAL
 from .cart import cart_for_user
 from .payments import PaymentInfo, payment_info_for
 from .transitions import actor_fields
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
 SHIPPING_FIELDS = ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
@@ -45,7 +49,8 @@ def order_number_new() -> str:
     return "PH-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
 
 
-def checkout_create(*, user, shipping: dict, email: str = "", with_setup_intent: bool = True) -> CheckoutResult:
+def checkout_create(*, user: "User", shipping: dict[str, Any], email: str = "",
+                    with_setup_intent: bool = True) -> CheckoutResult:
     """Create the order from ``user``'s cart and reserve its stock; return it with payment details.
 
     ``shipping`` has the keys of ``SHIPPING_FIELDS`` (``line2`` and ``phone`` optional,
@@ -72,7 +77,8 @@ def checkout_create(*, user, shipping: dict, email: str = "", with_setup_intent:
     return CheckoutResult(order=order, payment=payment_info_for(order=order, with_setup_intent=with_setup_intent))
 
 
-def order_place(*, user, email: str, lines: list[tuple[Product, int]], shipping: dict, ttl: timedelta | None,
+def order_place(*, user: "User", email: str, lines: list[tuple[Product, int]], shipping: dict[str, Any],
+                ttl: timedelta | None,
                 reason: str = "", unpriced_hint: str = "it cannot be ordered yet", scheduled_dispatch: bool = False,
                 created_at: datetime | None = None) -> Order:
     """Create an order with frozen tier prices and reserved stock, and its creation event. Call in a transaction.
@@ -98,7 +104,8 @@ def order_place(*, user, email: str, lines: list[tuple[Product, int]], shipping:
             unit_price=quote.unit_price, quantity=quantity, line_total=quote.total,
         ))
     subtotal = sum((line.line_total for line in frozen), Decimal("0.00"))
-    fields = {f"shipping_{f}": str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS if f != "country"}
+    fields: dict[str, object] = {
+        f"shipping_{f}": str(shipping.get(f) or "").strip() for f in SHIPPING_FIELDS if f != "country"}
     fields["shipping_country"] = str(shipping.get("country") or "US").strip().upper()
     if created_at is not None:
         fields["created_at"] = created_at
@@ -110,7 +117,7 @@ def order_place(*, user, email: str, lines: list[tuple[Product, int]], shipping:
     held = stock_reserve(reference=order.stock_reference,
                          lines=[(line.product_id, line.quantity) for line in frozen], ttl=ttl)
     if ttl is not None:
-        order.reservation_expires_at = min(h.expires_at for h in held)
+        order.reservation_expires_at = min(cast(datetime, h.expires_at) for h in held)  # a ttl: every hold expires
         order.save(update_fields=["reservation_expires_at", "updated_at"])
         reason = reason or ("Checked out; stock reserved until "
                             f"{timezone.localtime(order.reservation_expires_at):%Y-%m-%d %H:%M %Z}.")
@@ -120,7 +127,7 @@ def order_place(*, user, email: str, lines: list[tuple[Product, int]], shipping:
     return order
 
 
-def _order_with_new_number(**fields) -> Order:
+def _order_with_new_number(**fields: Any) -> Order:
     for _ in range(5):
         number = order_number_new()
         try:

@@ -133,6 +133,7 @@ def _pick_fill_pack(*, order_id: int) -> Shipment | None:
         for line in lines:
             cover = covers.get(line.pk)
             if cover is not None:
+                assert cover.prescription is not None  # every line is covered here: by that prescription
                 prescription_fill(prescription_id=cover.prescription.pk, quantity=line.quantity,
                                   reference=line_reference(order, line), days_supply=cover.days_supply or None,
                                   product=line.product)
@@ -196,6 +197,7 @@ def shipments_track() -> int:
     waiting = Shipment.objects.filter(shipped_at__isnull=False, delivered_at__isnull=True,
                                       order__status=OrderStatus.SHIPPED).select_related("order")
     for shipment in waiting.order_by("pk")[:1000]:
+        assert shipment.tracking_number is not None  # shipped: the check constraint requires one
         if carrier.track(shipment.tracking_number) != DELIVERED:
             continue
         with transaction.atomic():

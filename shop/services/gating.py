@@ -31,7 +31,7 @@ from rx.services.coverage import covering_prescriptions, prescription_cover_prob
 
 from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
-from .transitions import order_get_locked, order_transition
+from .transitions import Actor, order_get_locked, order_transition
 
 COVERED = "covered"
 WAITING = "waiting"
@@ -109,7 +109,7 @@ def order_rx_covered(*, order: Order) -> bool:
     return all(c.covered for c in order_rx_status(order=order))
 
 
-def order_prescription_gate(*, order: Order, actor, reason: str = "") -> Order:
+def order_prescription_gate(*, order: Order, actor: Actor, reason: str = "") -> Order:
     """Move an order waiting for prescription review to ``ready_to_fulfil`` once it is covered.
 
     Does nothing (and returns the order) when the order is not waiting or is still not covered.
@@ -137,7 +137,7 @@ def orders_waiting_on_prescription(*, prescription_id: int) -> list[int]:
     ))
 
 
-def order_prescription_gate_by_id(*, order_id: int, actor="system") -> str | None:
+def order_prescription_gate_by_id(*, order_id: int, actor: Actor = "system") -> str | None:
     """Task body: gate one order by id; return its status (None when it no longer exists)."""
     order = Order.objects.filter(pk=order_id).first()
     if order is None:

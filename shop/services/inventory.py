@@ -11,6 +11,7 @@
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -54,7 +55,7 @@ def orders_expire_reservations(*, now: datetime | None = None) -> list[str]:
     return expired
 
 
-def low_stock_check(*, product_ids) -> list[int]:
+def low_stock_check(*, product_ids: Iterable[int]) -> list[int]:
     """Alert staff about products whose availability fell under their threshold. Returns alerted ids."""
     ids = sorted(set(product_ids))
     products = list(Product.objects.filter(pk__in=ids, low_stock_threshold__gt=0).order_by("pk"))

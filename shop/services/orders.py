@@ -10,7 +10,7 @@ from core.errors import Conflict, NotFound
 from ..models import Order, Shipment
 from ..state import CANCELLABLE, PAID_STATES, OrderStatus
 from . import refunds
-from .transitions import Actor, order_get_locked, order_transition, transition_refused
+from .transitions import Actor, AnyUser, order_get_locked, order_transition, transition_refused
 
 
 def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
@@ -73,9 +73,10 @@ def order_mark_delivered(*, order: Order, actor: Actor, reason: str = "") -> Ord
     return order
 
 
-def order_for_user(*, user, number: str, lock: bool = False) -> Order:
+def order_for_user(*, user: AnyUser, number: str, lock: bool = False) -> Order:
     """The user's own order by number; anyone else's (or an unknown number) is NotFound."""
-    qs = Order.objects.filter(number=number, user_id=getattr(user, "pk", None))
+    # An anonymous user's pk is None, which matches no order.
+    qs = Order.objects.filter(number=number, user_id=getattr(user, "pk", None))  # type: ignore[misc]
     if lock:
         qs = qs.select_for_update()
     order = qs.first()

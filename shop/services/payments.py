@@ -22,8 +22,9 @@ with the same idempotency key (real Stripe then answers with the intent it may h
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -39,7 +40,7 @@ from . import refunds
 from . import stripe_gateway as gateway
 from .gating import order_rx_covered
 from .orders import order_for_user
-from .transitions import Actor, order_get_locked, order_transition, transition_refused
+from .transitions import Actor, AnyUser, order_get_locked, order_transition, transition_refused
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,13 @@ _STATUS_FROM_STRIPE = {
     "canceled": Payment.Status.CANCELED,
 }
 # How far along a payment is; a late snapshot never moves a payment back down this scale.
-_RANK = {Payment.Status.CREATING: 0, Payment.Status.UNKNOWN: 0, Payment.Status.REQUIRES_ACTION: 1,
+_RANK: dict[str, int] = {Payment.Status.CREATING: 0, Payment.Status.UNKNOWN: 0, Payment.Status.REQUIRES_ACTION: 1,
          Payment.Status.FAILED: 1, Payment.Status.CANCELED: 1, Payment.Status.PROCESSING: 2,
          Payment.Status.SUCCEEDED: 3}
 _OPEN = (Payment.Status.REQUIRES_ACTION, Payment.Status.PROCESSING)
 
 
-def _now():
+def _now() -> datetime:
     return timezone.now()
 
 
@@ -108,7 +109,7 @@ def payment_info_for(*, order: Order, with_setup_intent: bool = True) -> Payment
     )
 
 
-def order_setup_intent(*, user, number: str) -> PaymentInfo:
+def order_setup_intent(*, user: AnyUser, number: str) -> PaymentInfo:
     """A fresh SetupIntent for a payable order of the user (the browser's card form needs one per attempt)."""
     order = order_for_user(user=user, number=number)
     if order.status not in PAYABLE:
@@ -127,7 +128,7 @@ def _stripe_status_name(status: str) -> str:
     return "requires_payment_method" if status == Payment.Status.FAILED else status
 
 
-def order_pay(*, user, number: str, payment_method: str) -> PayResult:
+def order_pay(*, user: AnyUser, number: str, payment_method: str) -> PayResult:
     """Charge the user's order ``number`` with the Stripe ``payment_method`` id.
 
     Never charges twice: see the module docstring. A declined card raises PaymentDeclined
@@ -144,9 +145,11 @@ def order_pay(*, user, number: str, payment_method: str) -> PayResult:
         if open_payment is not None:
             intent = _refresh_or_abandon(open_payment, payment_method)
             order, payment = payment_apply_intent(intent=intent, actor=user)
+            assert order is not None and payment is not None  # the intent is this order's payment's
             if payment.status != Payment.Status.FAILED and payment.status != Payment.Status.CANCELED:
                 return _result(payment, order, intent.client_secret)
             continue
+        assert claim is not None  # _claim_attempt claims an attempt when it answers nothing else
         return _charge(claim=claim, user=user)
     raise Conflict("The payment could not be started; please try again.", code="payment_in_progress")
 
@@ -155,6 +158,7 @@ def _refresh_or_abandon(payment: Payment, payment_method: str) -> gateway.Intent
     """Re-read an open intent; one waiting for 3-D Secure is cancelled when the shopper now offers
     another payment method (if it succeeded meanwhile, the cancel fails and the success is kept)."""
     intent_id = payment.stripe_payment_intent_id
+    assert intent_id is not None  # only an open payment with an intent id is refreshed
     if payment.status == Payment.Status.REQUIRES_ACTION and payment.payment_method != payment_method:
         try:
             return gateway.payment_intent_cancel(intent_id=intent_id)
@@ -165,7 +169,7 @@ def _refresh_or_abandon(payment: Payment, payment_method: str) -> gateway.Intent
     return gateway.payment_intent_retrieve(intent_id=intent_id)
 
 
-def order_payment_status(*, user, number: str) -> PayResult:
+def order_payment_status(*, user: AnyUser, number: str) -> PayResult:
     """The state of the order's latest payment, re-read from Stripe while it is open.
 
     What the browser calls after ``stripe.confirmCardPayment`` (3-D Secure): the outcome is
@@ -179,12 +183,14 @@ def order_payment_status(*, user, number: str) -> PayResult:
         return PayResult(intent_id=None, status="requires_payment_method", order_status=order.status)
     if chosen.status in _OPEN and chosen.stripe_payment_intent_id:
         intent = gateway.payment_intent_retrieve(intent_id=chosen.stripe_payment_intent_id)
-        order, payment = payment_apply_intent(intent=intent, actor=user)
+        # The intent is this order's payment's, so it finds the order.
+        order, payment = cast("tuple[Order, Payment]", payment_apply_intent(intent=intent, actor=user))
         return _result(payment, order, intent.client_secret)
     return _result(chosen, order)
 
 
-def _claim_attempt(*, user, number: str, payment_method: str):
+def _claim_attempt(*, user: AnyUser, number: str,
+                   payment_method: str) -> tuple[Payment | None, Payment | None, PayResult | None]:
     """Under the order lock, decide: answer now, re-read an open intent, or claim a new attempt."""
     with transaction.atomic():
         order = order_for_user(user=user, number=number, lock=True)
@@ -224,7 +230,7 @@ def _claim_attempt(*, user, number: str, payment_method: str):
     return claim, None, None
 
 
-def _charge(*, claim: Payment, user) -> PayResult:
+def _charge(*, claim: Payment, user: AnyUser) -> PayResult:
     """Create and confirm the PaymentIntent for a claimed attempt (no lock held), then record it."""
     order = claim.order
     try:
@@ -245,7 +251,8 @@ def _charge(*, claim: Payment, user) -> PayResult:
         Payment.objects.filter(pk=claim.pk, status=Payment.Status.CREATING).update(
             status=Payment.Status.FAILED, last_error=exc.message, updated_at=_now())
         raise
-    order, payment = payment_apply_intent(intent=intent, actor=user)
+    # The intent's metadata names the order, so it is found.
+    order, payment = cast("tuple[Order, Payment]", payment_apply_intent(intent=intent, actor=user))
     return _result(payment, order, intent.client_secret)
 
 

@@ -9,6 +9,11 @@ to the new prescription. Linking is allowed until the order is ready to fulfil; 
 waiting for review is gated again at once (an approved prescription may already cover it).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django.db import transaction
 
 from core.errors import Conflict, DomainError, NotFound
@@ -22,12 +27,19 @@ from ..state import OrderStatus
 from .gating import order_prescription_gate
 from .orders import order_for_user
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
+    from django.http import HttpRequest
+
+    from catalog.models import Product
+
 LINKABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED, OrderStatus.PAID,
                       OrderStatus.AWAITING_PRESCRIPTION_REVIEW})
 UNUSABLE = (Prescription.Status.REJECTED, Prescription.Status.EXPIRED)
 
 
-def _linkable_order(*, user, number: str) -> Order:
+def _linkable_order(*, user: User, number: str) -> Order:
     order = order_for_user(user=user, number=number, lock=True)
     if order.status not in LINKABLE:
         raise Conflict(f"Order {order.number} is {order.get_status_display().lower()}; prescriptions can no longer "
@@ -35,7 +47,7 @@ def _linkable_order(*, user, number: str) -> Order:
     return order
 
 
-def _lines(*, order: Order, line_ids) -> list[OrderLine]:
+def _lines(*, order: Order, line_ids: Iterable[int | str] | None) -> list[OrderLine]:
     rx_lines = list(order.lines.filter(rx_required=True).select_related("product").order_by("pk"))
     if not rx_lines:
         raise DomainError("lines: this order has no prescription-required lines.")
@@ -55,7 +67,8 @@ def _lines(*, order: Order, line_ids) -> list[OrderLine]:
 
 def _check_drug(*, prescription: Prescription, lines: list[OrderLine]) -> None:
     """A transcribed prescription must be for the drug of every line it is linked to."""
-    drug_id = prescription.drug_id or (prescription.product.drug_id if prescription.product_id else None)
+    drug_id = prescription.drug_id or (
+        cast("Product", prescription.product).drug_id if prescription.product_id else None)
     if drug_id is None:
         return  # an upload not yet transcribed: the pharmacist checks it in review
     wrong = [line for line in lines if line.product.drug_id != drug_id]
@@ -65,7 +78,8 @@ def _check_drug(*, prescription: Prescription, lines: list[OrderLine]) -> None:
                           code="wrong_drug", data={"errors": {"prescription": ["Not the drug of the line."]}})
 
 
-def _link(*, order: Order, prescription: Prescription, lines: list[OrderLine], user) -> list[OrderLinePrescription]:
+def _link(*, order: Order, prescription: Prescription, lines: list[OrderLine],
+          user: User) -> list[OrderLinePrescription]:
     links = []
     for line in lines:
         link, _ = OrderLinePrescription.objects.update_or_create(
@@ -74,13 +88,14 @@ def _link(*, order: Order, prescription: Prescription, lines: list[OrderLine], u
     return links
 
 
-def _after_link(order: Order, user) -> None:
+def _after_link(order: Order, user: User) -> None:
     if order.status == OrderStatus.AWAITING_PRESCRIPTION_REVIEW:
         transaction.on_commit(lambda: order_prescription_gate(order=order, actor=user,
                                                               reason="Linked prescription covers the order."))
 
 
-def order_prescription_link(*, user, number: str, prescription_id, line_ids=None) -> list[OrderLinePrescription]:
+def order_prescription_link(*, user: User, number: str, prescription_id: int | str,
+                            line_ids: Iterable[int | str] | None = None) -> list[OrderLinePrescription]:
     """Link an existing prescription of one of the user's patients to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)
@@ -99,8 +114,9 @@ def order_prescription_link(*, user, number: str, prescription_id, line_ids=None
     return links
 
 
-def order_prescription_upload(*, user, number: str, patient_id, file, line_ids=None, notes: str = "",
-                              request=None) -> list[OrderLinePrescription]:
+def order_prescription_upload(*, user: User, number: str, patient_id: int | str, file: UploadedFile[bytes],
+                              line_ids: Iterable[int | str] | None = None, notes: str = "",
+                              request: HttpRequest | None = None) -> list[OrderLinePrescription]:
     """Upload a prescription file for one of the user's patients and link it to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)
@@ -110,9 +126,10 @@ def order_prescription_upload(*, user, number: str, patient_id, file, line_ids=N
     return links
 
 
-def order_prescription_transfer(*, user, number: str, patient_id, prescriber: dict, line_ids=None,
+def order_prescription_transfer(*, user: User, number: str, patient_id: int | str, prescriber: dict[str, Any],
+                                line_ids: Iterable[int | str] | None = None,
                                 transfer_pharmacy: str = "", notes: str = "",
-                                request=None) -> list[OrderLinePrescription]:
+                                request: HttpRequest | None = None) -> list[OrderLinePrescription]:
     """Ask us to obtain the prescription from the prescriber, and link the request to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)

@@ -11,8 +11,9 @@ When the succeeded refunds reach the order total, a paid order moves to ``refund
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -34,7 +35,7 @@ _STRIPE_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "pending": Refund.Status
                   "canceled": Refund.Status.FAILED}
 
 
-def _now():
+def _now() -> datetime:
     return timezone.now()
 
 
@@ -108,10 +109,10 @@ def order_refund_line(
         OrderLine.objects.filter(pk=line.pk).update(refunded_amount=F("refunded_amount") + amount)
         refund = refund_open(order=locked, line=line, amount=amount, actor=actor,
                              reason=reason or f"Refund of {line.product_name}")
-    return refund_send(refund_id=refund.pk, raise_unavailable=False)
+    return cast(Refund, refund_send(refund_id=refund.pk, raise_unavailable=False))  # the refund was just written
 
 
-def refund_send(*, refund_id: int, raise_unavailable: bool = True) -> Refund:
+def refund_send(*, refund_id: int, raise_unavailable: bool = True) -> Refund | None:
     """Send a pending refund to Stripe and record the answer. Idempotent; safe to call again.
 
     Only the caller whose conditional UPDATE bumps ``send_attempts`` talks to Stripe. A retry

@@ -17,11 +17,15 @@ import json
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 from django.conf import settings
 
 from core.errors import Conflict, DomainError, PaymentRequired, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentCreateParams, SetupIntentCreateParams
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ class Intent:
     status: str
     amount: int
     currency: str
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
     client_secret: str | None = None
     last_error: str = ""
     payment_method: str | None = None
@@ -58,13 +62,13 @@ class StripeRefund:
     status: str
     payment_intent: str | None
     charge: str | None
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class SetupIntent:
     id: str
-    client_secret: str
+    client_secret: str | None
 
 
 def is_test_mode() -> bool:
@@ -98,7 +102,7 @@ def client() -> stripe.StripeClient:
     )
 
 
-def _as_dict(obj) -> dict:
+def _as_dict(obj: stripe.StripeObject | dict[str, Any] | None) -> dict[str, Any]:
     if obj is None:
         return {}
     if isinstance(obj, dict):
@@ -106,7 +110,7 @@ def _as_dict(obj) -> dict:
     return obj.to_dict()
 
 
-def id_of(value) -> str | None:
+def id_of(value: object) -> str | None:
     """An expandable field's id, whether Stripe sent the id or the expanded object."""
     if value is None or isinstance(value, str):
         return value
@@ -115,7 +119,7 @@ def id_of(value) -> str | None:
     return getattr(value, "id", None)
 
 
-def intent_from_dict(data: dict) -> Intent:
+def intent_from_dict(data: dict[str, Any]) -> Intent:
     """Build an Intent from a PaymentIntent as found in an API answer or an event payload."""
     error = data.get("last_payment_error") or {}
     return Intent(
@@ -130,7 +134,7 @@ def intent_from_dict(data: dict) -> Intent:
     )
 
 
-def refund_from_dict(data: dict) -> StripeRefund:
+def refund_from_dict(data: dict[str, Any]) -> StripeRefund:
     return StripeRefund(
         id=data["id"],
         amount=int(data.get("amount") or 0),
@@ -167,10 +171,12 @@ def _translate(exc: stripe.StripeError, *, doing: str) -> DomainError:
 
 
 def payment_intent_create(
-    *, amount_cents: int, currency: str, payment_method: str, metadata: dict, idempotency_key: str
+    *, amount_cents: int, currency: str, payment_method: str, metadata: dict[str, str], idempotency_key: str
 ) -> Intent:
     """Create and confirm (``confirm=True``) a card PaymentIntent; raise PaymentDeclined if declined."""
-    params = {
+    # Cast below: stripe-python 16's params types no longer list ``payment_method_types``, which the
+    # API (and localstripe) still accept. The same in setup_intent_create.
+    params: dict[str, object] = {
         "amount": amount_cents,
         "currency": currency,
         "payment_method": payment_method,
@@ -179,7 +185,8 @@ def payment_intent_create(
         "metadata": metadata,
     }
     try:
-        intent = client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        intent = client().v1.payment_intents.create(params=cast("PaymentIntentCreateParams", params),
+                                                    options={"idempotency_key": idempotency_key})
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "http_status", None) == 404:
             raise DomainError(f"payment_method: no such payment method {payment_method!r}.",
@@ -208,18 +215,21 @@ def payment_intent_cancel(*, intent_id: str) -> Intent:
     return _payment_intent_call("cancel", intent_id, doing="cancelling the earlier payment")
 
 
-def setup_intent_create(*, metadata: dict) -> SetupIntent:
+def setup_intent_create(*, metadata: dict[str, str]) -> SetupIntent:
     """Create a card SetupIntent for the browser to confirm with Stripe.js (card entry on Stripe's side)."""
     try:
         intent = client().v1.setup_intents.create(
-            params={"payment_method_types": ["card"], "usage": "on_session", "metadata": metadata}
+            params=cast("SetupIntentCreateParams",
+                        {"payment_method_types": ["card"], "usage": "on_session", "metadata": metadata})
         )
     except stripe.StripeError as exc:
         raise _translate(exc, doing="preparing the card form") from exc
     return SetupIntent(id=intent.id, client_secret=intent.client_secret)
 
 
-def refund_create(*, payment_intent_id: str, amount_cents: int, metadata: dict, idempotency_key: str) -> StripeRefund:
+def refund_create(
+    *, payment_intent_id: str, amount_cents: int, metadata: dict[str, str], idempotency_key: str
+) -> StripeRefund:
     """Refund ``amount_cents`` of a PaymentIntent. (Stripe's ``reason`` is not sent: localstripe refuses it.)"""
     try:
         refund = client().v1.refunds.create(
@@ -240,7 +250,7 @@ def refunds_list(*, payment_intent_id: str) -> list[StripeRefund]:
     return [refund_from_dict(_as_dict(r)) for r in page.data]
 
 
-def construct_event(*, payload: bytes, signature: str | None) -> dict:
+def construct_event(*, payload: bytes, signature: str | None) -> dict[str, Any]:
     """Verify a webhook's Stripe-Signature and return the event as a plain dict.
 
     Raises ``stripe.SignatureVerificationError`` (bad, missing or stale signature) or
@@ -249,4 +259,4 @@ def construct_event(*, payload: bytes, signature: str | None) -> dict:
     stripe.Webhook.construct_event(
         payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
     )
-    return json.loads(payload)
+    return cast("dict[str, Any]", json.loads(payload))

@@ -12,8 +12,8 @@ writes the ``OrderEvent`` and runs the status's entry rule, all in one transacti
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from catalog.services.reviews import reviews_mark_verified_purchase
@@ -24,8 +24,13 @@ from ..models import Order, OrderEvent
 from ..signals import order_status_changed
 from ..state import PAID_NOT_PICKED, OrderStatus, allowed_targets, can_transition
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# A request's user (``request.user``), perhaps anonymous.
+type AnyUser = User | AnonymousUser
 # Who or what made a change: a user, a label such as "stripe webhook", or None for "system".
-Actor = AbstractBaseUser | str | None
+type Actor = User | AnonymousUser | str | None
 
 SYSTEM = "system"
 STRIPE_WEBHOOK = "stripe webhook"
@@ -44,7 +49,7 @@ def _label(status: str) -> str:
         return status
 
 
-def actor_fields(actor: Actor) -> tuple[AbstractBaseUser | None, str]:
+def actor_fields(actor: Actor) -> tuple["User | None", str]:
     """Split an actor into (user or None, label) for event and refund records."""
     if actor is None:
         return None, SYSTEM
@@ -52,7 +57,7 @@ def actor_fields(actor: Actor) -> tuple[AbstractBaseUser | None, str]:
         return None, actor
     if not getattr(actor, "is_authenticated", False):
         return None, "anonymous"
-    return actor, actor.get_username()
+    return cast("User", actor), actor.get_username()  # authenticated: not the AnonymousUser
 
 
 def order_get_locked(*, order_id: int) -> Order:

@@ -20,6 +20,7 @@ unprocessed; ``stripe_events_process_pending`` (beat) tries it again later.
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import stripe
 from django.db import IntegrityError, transaction
@@ -83,7 +84,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> WebhookO
     return WebhookOutcome(event_id, event_type, duplicate=False, processed=processed, result=result)
 
 
-def _scrubbed(event: dict) -> dict:
+def _scrubbed(event: dict[str, Any]) -> dict[str, Any]:
     """The event as stored: without the PaymentIntent's client secret, which we never keep."""
     obj = _object(event)
     if "client_secret" not in obj:
@@ -97,13 +98,13 @@ def _mark(row: StripeEvent, processed: bool, result: str) -> None:
     row.save(update_fields=["result", "processed_at"])
 
 
-def _object(event: dict) -> dict:
+def _object(event: dict[str, Any]) -> dict[str, Any]:
     data = event.get("data") or {}
     obj = data.get("object") if isinstance(data, dict) else None
     return obj if isinstance(obj, dict) else {}
 
 
-def _refunds_of(event: dict) -> list[gateway.StripeRefund]:
+def _refunds_of(event: dict[str, Any]) -> list[gateway.StripeRefund]:
     obj = _object(event)
     if event.get("type", "").startswith("refund.") or obj.get("object") == "refund":
         return [gateway.refund_from_dict(obj)] if obj.get("id") else []
@@ -122,7 +123,7 @@ def _refunds_of(event: dict) -> list[gateway.StripeRefund]:
     return gateway.refunds_list(payment_intent_id=intent) if intent else []
 
 
-def _apply(event: dict, refunds: list | None) -> tuple[bool, str]:
+def _apply(event: dict[str, Any], refunds: list[gateway.StripeRefund] | None) -> tuple[bool, str]:
     """Apply the event; return (processed, what happened)."""
     event_type = event["type"]
     obj = _object(event)
@@ -133,6 +134,7 @@ def _apply(event: dict, refunds: list | None) -> tuple[bool, str]:
         order, payment = payment_apply_intent(intent=intent, actor=STRIPE_WEBHOOK)
         if order is None:
             return False, f"no order for intent {intent.id} yet"
+        assert payment is not None  # found with its order
         return True, f"order {order.number} is {order.status}; payment {payment.status}"
     if event_type in REFUND_EVENTS:
         recorded = [r for r in (refund_record_from_stripe(stripe_refund=s, actor=STRIPE_WEBHOOK)
