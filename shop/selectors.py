@@ -11,6 +11,7 @@ from catalog.services.quotes import product_quote
 from catalog.services.stock import stock_available
 from core.errors import DomainError
 
+from .access import orders_visible_to
 from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Refund
 
 
@@ -62,8 +63,8 @@ def cart_priced(cart: Cart | None) -> PricedCart:
 
 
 def orders_for_user(user) -> QuerySet[Order]:
-    """The user's orders, newest first, with lines (list pages need no more)."""
-    return Order.objects.filter(user_id=user.pk).prefetch_related(
+    """The user's orders (``shop.access``), newest first, with lines (list pages need no more)."""
+    return orders_visible_to(user).prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
     ).order_by("-created_at", "-id")
 

@@ -5,12 +5,12 @@ delivered, find a shopper's own order. Each status change goes through
 
 from django.db import transaction
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
 
 from ..models import Order, Shipment
 from ..state import CANCELLABLE, PAID_STATES, OrderStatus
 from . import refunds
-from .transitions import Actor, AnyUser, order_get_locked, order_transition, transition_refused
+from .transitions import Actor, order_get_locked, order_transition, transition_refused
 
 
 def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
@@ -70,18 +70,6 @@ def order_mark_delivered(*, order: Order, actor: Actor, reason: str = "") -> Ord
     """Staff: mark a shipped order delivered (the catalogue then knows the shopper bought the products)."""
     order_transition(order=order, to=OrderStatus.DELIVERED, actor=actor, reason=reason or "Delivered.")
     order.refresh_from_db()
-    return order
-
-
-def order_for_user(*, user: AnyUser, number: str, lock: bool = False) -> Order:
-    """The user's own order by number; anyone else's (or an unknown number) is NotFound."""
-    # An anonymous user's pk is None, which matches no order.
-    qs = Order.objects.filter(number=number, user_id=getattr(user, "pk", None))  # type: ignore[misc]
-    if lock:
-        qs = qs.select_for_update()
-    order = qs.first()
-    if order is None:
-        raise NotFound(f"No order {number}.")
     return order
 
 

@@ -34,12 +34,12 @@ from catalog import pricing
 from catalog.services.stock import InsufficientStock, stock_reserve
 from core.errors import Conflict, DomainError, ServiceUnavailable
 
+from ..access import order_for_user
 from ..models import Order, OrderLine, Payment
 from ..state import PAYABLE, OrderStatus
 from . import refunds
 from . import stripe_gateway as gateway
 from .gating import order_rx_covered
-from .orders import order_for_user
 from .transitions import Actor, AnyUser, order_get_locked, order_transition, transition_refused
 
 log = logging.getLogger(__name__)

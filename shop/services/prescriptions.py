@@ -22,10 +22,10 @@ from rx.models import Prescription
 from rx.services.prescriptions import prescription_transfer_request
 from rx.services.uploads import prescription_upload
 
+from ..access import order_for_user
 from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
 from .gating import order_prescription_gate
-from .orders import order_for_user
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError, NotFound
 
 from .. import selectors
+from ..access import order_for_user
 from ..forms import CancelOrderForm
-from ..services.orders import order_cancel, order_for_user
+from ..services.orders import order_cancel
 from ..state import CANCELLABLE, PAYABLE, OrderStatus
 
 STATUS_LABELS = dict(OrderStatus.choices)

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
 
+from ..access import order_for_user
 from ..forms import PrescriptionUploadForm
-from ..services.orders import order_for_user
 from ..services.prescriptions import order_prescription_upload
 
 

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import selectors
-from ...services.orders import order_cancel, order_for_user
+from ...access import order_for_user
+from ...services.orders import order_cancel
 from .. import serializers as s
 
 

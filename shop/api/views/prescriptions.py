@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from core.api.parsers import JSONParser
 from core.errors import DomainError
 
+from ...access import order_for_user
 from ...services import prescriptions as links
 from ...services.gating import order_rx_status
-from ...services.orders import order_for_user
 from ..serializers import LineCoverSerializer, LinkSerializer
 
 
