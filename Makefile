@@ -56,6 +56,7 @@ test: $(VENV)/.installed test-services
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 bench: $(VENV)/.installed

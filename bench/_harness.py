@@ -68,16 +68,23 @@ def git_commit() -> str:
     if os.environ.get("BENCH_GIT_COMMIT"):  # a benchmark run from an exported tree names its commit
         return os.environ["BENCH_GIT_COMMIT"]
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 # --- database -------------------------------------------------------------------------------
+
 
 class BenchDatabase:
     """A PostgreSQL database created for the run and dropped after it."""
@@ -105,29 +112,33 @@ class BenchDatabase:
 
 # --- the site -------------------------------------------------------------------------------
 
+
 def production_env(*, database_url: str, var_dir: Path, conn_max_age: int) -> dict:
     """PHARMACY_ENV=production (DEBUG off, manifest static files) with throw-away secrets."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PHARMACY_"))}
-    env.update({
-        "PHARMACY_ENV": "production",
-        "SECRET_KEY": os.urandom(32).hex(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
-        "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called by the pages measured
-        "PHARMACY_VAR_DIR": str(var_dir),
-        "CONN_MAX_AGE": str(conn_max_age),
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "PHARMACY_ENV": "production",
+            "SECRET_KEY": os.urandom(32).hex(),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+            "STRIPE_SECRET_KEY": "sk_test_bench",
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_bench",
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+            "STRIPE_API_BASE": "http://127.0.0.1:9",  # never called by the pages measured
+            "PHARMACY_VAR_DIR": str(var_dir),
+            "CONN_MAX_AGE": str(conn_max_age),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
 def manage(env: dict, *args: str, timeout: int = 300) -> str:
-    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -172,12 +183,26 @@ class Gunicorn:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.command = [PYTHON, "-m", "gunicorn", "pharmacy.wsgi:application", "--workers", str(workers),
-                        "--bind", f"127.0.0.1:{self.port}", "--worker-class", "sync", "--timeout", "30",
-                        "--graceful-timeout", "5"]
+        self.command = [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "pharmacy.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+        ]
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -211,6 +236,7 @@ def stop_process_group(proc: subprocess.Popen, *, timeout: float) -> None:
 
 
 # --- the load -------------------------------------------------------------------------------
+
 
 @dataclass
 class Result:
@@ -250,6 +276,7 @@ async def _load(base: str, result: Result, *, seconds: float, max_requests: int,
     sent = 0
 
     async with aiohttp.ClientSession(base, headers=headers, timeout=timeout, connector=connector) as session:
+
         async def client():
             nonlocal sent
             while time.monotonic() < deadline and sent < max_requests:
@@ -275,8 +302,17 @@ async def _load(base: str, result: Result, *, seconds: float, max_requests: int,
         result.duration = time.perf_counter() - started
 
 
-def measure(base: str, *, name: str, path: str, concurrency: int, seconds: float, check,
-            max_requests: int = 500_000, warmup: int = 20) -> Result:
+def measure(
+    base: str,
+    *,
+    name: str,
+    path: str,
+    concurrency: int,
+    seconds: float,
+    check,
+    max_requests: int = 500_000,
+    warmup: int = 20,
+) -> Result:
     """Warm up, then run ``concurrency`` clients against ``path`` for ``seconds`` (bounded by count too)."""
     asyncio.run(_load(base, Result(name, path, 2), seconds=30, max_requests=warmup, check=check))
     result = Result(name, path, concurrency)
@@ -291,8 +327,10 @@ def markdown_table(results: list[Result]) -> str:
     ]
     for r in results:
         errors = str(r.error_count) + (f" ({', '.join(f'{k}: {v}' for k, v in r.errors.items())})" if r.errors else "")
-        lines.append(f"| {r.name} | `{r.path}` | {r.concurrency} | {r.requests} | {r.rps:.1f} | "
-                     f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {errors} |")
+        lines.append(
+            f"| {r.name} | `{r.path}` | {r.concurrency} | {r.requests} | {r.rps:.1f} | "
+            f"{r.percentile(50):.1f} | {r.percentile(99):.1f} | {errors} |"
+        )
     return "\n".join(lines)
 
 

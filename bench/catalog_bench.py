@@ -46,9 +46,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured duration per endpoint")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--conn-max-age", default="0,60",
-                        help="comma-separated CONN_MAX_AGE values, one server run each (default 0,60: the "
-                             "production default, a connection per request, and persistent connections)")
+    parser.add_argument(
+        "--conn-max-age",
+        default="0,60",
+        help="comma-separated CONN_MAX_AGE values, one server run each (default 0,60: the "
+        "production default, a connection per request, and persistent connections)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place")
     args = parser.parse_args()
@@ -80,16 +83,28 @@ def main() -> int:
                 log = Path(tmp) / f"gunicorn-{conn_max_age}.log"
                 server = h.Gunicorn(env, workers=args.workers, log_path=log)
                 server.wait_ready()
-                print(f"gunicorn ({args.workers} workers, CONN_MAX_AGE={conn_max_age}) on {server.base}; "
-                      f"{args.clients} clients, {args.seconds:g} s per endpoint", flush=True)
+                print(
+                    f"gunicorn ({args.workers} workers, CONN_MAX_AGE={conn_max_age}) on {server.base}; "
+                    f"{args.clients} clients, {args.seconds:g} s per endpoint",
+                    flush=True,
+                )
                 for name, path, check in [
                     ("Product page (HTML)", f"/products/{PRODUCT_SLUG}/", page_ok),
                     ("Product detail API (JSON)", f"/api/v1/products/{PRODUCT_NDC}/", api_ok),
                 ]:
-                    result = h.measure(server.base, name=f"{name}, CONN_MAX_AGE={conn_max_age}", path=path,
-                                       concurrency=args.clients, seconds=args.seconds, check=check)
-                    print(f"  {result.name}: {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms, "
-                          f"p99 {result.percentile(99):.1f} ms, {result.error_count} errors", flush=True)
+                    result = h.measure(
+                        server.base,
+                        name=f"{name}, CONN_MAX_AGE={conn_max_age}",
+                        path=path,
+                        concurrency=args.clients,
+                        seconds=args.seconds,
+                        check=check,
+                    )
+                    print(
+                        f"  {result.name}: {result.rps:.1f} req/s, p50 {result.percentile(50):.1f} ms, "
+                        f"p99 {result.percentile(99):.1f} ms, {result.error_count} errors",
+                        flush=True,
+                    )
                     results.append(result)
                 server.stop()
                 if any(r.error_count for r in results):
@@ -104,24 +119,26 @@ def main() -> int:
                 database.drop()
 
     command = " ".join([".venv/bin/python bench/catalog_bench.py", *sys.argv[1:]]) + " (or make bench)"
-    report = "\n".join([
-        "# Catalogue benchmark",
-        "",
-        f"- Date: {h.now_utc()}",
-        f"- Machine: {h.machine_summary()}; load client and server share it",
-        f"- Commit: {h.git_commit()}",
-        f"- Command: `{command.strip()}`",
-        f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off); "
-        f"database `{database.name}` with the seed catalogue; one server run per CONN_MAX_AGE value "
-        "(0 is the settings default: a new PostgreSQL connection per request)",
-        f"- Load: {args.clients} concurrent aiohttp clients, {args.seconds:g} s per endpoint after 20 warm-up "
-        "requests; latency is per request, client side",
-        f"- Load average before the run: {' / '.join(f'{x:.2f}' for x in load_before)} (1 / 5 / 15 min); "
-        "other work on the machine skews the figures",
-        "",
-        h.markdown_table(results),
-        "",
-    ])
+    report = "\n".join(
+        [
+            "# Catalogue benchmark",
+            "",
+            f"- Date: {h.now_utc()}",
+            f"- Machine: {h.machine_summary()}; load client and server share it",
+            f"- Commit: {h.git_commit()}",
+            f"- Command: `{command.strip()}`",
+            f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off); "
+            f"database `{database.name}` with the seed catalogue; one server run per CONN_MAX_AGE value "
+            "(0 is the settings default: a new PostgreSQL connection per request)",
+            f"- Load: {args.clients} concurrent aiohttp clients, {args.seconds:g} s per endpoint after 20 warm-up "
+            "requests; latency is per request, client side",
+            f"- Load average before the run: {' / '.join(f'{x:.2f}' for x in load_before)} (1 / 5 / 15 min); "
+            "other work on the machine skews the figures",
+            "",
+            h.markdown_table(results),
+            "",
+        ]
+    )
     if any(r.error_count for r in results):
         report += "\nErrors were counted; the end of the server log:\n\n```\n" + log_tail + "\n```\n"
     args.output.parent.mkdir(parents=True, exist_ok=True)

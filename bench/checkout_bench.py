@@ -49,8 +49,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "checkout.md"
-SHIPPING = {"shipping_name": "Bench Shopper", "shipping_line1": "1 Main St", "shipping_city": "Springfield",
-            "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US"}
+SHIPPING = {
+    "shipping_name": "Bench Shopper",
+    "shipping_line1": "1 Main St",
+    "shipping_city": "Springfield",
+    "shipping_state": "IL",
+    "shipping_postal_code": "62701",
+    "shipping_country": "US",
+}
 
 # Run inside the project (DJANGO_SETTINGS_MODULE set): shoppers with tokens and the products; prints JSON.
 _SETUP = """
@@ -132,9 +138,14 @@ class LocalStripe:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen([h.PYTHON, "-m", "shop.stripe_local", "--port", str(self.port), "--quiet"],
-                                     cwd=h.ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [h.PYTHON, "-m", "shop.stripe_local", "--port", str(self.port), "--quiet"],
+            cwd=h.ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -182,8 +193,17 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))] * 1000  # nearest rank
 
 
-async def _run(base: str, tokens: list[str], scenario: Scenario, *, pick, seconds: float, pay: bool,
-               until_sold_out: bool = False, max_orders: int = 1_000_000) -> None:
+async def _run(
+    base: str,
+    tokens: list[str],
+    scenario: Scenario,
+    *,
+    pick,
+    seconds: float,
+    pay: bool,
+    until_sold_out: bool = False,
+    max_orders: int = 1_000_000,
+) -> None:
     headers = {"X-Forwarded-Proto": "https", "Accept": "application/json"}
     timeout = aiohttp.ClientTimeout(total=60)
     deadline = time.monotonic() + seconds
@@ -232,8 +252,9 @@ async def _run(base: str, tokens: list[str], scenario: Scenario, *, pick, second
                     if not (body.get("payment") or {}).get("setup_intent_client_secret"):
                         scenario.error("checkout without a SetupIntent")
                     if pay:
-                        status, paid = await post(f"/api/v1/orders/{body['number']}/pay/",
-                                                  {"payment_method": "pm_card_visa"})
+                        status, paid = await post(
+                            f"/api/v1/orders/{body['number']}/pay/", {"payment_method": "pm_card_visa"}
+                        )
                         if status != 200 or paid.get("status") != "succeeded":
                             scenario.pay_failures += 1
                     scenario.order_latencies.append(time.perf_counter() - started)
@@ -243,7 +264,7 @@ async def _run(base: str, tokens: list[str], scenario: Scenario, *, pick, second
                     scenario.error(type(exc).__name__)
 
     started = time.perf_counter()
-    await asyncio.gather(*(shopper(token) for token in tokens[:scenario.clients]))
+    await asyncio.gather(*(shopper(token) for token in tokens[: scenario.clients]))
     scenario.duration = time.perf_counter() - started
 
 
@@ -259,14 +280,17 @@ def scenario_table(scenarios: list[Scenario]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in scenarios:
-        errors = str(sum(s.errors.values())) + (f" ({', '.join(f'{k}: {v}' for k, v in s.errors.items())})"
-                                                if s.errors else "")
+        errors = str(sum(s.errors.values())) + (
+            f" ({', '.join(f'{k}: {v}' for k, v in s.errors.items())})" if s.errors else ""
+        )
         if s.pay_failures:
             errors += f"; {s.pay_failures} payments not succeeded"
-        lines.append(f"| {s.name} | {s.clients} | {s.duration:.1f} | {s.orders} | {s.orders_per_second:.1f} | "
-                     f"{pct(s.order_latencies, 50):.1f} | {pct(s.order_latencies, 99):.1f} | "
-                     f"{pct(s.checkout_latencies, 50):.1f} | {pct(s.checkout_latencies, 99):.1f} | "
-                     f"{s.add_409} | {s.checkout_409} | {errors} |")
+        lines.append(
+            f"| {s.name} | {s.clients} | {s.duration:.1f} | {s.orders} | {s.orders_per_second:.1f} | "
+            f"{pct(s.order_latencies, 50):.1f} | {pct(s.order_latencies, 99):.1f} | "
+            f"{pct(s.checkout_latencies, 50):.1f} | {pct(s.checkout_latencies, 99):.1f} | "
+            f"{s.add_409} | {s.checkout_409} | {errors} |"
+        )
     return "\n".join(lines)
 
 
@@ -278,8 +302,7 @@ def oversell_check(database_url: str) -> tuple[list[str], list[tuple]]:
             if lowest_lot < 0:
                 problems.append(f"{ndc}: a lot is negative ({lowest_lot})")
             if held + allocated > received or held > on_hand:
-                problems.append(f"{ndc}: {held} held + {allocated} allocated > {received} received "
-                                f"({on_hand} on hand)")
+                problems.append(f"{ndc}: {held} held + {allocated} allocated > {received} received ({on_hand} on hand)")
             if ordered != held:
                 problems.append(f"{ndc}: {ordered} units on open orders but {held} reserved")
             if ndc.startswith("770"):
@@ -321,40 +344,70 @@ def main() -> int:
             print(h.migrate(env).strip(), flush=True)
             h.manage(env, "collectstatic", "--noinput")
             setup = subprocess.run(
-                [h.PYTHON, "-c", _SETUP, str(args.clients), str(args.skus), "10000000", "1000000",
-                 str(args.sellout_units)],
-                cwd=h.ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "pharmacy.settings"}, capture_output=True,
-                text=True, timeout=300, check=False)
+                [
+                    h.PYTHON,
+                    "-c",
+                    _SETUP,
+                    str(args.clients),
+                    str(args.skus),
+                    "10000000",
+                    "1000000",
+                    str(args.sellout_units),
+                ],
+                cwd=h.ROOT,
+                env={**env, "DJANGO_SETTINGS_MODULE": "pharmacy.settings"},
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             if setup.returncode != 0:
                 raise RuntimeError(f"setup failed:\n{setup.stdout}\n{setup.stderr}")
             data = json.loads(setup.stdout.strip().splitlines()[-1])
 
             stripe = LocalStripe(env, Path(tmp) / "localstripe.log")
             stripe.wait_ready()
-            env.update({"STRIPE_API_BASE": stripe.url, "STRIPE_MAX_NETWORK_RETRIES": "0",
-                        "STRIPE_TIMEOUT_SECONDS": "30"})
+            env.update(
+                {"STRIPE_API_BASE": stripe.url, "STRIPE_MAX_NETWORK_RETRIES": "0", "STRIPE_TIMEOUT_SECONDS": "30"}
+            )
             log = Path(tmp) / "gunicorn.log"
             server = h.Gunicorn(env, workers=args.workers, log_path=log)
             server.wait_ready()
-            print(f"gunicorn ({args.workers} workers) on {server.base}, localstripe on {stripe.url}; "
-                  f"{args.clients} shoppers, {args.seconds:g} s per scenario", flush=True)
+            print(
+                f"gunicorn ({args.workers} workers) on {server.base}, localstripe on {stripe.url}; "
+                f"{args.clients} shoppers, {args.seconds:g} s per scenario",
+                flush=True,
+            )
 
             rng = random.Random(7)
             tokens = data["tokens"]
-            run(server.base, tokens, Scenario("warm-up", min(2, args.clients)), pick=lambda: rng.choice(data["spread"]),
-                seconds=30, pay=args.pay, max_orders=20)
+            run(
+                server.base,
+                tokens,
+                Scenario("warm-up", min(2, args.clients)),
+                pick=lambda: rng.choice(data["spread"]),
+                seconds=30,
+                pay=args.pay,
+                max_orders=20,
+            )
             for scenario, pick, extra in [
                 (Scenario("hot SKU (1 product)", args.clients), lambda: data["hot"], {}),
                 (Scenario(f"spread ({args.skus} products)", args.clients), lambda: rng.choice(data["spread"]), {}),
-                (Scenario(f"sell-out ({args.sellout_units} units of 1 product)", args.clients),
-                 lambda: data["sellout"], {"until_sold_out": True, "seconds": max(args.seconds, 120)}),
+                (
+                    Scenario(f"sell-out ({args.sellout_units} units of 1 product)", args.clients),
+                    lambda: data["sellout"],
+                    {"until_sold_out": True, "seconds": max(args.seconds, 120)},
+                ),
             ]:
                 run(server.base, tokens, scenario, pick=pick, pay=args.pay, **{"seconds": args.seconds, **extra})
-                print(f"  {scenario.name}: {scenario.orders} orders, {scenario.orders_per_second:.1f} orders/s, "
-                      f"p50 {pct(scenario.order_latencies, 50):.1f} ms, "
-                      f"p99 {pct(scenario.order_latencies, 99):.1f} ms, "
-                      f"409: {scenario.add_409} at add, {scenario.checkout_409} at checkout, "
-                      f"errors {scenario.errors}", flush=True)
+                print(
+                    f"  {scenario.name}: {scenario.orders} orders, {scenario.orders_per_second:.1f} orders/s, "
+                    f"p50 {pct(scenario.order_latencies, 50):.1f} ms, "
+                    f"p99 {pct(scenario.order_latencies, 99):.1f} ms, "
+                    f"409: {scenario.add_409} at add, {scenario.checkout_409} at checkout, "
+                    f"errors {scenario.errors}",
+                    flush=True,
+                )
                 scenarios.append(scenario)
             sellout_ok = scenarios[-1].orders == args.sellout_units
             server.stop()
@@ -374,51 +427,59 @@ def main() -> int:
 
     sellout = scenarios[-1]
     command = " ".join([".venv/bin/python bench/checkout_bench.py", *sys.argv[1:]]) + " (or make bench)"
-    report = "\n".join([
-        "# Checkout benchmark",
-        "",
-        f"- Date: {h.now_utc()}",
-        f"- Machine: {h.machine_summary()}; load client, server, localstripe and PostgreSQL share it",
-        f"- Commit: {h.git_commit()}",
-        f"- Command: `{command.strip()}`",
-        f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off), "
-        f"CONN_MAX_AGE={args.conn_max_age}; database `{database.name}`; each checkout also creates a SetupIntent "
-        "in localstripe (started by the benchmark, loopback)"
-        + ("; every order is paid (pm_card_visa)" if args.pay else "; orders are not paid (checkout only)"),
-        f"- Load: {args.clients} concurrent API shoppers (aiohttp, token auth, one cart each), each looping "
-        "`POST /api/v1/cart/items/` (1 unit) -> `POST /api/v1/checkout/`"
-        + (" -> `POST /api/v1/orders/{number}/pay/`" if args.pay else "")
-        + f"; {args.seconds:g} s per scenario; an order's latency covers all its requests, client side",
-        f"- Load average before the run: {' / '.join(f'{x:.2f}' for x in load_before)} (1 / 5 / 15 min); "
-        "other work on the machine skews the figures",
-        "",
-        scenario_table(scenarios),
-        "",
-        "A 409 at cart add is the cart refusing more than is available (\"Only N left\"); a 409 at checkout is "
-        "the reservation losing the race for the last units after the cart accepted them. Both are the "
-        "expected, clear refusals; neither creates an order.",
-        "",
-        "## Oversold?",
-        "",
-        f"- Sell-out: {sellout.orders} orders succeeded for {args.sellout_units} units "
-        f"({'exactly as many as there were units' if sellout_ok else 'WRONG'}); "
-        f"{sellout.add_409 + sellout.checkout_409} attempt(s) were refused with 409 (each shopper stops at "
-        "its first 409 saying none is left).",
-        "- Database check after the run, per product: active reservations + allocations <= units received, "
-        "no lot below zero, units on open orders == units reserved: "
-        + ("**no unit oversold**." if not problems else "**PROBLEMS**: " + "; ".join(problems[:20])),
-        "",
-        "| product | received | on hand | reserved | allocated | on open orders | orders |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {r[0]}{' (hot)' if r[0] == data['hot'] else ' (sell-out)' if r[0] == data['sellout'] else ''} | "
-          + " | ".join(str(v) for v in r[1:]) + " |"
-          for r in rows if r[0] in (data["hot"], data["sellout"])],
-        f"| the {args.skus} spread products | {sum(r[1] for r in rows if r[0] in data['spread'])} | "
-        f"{sum(r[2] for r in rows if r[0] in data['spread'])} | {sum(r[3] for r in rows if r[0] in data['spread'])} | "
-        f"{sum(r[4] for r in rows if r[0] in data['spread'])} | {sum(r[5] for r in rows if r[0] in data['spread'])} | "
-        f"{sum(r[6] for r in rows if r[0] in data['spread'])} |",
-        "",
-    ])
+    report = "\n".join(
+        [
+            "# Checkout benchmark",
+            "",
+            f"- Date: {h.now_utc()}",
+            f"- Machine: {h.machine_summary()}; load client, server, localstripe and PostgreSQL share it",
+            f"- Commit: {h.git_commit()}",
+            f"- Command: `{command.strip()}`",
+            f"- Server: gunicorn, {args.workers} sync workers on 127.0.0.1; PHARMACY_ENV=production (DEBUG off), "
+            f"CONN_MAX_AGE={args.conn_max_age}; database `{database.name}`; each checkout also creates a SetupIntent "
+            "in localstripe (started by the benchmark, loopback)"
+            + ("; every order is paid (pm_card_visa)" if args.pay else "; orders are not paid (checkout only)"),
+            f"- Load: {args.clients} concurrent API shoppers (aiohttp, token auth, one cart each), each looping "
+            "`POST /api/v1/cart/items/` (1 unit) -> `POST /api/v1/checkout/`"
+            + (" -> `POST /api/v1/orders/{number}/pay/`" if args.pay else "")
+            + f"; {args.seconds:g} s per scenario; an order's latency covers all its requests, client side",
+            f"- Load average before the run: {' / '.join(f'{x:.2f}' for x in load_before)} (1 / 5 / 15 min); "
+            "other work on the machine skews the figures",
+            "",
+            scenario_table(scenarios),
+            "",
+            'A 409 at cart add is the cart refusing more than is available ("Only N left"); a 409 at checkout is '
+            "the reservation losing the race for the last units after the cart accepted them. Both are the "
+            "expected, clear refusals; neither creates an order.",
+            "",
+            "## Oversold?",
+            "",
+            f"- Sell-out: {sellout.orders} orders succeeded for {args.sellout_units} units "
+            f"({'exactly as many as there were units' if sellout_ok else 'WRONG'}); "
+            f"{sellout.add_409 + sellout.checkout_409} attempt(s) were refused with 409 (each shopper stops at "
+            "its first 409 saying none is left).",
+            "- Database check after the run, per product: active reservations + allocations <= units received, "
+            "no lot below zero, units on open orders == units reserved: "
+            + ("**no unit oversold**." if not problems else "**PROBLEMS**: " + "; ".join(problems[:20])),
+            "",
+            "| product | received | on hand | reserved | allocated | on open orders | orders |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *[
+                f"| {r[0]}{' (hot)' if r[0] == data['hot'] else ' (sell-out)' if r[0] == data['sellout'] else ''} | "
+                + " | ".join(str(v) for v in r[1:])
+                + " |"
+                for r in rows
+                if r[0] in (data["hot"], data["sellout"])
+            ],
+            f"| the {args.skus} spread products | {sum(r[1] for r in rows if r[0] in data['spread'])} | "
+            f"{sum(r[2] for r in rows if r[0] in data['spread'])} | "
+            f"{sum(r[3] for r in rows if r[0] in data['spread'])} | "
+            f"{sum(r[4] for r in rows if r[0] in data['spread'])} | "
+            f"{sum(r[5] for r in rows if r[0] in data['spread'])} | "
+            f"{sum(r[6] for r in rows if r[0] in data['spread'])} |",
+            "",
+        ]
+    )
     if log_tail:
         report += "\nErrors were counted; the end of the server log:\n\n```\n" + log_tail + "\n```\n"
     args.output.parent.mkdir(parents=True, exist_ok=True)

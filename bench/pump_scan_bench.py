@@ -54,12 +54,19 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
     policy = shipping_policy()
     zone = ZoneInfo("America/New_York")
     now = datetime.combine(today, datetime.min.time(), tzinfo=zone).replace(hour=6)
-    clinics = Clinic.objects.bulk_create([Clinic(name=f"Bench clinic {i}", refill_buffer_days=rng.randint(3, 10))
-                                          for i in range(CLINICS)])
+    clinics = Clinic.objects.bulk_create(
+        [Clinic(name=f"Bench clinic {i}", refill_buffer_days=rng.randint(3, 10)) for i in range(CLINICS)]
+    )
     patients = []
     for i in range(n_pumps):
-        patients.append(Patient(clinic=clinics[i % CLINICS], first_name=f"P{i}", last_name="Bench",
-                                date_of_birth=date(1970, 1, 1) + timedelta(days=i % 15000)))
+        patients.append(
+            Patient(
+                clinic=clinics[i % CLINICS],
+                first_name=f"P{i}",
+                last_name="Bench",
+                date_of_birth=date(1970, 1, 1) + timedelta(days=i % 15000),
+            )
+        )
     Patient.objects.bulk_create(patients, batch_size=BATCH)
 
     cache: dict = {}
@@ -76,13 +83,26 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
         key = (offset, reservoir, dose, clinic.refill_buffer_days)
         if key not in cache:
             cache[key] = compute_schedule(
-                pump=PumpSpec(reservoir, Decimal(2)), refill=Refill(fill, reservoir, conc),
-                programs=[Program(fill, dose, conc)], appointment_at=None,
-                buffer_days=clinic.refill_buffer_days, clinic_time_zone=clinic.time_zone, shipping=policy, now=now)
+                pump=PumpSpec(reservoir, Decimal(2)),
+                refill=Refill(fill, reservoir, conc),
+                programs=[Program(fill, dose, conc)],
+                appointment_at=None,
+                buffer_days=clinic.refill_buffer_days,
+                clinic_time_zone=clinic.time_zone,
+                shipping=policy,
+                now=now,
+            )
         s = cache[key]
         model = "8637-20" if reservoir == 20 else "8637-40"
-        pump = Pump(patient=patient, manufacturer="medtronic", model=model, serial_number=f"B{i:07d}",
-                    reservoir_volume_ml=reservoir, alarm_volume_ml=Decimal(2), implanted_on=date(2022, 1, 1))
+        pump = Pump(
+            patient=patient,
+            manufacturer="medtronic",
+            model=model,
+            serial_number=f"B{i:07d}",
+            reservoir_volume_ml=reservoir,
+            alarm_volume_ml=Decimal(2),
+            implanted_on=date(2022, 1, 1),
+        )
         # The stored fields exactly as the services store them (current_refill is set after the refills exist).
         pump.store_schedule(s, current_refill_id=None, computed_at=now)
         pumps.append(pump)
@@ -90,11 +110,19 @@ def build(n_pumps: int, *, today: date, seed: int) -> dict:
         refills.append((fill, reservoir, conc))
     Pump.objects.bulk_create(pumps, batch_size=BATCH)
     PumpProgram.objects.bulk_create(
-        [PumpProgram(pump=p, effective_at=f, daily_dose_mcg=d, concentration_mcg_per_ml=c)
-         for p, (f, d, c) in zip(pumps, programs, strict=True)], batch_size=BATCH)
+        [
+            PumpProgram(pump=p, effective_at=f, daily_dose_mcg=d, concentration_mcg_per_ml=c)
+            for p, (f, d, c) in zip(pumps, programs, strict=True)
+        ],
+        batch_size=BATCH,
+    )
     PumpRefill.objects.bulk_create(
-        [PumpRefill(pump=p, filled_at=f, volume_filled_ml=v, concentration_mcg_per_ml=c)
-         for p, (f, v, c) in zip(pumps, refills, strict=True)], batch_size=BATCH)
+        [
+            PumpRefill(pump=p, filled_at=f, volume_filled_ml=v, concentration_mcg_per_ml=c)
+            for p, (f, v, c) in zip(pumps, refills, strict=True)
+        ],
+        batch_size=BATCH,
+    )
     with connection.cursor() as cursor:
         cursor.execute("UPDATE rx_pump SET current_refill_id = r.id FROM rx_pumprefill r WHERE r.pump_id = rx_pump.id")
         cursor.execute("ANALYZE")
@@ -147,8 +175,14 @@ def main() -> int:
         db.create()
         env = {**os.environ, "DATABASE_URL": db.url, "PHARMACY_ENV": "test", "LOG_LEVEL": "WARNING"}
         h.migrate(env)
-        os.environ.update({"DATABASE_URL": db.url, "PHARMACY_ENV": "test", "LOG_LEVEL": "WARNING",
-                           "DJANGO_SETTINGS_MODULE": "pharmacy.settings"})
+        os.environ.update(
+            {
+                "DATABASE_URL": db.url,
+                "PHARMACY_ENV": "test",
+                "LOG_LEVEL": "WARNING",
+                "DJANGO_SETTINGS_MODULE": "pharmacy.settings",
+            }
+        )
         import django
 
         django.setup()
@@ -167,15 +201,20 @@ def main() -> int:
         total = Pump.objects.count()
 
         def scan():
-            return [(p.pk, p.patient.clinic_id, p.ship_by, p.current_refill_id)
-                    for p in pumps_due_for_kit(ship_by_on_or_before=today)]
+            return [
+                (p.pk, p.patient.clinic_id, p.ship_by, p.current_refill_id)
+                for p in pumps_due_for_kit(ship_by_on_or_before=today)
+            ]
 
         due, scan_ms, scan_min_ms, scan_queries = timed(scan, args.runs)
-        week, week_ms, _, _ = timed(lambda: list(pumps_due_for_kit(ship_by_on_or_before=today + timedelta(days=7))),
-                                    args.runs)
+        week, week_ms, _, _ = timed(
+            lambda: list(pumps_due_for_kit(ship_by_on_or_before=today + timedelta(days=7))), args.runs
+        )
         plan = explain(pumps_due_for_kit(ship_by_on_or_before=today))
-        no_index_plan = explain(pumps_due_for_kit(ship_by_on_or_before=today),
-                                settings_sql=("SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"))
+        no_index_plan = explain(
+            pumps_due_for_kit(ship_by_on_or_before=today),
+            settings_sql=("SET LOCAL enable_indexscan = off", "SET LOCAL enable_bitmapscan = off"),
+        )
 
         def scan_without_index():
             with connection.cursor() as cursor:
@@ -189,26 +228,45 @@ def main() -> int:
         _, seq_ms, _, _ = timed(scan_without_index, args.runs)
         refresh_now = datetime.now(ZoneInfo("UTC"))
         changed, refresh_ms, _, refresh_queries = timed(
-            lambda: pump_schedules_refresh_due(ship_by_on_or_before=today, now=refresh_now), 1)
+            lambda: pump_schedules_refresh_due(ship_by_on_or_before=today, now=refresh_now), 1
+        )
         _, refresh_again_ms, _, _ = timed(
-            lambda: pump_schedules_refresh_due(ship_by_on_or_before=today, now=refresh_now), 1)
+            lambda: pump_schedules_refresh_due(ship_by_on_or_before=today, now=refresh_now), 1
+        )
         critical = Pump.objects.filter(active=True, has_critical_warning=True).count()
         connection.close()
         elapsed = time.perf_counter() - started
 
         rows = [
-            ("`pumps_due_for_kit(ship_by_on_or_before=today)` (the daily scan, with patient and clinic)",
-             f"{len(due):,}", f"{scan_ms:.1f}", f"{scan_min_ms:.1f}", scan_queries),
+            (
+                "`pumps_due_for_kit(ship_by_on_or_before=today)` (the daily scan, with patient and clinic)",
+                f"{len(due):,}",
+                f"{scan_ms:.1f}",
+                f"{scan_min_ms:.1f}",
+                scan_queries,
+            ),
             ("the same, due within 7 days", f"{len(week):,}", f"{week_ms:.1f}", "", scan_queries),
-            ("the daily scan with index scans disabled (sequential scan of all pumps)", f"{len(due):,}",
-             f"{seq_ms:.1f}", "", scan_queries),
-            ("`pump_schedules_refresh_due(ship_by_on_or_before=today)`: lock, reload history, recompute and "
-             "store the due pumps", f"{len(due):,} ({len(changed):,} changed)", f"{refresh_ms:.0f}", "",
-             refresh_queries),
+            (
+                "the daily scan with index scans disabled (sequential scan of all pumps)",
+                f"{len(due):,}",
+                f"{seq_ms:.1f}",
+                "",
+                scan_queries,
+            ),
+            (
+                "`pump_schedules_refresh_due(ship_by_on_or_before=today)`: lock, reload history, recompute and "
+                "store the due pumps",
+                f"{len(due):,} ({len(changed):,} changed)",
+                f"{refresh_ms:.0f}",
+                "",
+                refresh_queries,
+            ),
             ("the same again (nothing changed)", f"{len(due):,}", f"{refresh_again_ms:.0f}", "", refresh_queries),
         ]
-        table = "\n".join(["| what | rows | median ms | best ms | queries |", "| --- | ---: | ---: | ---: | ---: |"]
-                          + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+        table = "\n".join(
+            ["| what | rows | median ms | best ms | queries |", "| --- | ---: | ---: | ---: | ---: |"]
+            + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+        )
         report = f"""# Daily refill-kit scan over {total:,} pumps
 
 Run {h.now_utc()} on {h.machine_summary()}, commit {h.git_commit()}, PostgreSQL
@@ -216,7 +274,7 @@ Run {h.now_utc()} on {h.machine_summary()}, commit {h.git_commit()}, PostgreSQL
 
 Data: {total:,} active pumps in {CLINICS} clinics, each with one program and one refill, built with
 `bulk_create` ({build_s:.0f} s) in a steady state (each pump refilled a random number of days into its
-cycle); stored schedules from the pure engine ({info['distinct_schedules']} distinct schedules). Scan date: {today}
+cycle); stored schedules from the pure engine ({info["distinct_schedules"]} distinct schedules). Scan date: {today}
 (pharmacy time zone).
 
 {table}

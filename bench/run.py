@@ -44,8 +44,10 @@ def main() -> int:
             if isinstance(exc, KeyboardInterrupt):
                 print(f"=== {script.name}: interrupted ===", flush=True)
                 return 130
-        print(f"=== {script.name}: {'ok' if code == 0 else f'FAILED ({code})'} in "
-              f"{time.monotonic() - started:.0f} s ===", flush=True)
+        print(
+            f"=== {script.name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.monotonic() - started:.0f} s ===",
+            flush=True,
+        )
         if code != 0:
             failed.append(script.name)
     if failed:

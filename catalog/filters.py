@@ -26,8 +26,7 @@ def with_sort_keys(queryset):
     )
     # rating_count is 0 for an unrated product: NULLIF turns the division into NULL, not an error.
     rating_avg = ExpressionWrapper(
-        Cast("rating_sum", FloatField()) / NullIf(Cast("rating_count", FloatField()), 0.0),
-        output_field=FloatField(),
+        Cast("rating_sum", FloatField()) / NullIf(Cast("rating_count", FloatField()), 0.0), output_field=FloatField()
     )
     return queryset.annotate(base_price=base_price, rating_avg=rating_avg)
 
@@ -69,8 +68,9 @@ class ProductFilter(django_filters.FilterSet):
     ordering = ProductOrderingFilter(
         fields=(("name", "name"), ("base_price", "price"), ("rating_avg", "rating")),
         label="Order by name, price or rating (prefix - for descending)",
-        error_messages={"invalid_choice": "Unknown ordering %(value)s; choose one of: " + ", ".join(ORDERING_VALUES)
-                        + "."},
+        error_messages={
+            "invalid_choice": "Unknown ordering %(value)s; choose one of: " + ", ".join(ORDERING_VALUES) + "."
+        },
     )
 
     class Meta:

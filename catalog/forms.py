@@ -8,7 +8,10 @@ RATING_ERROR = "Choose a rating from 1 to 5 stars."
 
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
-        label="Your rating", choices=RATING_CHOICES, coerce=int, widget=forms.RadioSelect,
+        label="Your rating",
+        choices=RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
         error_messages={"required": RATING_ERROR, "invalid_choice": RATING_ERROR},
     )
     title = forms.CharField(label="Summary of your review", max_length=200)

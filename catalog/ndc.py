@@ -25,14 +25,10 @@ def normalize_ndc(value: str) -> str:
     if re.fullmatch(r"[0-9]{11}", text):
         return text
     if re.fullmatch(r"[0-9]{10}", text):
-        raise InvalidNDC(
-            "A 10-digit NDC without hyphens is ambiguous; write it as 4-4-2, 5-3-2 or 5-4-1."
-        )
+        raise InvalidNDC("A 10-digit NDC without hyphens is ambiguous; write it as 4-4-2, 5-3-2 or 5-4-1.")
     match = _HYPHENATED.fullmatch(text)
     if not match:
-        raise InvalidNDC(
-            "NDC must be 11 digits, 5-4-2 with hyphens, or a hyphenated 10-digit 4-4-2, 5-3-2 or 5-4-1."
-        )
+        raise InvalidNDC("NDC must be 11 digits, 5-4-2 with hyphens, or a hyphenated 10-digit 4-4-2, 5-3-2 or 5-4-1.")
     parts = match.groups()
     shape = tuple(len(p) for p in parts)
     if shape == _TARGET:

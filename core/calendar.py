@@ -25,12 +25,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_data
 
-__all__ = [
-    "BusinessCalendar",
-    "ShippingPolicy",
-    "ShipPlan",
-    "us_federal_holidays",
-]
+__all__ = ["BusinessCalendar", "ShippingPolicy", "ShipPlan", "us_federal_holidays"]
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 # How far back or forward a business-day search may look before it gives up (a calendar with
@@ -44,8 +39,9 @@ def _us_federal_holidays_cached(year: int) -> frozenset[date]:
     listed = holiday_data.country_holidays("US", years=year, observed=True)
     if not listed.start_year <= year <= listed.end_year:
         # The package knows nothing outside its range; an empty year would open every holiday.
-        raise ValueError(f"no US holiday data for {year} (the holidays package covers "
-                         f"{listed.start_year}-{listed.end_year})")
+        raise ValueError(
+            f"no US holiday data for {year} (the holidays package covers {listed.start_year}-{listed.end_year})"
+        )
     # With observed=True the package lists both a weekend holiday and the weekday it is observed
     # on (New Year's Day of the next year included, on 31 December); the weekday is the day off.
     return frozenset(day for day in listed if day.year == year and day.weekday() < SATURDAY)

@@ -8,8 +8,6 @@ def site(request: HttpRequest) -> dict[str, object]:
         "STRIPE_PUBLISHABLE_KEY": settings.STRIPE_PUBLISHABLE_KEY,
         "STRIPE_TEST_MODE": settings.STRIPE_SECRET_KEY.startswith("sk_test"),
         "STRIPE_JS_URL": (
-            f"{settings.STRIPE_API_BASE}/js.stripe.com/v3/"
-            if settings.STRIPE_API_BASE
-            else "https://js.stripe.com/v3/"
+            f"{settings.STRIPE_API_BASE}/js.stripe.com/v3/" if settings.STRIPE_API_BASE else "https://js.stripe.com/v3/"
         ),
     }

@@ -34,9 +34,7 @@ def _required_in_production(name, default, **kwargs):
     return env.str(name, default=default, **kwargs)
 
 
-SECRET_KEY = _required_in_production(
-    "SECRET_KEY", "dev-insecure-3f9a1c7e5b2d4a6f8e0c1b3d5f7a9c2e4b6d8f0a1c3e5g7"
-)
+SECRET_KEY = _required_in_production("SECRET_KEY", "dev-insecure-3f9a1c7e5b2d4a6f8e0c1b3d5f7a9c2e4b6d8f0a1c3e5g7")
 DEBUG = env.bool("DEBUG", default=PHARMACY_ENV == "development") and not PRODUCTION
 ALLOWED_HOSTS = (
     env.list("ALLOWED_HOSTS")
@@ -93,9 +91,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
-            ],
+            ]
         },
-    },
+    }
 ]
 
 # --- Database -----------------------------------------------------------------------------
@@ -138,8 +136,10 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         # Uploaded prescriptions are PHI: kept outside any public URL and served by a view
         # that checks access and writes the audit log.
-        "OPTIONS": {"location": str(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))),
-                    "base_url": "/private/"},
+        "OPTIONS": {
+            "location": str(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))),
+            "base_url": "/private/",
+        },
     },
     "staticfiles": {
         "BACKEND": (
@@ -162,9 +162,13 @@ MAILERS = {
     "default": {
         "BACKEND": _EMAIL_BACKEND,
         "OPTIONS": (
-            {"host": env.str("EMAIL_HOST", default="localhost"), "port": env.int("EMAIL_PORT", default=25),
-             "username": env.str("EMAIL_HOST_USER", default=""), "password": env.str("EMAIL_HOST_PASSWORD", default=""),
-             "use_tls": env.bool("EMAIL_USE_TLS", default=False)}
+            {
+                "host": env.str("EMAIL_HOST", default="localhost"),
+                "port": env.int("EMAIL_PORT", default=25),
+                "username": env.str("EMAIL_HOST_USER", default=""),
+                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+                "use_tls": env.bool("EMAIL_USE_TLS", default=False),
+            }
             if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
             else {}
         ),
@@ -208,8 +212,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # A shared cache (throttling counts, locks) across gunicorn workers when Redis is there.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-         "LOCATION": env.str("CACHE_URL", default=REDIS_URL), "KEY_PREFIX": "pharmacy"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+            "KEY_PREFIX": "pharmacy",
+        }
         if REDIS_URL and PHARMACY_ENV != "test"  # tests: per-process cache, nothing left between runs
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -259,8 +266,7 @@ STRIPE_PUBLISHABLE_KEY = _required_in_production("STRIPE_PUBLISHABLE_KEY", "pk_t
 STRIPE_WEBHOOK_SECRET = _required_in_production("STRIPE_WEBHOOK_SECRET", "whsec_localstripe")
 STRIPE_API_BASE = env.str(
     "STRIPE_API_BASE",
-    default="" if PRODUCTION or "STRIPE_SECRET_KEY" in env.ENVIRON
-    else f"http://127.0.0.1:{LOCALSTRIPE_PORT}",
+    default="" if PRODUCTION or "STRIPE_SECRET_KEY" in env.ENVIRON else f"http://127.0.0.1:{LOCALSTRIPE_PORT}",
 )
 STRIPE_CURRENCY = env.str("STRIPE_CURRENCY", default="usd")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)

@@ -18,7 +18,6 @@ may see a clinic or pump but not change it gets 403 (``ChangeRefused``) when the
 ``pumps.services`` record their own rows).
 """
 
-
 from django.db.models import Q, QuerySet
 
 from core.errors import DomainError

@@ -29,8 +29,12 @@ def clinic_patients(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 def clinic_kit_orders(clinic: Clinic) -> QuerySet[KitOrder]:
     """The clinic's kit orders, newest first, with their shop order, product and alerts."""
-    return (KitOrder.objects.filter(clinic=clinic).select_related("order", "product")
-            .prefetch_related("alerts").order_by("-created_at", "-pk"))
+    return (
+        KitOrder.objects.filter(clinic=clinic)
+        .select_related("order", "product")
+        .prefetch_related("alerts")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def pump_list(queryset: QuerySet[Pump] | None = None) -> QuerySet[Pump]:

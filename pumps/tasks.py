@@ -58,6 +58,8 @@ BEAT_SCHEDULE = {
     # Hourly: several runs on every ship-by day before the carrier's cut-off.
     "pumps-kits-dispatch": {"task": "pumps.tasks.kits_dispatch_task", "schedule": 3600.0, "options": {"expires": 3000}},
     "pumps-kit-alerts-escalate": {
-        "task": "pumps.tasks.kit_alerts_escalate_task", "schedule": 900.0, "options": {"expires": 850},
+        "task": "pumps.tasks.kit_alerts_escalate_task",
+        "schedule": 900.0,
+        "options": {"expires": 850},
     },
 }

@@ -120,8 +120,9 @@ def get_or_404[M: Model](queryset: QuerySet[M], pk: int | str, what: str) -> M:
 
 def prescription_for(user: User | AnonymousUser, pk: int | str) -> Prescription:
     """Return the prescription if ``user`` may see it; otherwise raise NotFound (404)."""
-    return get_or_404(prescriptions_visible_to(user).select_related("patient", "drug", "product", "prescriber"),
-                       pk, "Prescription")
+    return get_or_404(
+        prescriptions_visible_to(user).select_related("patient", "drug", "product", "prescriber"), pk, "Prescription"
+    )
 
 
 def patient_for(user: User | AnonymousUser, pk: int | str) -> Patient:
@@ -136,8 +137,9 @@ def owned_patient_for(user: User | AnonymousUser, pk: int | str) -> Patient:
 def owned_prescription_for(user: User | AnonymousUser, pk: int | str) -> Prescription:
     """Return a prescription of a patient the user may act for (not a pharmacist's view of the
     queue); anyone else's is 'not found'."""
-    return get_or_404(Prescription.objects.filter(patient__in=patients_owned_by(user)).select_related("patient"),
-                       pk, "Prescription")
+    return get_or_404(
+        Prescription.objects.filter(patient__in=patients_owned_by(user)).select_related("patient"), pk, "Prescription"
+    )
 
 
 def dispense_for(user: User | AnonymousUser, pk: int | str) -> Dispense:
@@ -161,8 +163,12 @@ def review_history_for(user: User | AnonymousUser, prescription: Prescription) -
     """
     if not (can_review(user) and can_view_prescription(user, prescription)):
         return Prescription.objects.none()
-    return (Prescription.objects.filter(patient_id=prescription.patient_id).exclude(pk=prescription.pk)
-            .select_related("drug", "product").order_by("-created_at"))
+    return (
+        Prescription.objects.filter(patient_id=prescription.patient_id)
+        .exclude(pk=prescription.pk)
+        .select_related("drug", "product")
+        .order_by("-created_at")
+    )
 
 
 def can_read_all_clinics(user: User | AnonymousUser) -> bool:

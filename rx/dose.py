@@ -109,8 +109,14 @@ def administration_mcg(dose_amount: Number, dose_unit: str, strength: Strength |
     return amount * per_unit
 
 
-def daily_dose(*, dose_amount: Number, dose_unit: str, times_per_day: Number, target_unit: str = "mg",
-               strength: Strength | None = None) -> Decimal:
+def daily_dose(
+    *,
+    dose_amount: Number,
+    dose_unit: str,
+    times_per_day: Number,
+    target_unit: str = "mg",
+    strength: Strength | None = None,
+) -> Decimal:
     """Return the dose per day in ``target_unit`` (the most a PRN sig allows when as needed)."""
     per_day = administration_mcg(dose_amount, dose_unit, strength) * _d(times_per_day)
     return convert_mass(per_day, "mcg", target_unit)

@@ -10,10 +10,18 @@ from django.contrib.auth.management import create_permissions
 from .access import PHARMACIST_GROUP
 
 PHARMACIST_PERMISSIONS = [
-    "view_prescription", "change_prescription",
-    "view_verificationqueueitem", "change_verificationqueueitem",
-    "view_patient", "view_prescriber", "add_prescriber", "change_prescriber",
-    "view_finding", "view_decision", "view_dispense", "view_prescriptionevent",
+    "view_prescription",
+    "change_prescription",
+    "view_verificationqueueitem",
+    "change_verificationqueueitem",
+    "view_patient",
+    "view_prescriber",
+    "add_prescriber",
+    "change_prescriber",
+    "view_finding",
+    "view_decision",
+    "view_dispense",
+    "view_prescriptionevent",
 ]
 
 

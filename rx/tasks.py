@@ -17,5 +17,5 @@ BEAT_SCHEDULE = {
         "task": "rx.tasks.prescriptions_expire_task",
         "schedule": crontab(minute=15, hour=5),
         "options": {"expires": 3600},
-    },
+    }
 }

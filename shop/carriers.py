@@ -32,8 +32,9 @@ class CarrierUnavailable(Exception):
 class Carrier(Protocol):
     name: str
 
-    def create_shipment(self, *, reference: str, shipment_id: int, address: dict[str, Any],
-                        parcels: list[dict[str, Any]]) -> str:
+    def create_shipment(
+        self, *, reference: str, shipment_id: int, address: dict[str, Any], parcels: list[dict[str, Any]]
+    ) -> str:
         """Book the parcel; return its tracking number (the same one for the same reference)."""
 
     def track(self, tracking_number: str) -> str:
@@ -49,8 +50,9 @@ class LocalCarrier:
     name = "local"
     PREFIX = "LC"
 
-    def create_shipment(self, *, reference: str, shipment_id: int, address: dict[str, Any],
-                        parcels: list[dict[str, Any]]) -> str:
+    def create_shipment(
+        self, *, reference: str, shipment_id: int, address: dict[str, Any], parcels: list[dict[str, Any]]
+    ) -> str:
         body = f"{shipment_id:010d}"
         check = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10
         return f"{self.PREFIX}{body}{check}"

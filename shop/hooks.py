@@ -15,14 +15,18 @@ def delivered_order_holds_product(*, user_id, product_id):
 
 def pharmacist_placed_linked_order(prescription, user) -> bool:
     """``RX_SELF_VERIFICATION_CHECKS``: True (blocked) when ``user`` placed an order linked to it."""
-    return OrderLinePrescription.objects.filter(prescription_id=prescription.pk,
-                                                order_line__order__user_id=user.pk).exists()
+    return OrderLinePrescription.objects.filter(
+        prescription_id=prescription.pk, order_line__order__user_id=user.pk
+    ).exists()
 
 
 def order_lines_waiting_on_prescription(prescription, user) -> dict:
     """``RX_REVIEW_CONTEXT_PROVIDERS``: the order lines linked to the prescription, with admin links."""
-    links = (OrderLinePrescription.objects.filter(prescription_id=prescription.pk)
-             .select_related("order_line__order").order_by("order_line__order_id", "order_line_id"))
+    links = (
+        OrderLinePrescription.objects.filter(prescription_id=prescription.pk)
+        .select_related("order_line__order")
+        .order_by("order_line__order_id", "order_line_id")
+    )
     rows = []
     for link in links:
         line, order = link.order_line, link.order_line.order
@@ -30,6 +34,11 @@ def order_lines_waiting_on_prescription(prescription, user) -> dict:
             url = reverse("admin:shop_order_change", args=[order.pk])
         except NoReverseMatch:
             url = ""
-        rows.append({"label": f"{order.number} line {line.pk}", "url": url,
-                     "detail": f"{line.quantity} x {line.product_name} ({order.get_status_display().lower()})"})
+        rows.append(
+            {
+                "label": f"{order.number} line {line.pk}",
+                "url": url,
+                "detail": f"{line.quantity} x {line.product_name} ({order.get_status_display().lower()})",
+            }
+        )
     return {"title": "Order lines waiting on this prescription", "rows": rows}

@@ -58,15 +58,18 @@ def cart_priced(cart: Cart | None) -> PricedCart:
             unit = total = None
         priced.append(PricedLine(line=line, unit_price=unit, line_total=total, available=available[line.product_id]))
     subtotal = sum((p.line_total for p in priced if p.line_total is not None), Decimal("0.00"))
-    return PricedCart(cart=cart, lines=priced, subtotal=subtotal, quantity=sum(line.quantity for line in lines),
-                      currency=currency)
+    return PricedCart(
+        cart=cart, lines=priced, subtotal=subtotal, quantity=sum(line.quantity for line in lines), currency=currency
+    )
 
 
 def orders_for_user(user) -> QuerySet[Order]:
     """The user's orders (``shop.access``), newest first, with lines (list pages need no more)."""
-    return orders_visible_to(user).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
-    ).order_by("-created_at", "-id")
+    return (
+        orders_visible_to(user)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .order_by("-created_at", "-id")
+    )
 
 
 def order_detail_for_user(user) -> QuerySet[Order]:

@@ -52,8 +52,9 @@ TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 # The shopper may (re)try to pay.
 PAYABLE = frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED})
 # Money has been taken and not given back in full.
-PAID_STATES = frozenset({S.PAID, S.AWAITING_PRESCRIPTION_REVIEW, S.READY_TO_FULFIL, S.FULFILLING,
-                         S.SHIPPED, S.DELIVERED})
+PAID_STATES = frozenset(
+    {S.PAID, S.AWAITING_PRESCRIPTION_REVIEW, S.READY_TO_FULFIL, S.FULFILLING, S.SHIPPED, S.DELIVERED}
+)
 # Paid, and nothing has left the shelf yet: cancelling refunds and releases the stock.
 PAID_NOT_PICKED = frozenset({S.PAID, S.AWAITING_PRESCRIPTION_REVIEW, S.READY_TO_FULFIL})
 CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if S.CANCELLED in targets)

@@ -15,8 +15,13 @@ def orders_expire_task() -> list[str]:
     return inventory.orders_expire_reservations()
 
 
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(SMTPException, ConnectionError),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(SMTPException, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def low_stock_check_task(product_ids: list[int]) -> list[int]:
     """Alert staff once per crossing of a product's low-stock threshold."""
     return inventory.low_stock_check(product_ids=product_ids)
@@ -39,8 +44,14 @@ def stripe_events_retry_task() -> int:
 # mail server being briefly unreachable (or a deadlock). Anything else is a bug or a business
 # outcome recorded on the order, and retrying would not change it.
 TRANSIENT = (OperationalError, InterfaceError, CarrierUnavailable, ConnectionError, TimeoutError, SMTPException)
-_RETRY = {"acks_late": True, "ignore_result": True, "autoretry_for": TRANSIENT, "retry_backoff": True,
-          "retry_backoff_max": 600, "max_retries": 8}
+_RETRY = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 
 @shared_task(**_RETRY)
@@ -78,18 +89,24 @@ def orders_fulfil_stuck_task() -> int:
 
 BEAT_SCHEDULE = {
     "shop-shipments-track": {
-        "task": "shop.tasks.shipments_track_task", "schedule": 3600.0, "options": {"expires": 3500},
+        "task": "shop.tasks.shipments_track_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
     },
     "shop-orders-fulfil-stuck": {
-        "task": "shop.tasks.orders_fulfil_stuck_task", "schedule": 600.0, "options": {"expires": 590},
+        "task": "shop.tasks.orders_fulfil_stuck_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
     },
-    "shop-orders-expire": {
-        "task": "shop.tasks.orders_expire_task", "schedule": 60.0, "options": {"expires": 55},
-    },
+    "shop-orders-expire": {"task": "shop.tasks.orders_expire_task", "schedule": 60.0, "options": {"expires": 55}},
     "shop-refunds-retry-pending": {
-        "task": "shop.tasks.refunds_retry_pending_task", "schedule": 300.0, "options": {"expires": 290},
+        "task": "shop.tasks.refunds_retry_pending_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     "shop-stripe-events-retry": {
-        "task": "shop.tasks.stripe_events_retry_task", "schedule": 300.0, "options": {"expires": 290},
+        "task": "shop.tasks.stripe_events_retry_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
 }

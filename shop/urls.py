@@ -16,6 +16,9 @@ urlpatterns = [
     path("account/orders/", orders.order_list, name="order-list"),
     path("account/orders/<order_number:number>/", orders.order_detail, name="order-detail"),
     path("account/orders/<order_number:number>/cancel/", orders.order_cancel_view, name="order-cancel"),
-    path("account/orders/<order_number:number>/prescriptions/", prescriptions.order_prescription_upload_view,
-         name="order-prescription-upload"),
+    path(
+        "account/orders/<order_number:number>/prescriptions/",
+        prescriptions.order_prescription_upload_view,
+        name="order-prescription-upload",
+    ),
 ]

@@ -159,8 +159,12 @@ def test_no_private_name_is_imported_from_another_module():
                     offenders.append(f"{where}:{node.lineno} imports {target}.{name}")
         aliases = _module_aliases(module)
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
-                    and node.value.id in aliases):
+            if (
+                isinstance(node, ast.Attribute)
+                and _private(node.attr)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
                 offenders.append(f"{where}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
     assert not offenders, "\n".join(offenders)
 
@@ -179,15 +183,18 @@ def test_lazy_imports_only_where_a_comment_names_the_cycle_they_break():
     for _, path, tree in MODULES.values():
         lines = path.read_text().splitlines()
         for func, node in _function_level_imports(tree):
-            around = " ".join(lines[max(node.lineno - 2, 0):node.end_lineno]).lower()
+            around = " ".join(lines[max(node.lineno - 2, 0) : node.end_lineno]).lower()
             if "cycle" not in around:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} in {func.name}()")
     assert not offenders, "\n".join(sorted(set(offenders)))
 
 
 def test_no_module_is_longer_than_the_limit():
-    long = [f"{path.relative_to(ROOT)}: {n} lines" for _, path, _ in MODULES.values()
-            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES]
+    long = [
+        f"{path.relative_to(ROOT)}: {n} lines"
+        for _, path, _ in MODULES.values()
+        if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    ]
     assert not long, "\n".join(long)
 
 

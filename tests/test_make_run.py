@@ -20,16 +20,24 @@ def _free_port():
 
 
 def _dev_env(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "PHARMACY_ENV"} and not k.startswith("STRIPE_")}
-    env.update(PHARMACY_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path / 'dev.sqlite3'}",
-               PHARMACY_VAR_DIR=str(tmp_path / "var"), LOCALSTRIPE_PORT=str(_free_port()))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "PHARMACY_ENV"} and not k.startswith("STRIPE_")
+    }
+    env.update(
+        PHARMACY_ENV="development",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        PHARMACY_VAR_DIR=str(tmp_path / "var"),
+        LOCALSTRIPE_PORT=str(_free_port()),
+    )
     return env
 
 
 def _manage(env, *args, timeout=180):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_models_and_migrations_agree(tmp_path):
@@ -51,9 +59,15 @@ def test_fresh_database_migrates_loads_the_seed_twice_and_serves(tmp_path):
     assert kits.returncode == 0, kits.stderr
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "manage.py", "runstack", "--addr", f"127.0.0.1:{port}"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "runstack", "--addr", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         body = None

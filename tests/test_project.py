@@ -22,8 +22,14 @@ PROD_ENV = {
 
 def _manage(*args, env):
     clean = {k: v for k, v in os.environ.items() if k not in PROD_ENV and not k.startswith("STRIPE_")}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_settings_pass_the_deploy_check_with_no_warnings():
@@ -32,8 +38,10 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-                                     "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"],
+)
 def test_production_refuses_to_start_without_a_required_setting(missing):
     env = {k: v for k, v in PROD_ENV.items() if k != missing}
     result = _manage("check", env=env)
@@ -43,8 +51,10 @@ def test_production_refuses_to_start_without_a_required_setting(missing):
 
 def test_development_defaults_need_no_server():
     env = {"PHARMACY_ENV": "development", "PHARMACY_VAR_DIR": "/tmp/pharmacy-settings-check"}
-    code = ("from django.conf import settings as s; "
-            "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.STRIPE_API_BASE, s.DEBUG)")
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.STRIPE_API_BASE, s.DEBUG)"
+    )
     result = _manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     engine, broker, stripe_base, debug = result.stdout.split()[-4:]

@@ -8,8 +8,12 @@ from ..models import Drug, DrugInteraction, DrugRoute, MonographSection, Product
 class DrugRouteInline(admin.StackedInline):
     model = DrugRoute
     extra = 0
-    fields = [("route", "dose_unit"), ("min_daily_dose", "max_daily_dose", "min_age_years"), "black_box_warning",
-              ("renal_caution", "renal_max_daily_dose")]
+    fields = [
+        ("route", "dose_unit"),
+        ("min_daily_dose", "max_daily_dose", "min_age_years"),
+        "black_box_warning",
+        ("renal_caution", "renal_max_daily_dose"),
+    ]
 
 
 class DrugInteractionInline(admin.TabularInline):

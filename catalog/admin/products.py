@@ -22,16 +22,35 @@ from .stock import ReceiveLotForm, StockLotInline
 class ProductAdminForm(forms.ModelForm):
     # Wider than the column: the admin may type any accepted NDC form; clean_ndc stores 11 digits.
     ndc = forms.CharField(
-        label="NDC", max_length=20,
+        label="NDC",
+        max_length=20,
         help_text="11 digits, 5-4-2 with hyphens, or a hyphenated 10-digit 4-4-2, 5-3-2 or 5-4-1.",
     )
 
     class Meta:
         model = Product
         fields = [
-            "drug", "name", "slug", "ndc", "manufacturer", "is_generic", "brand_name", "strength", "strength_unit",
-            "strength_text", "concentration_mcg_per_ml", "volume_ml", "dosage_form", "route", "selling_unit",
-            "pack_size", "rx_required", "is_refill_kit", "is_active", "low_stock_threshold", "description",
+            "drug",
+            "name",
+            "slug",
+            "ndc",
+            "manufacturer",
+            "is_generic",
+            "brand_name",
+            "strength",
+            "strength_unit",
+            "strength_text",
+            "concentration_mcg_per_ml",
+            "volume_ml",
+            "dosage_form",
+            "route",
+            "selling_unit",
+            "pack_size",
+            "rx_required",
+            "is_refill_kit",
+            "is_active",
+            "low_stock_threshold",
+            "description",
         ]
 
     def clean_ndc(self):
@@ -78,7 +97,14 @@ class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
     change_form_template = "admin/catalog/product/change_form.html"
     list_display = [
-        "name", "ndc_hyphenated", "manufacturer", "route", "rx_required", "is_active", "available", "rating",
+        "name",
+        "ndc_hyphenated",
+        "manufacturer",
+        "route",
+        "rx_required",
+        "is_active",
+        "available",
+        "rating",
     ]
     list_filter = ["is_active", "rx_required", "route", "dosage_form", "drug"]
     search_fields = ["name", "ndc", "manufacturer", "drug__name", "drug__active_ingredient"]
@@ -88,13 +114,19 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [PriceTierInline, StockLotInline]
     fieldsets = [
         (None, {"fields": ["drug", "name", "slug", "ndc", "manufacturer", ("is_generic", "brand_name")]}),
-        ("Strength and form", {"fields": [
-            ("strength", "strength_unit", "strength_text"), ("concentration_mcg_per_ml", "volume_ml"),
-            ("dosage_form", "route"), ("selling_unit", "pack_size"),
-        ]}),
+        (
+            "Strength and form",
+            {
+                "fields": [
+                    ("strength", "strength_unit", "strength_text"),
+                    ("concentration_mcg_per_ml", "volume_ml"),
+                    ("dosage_form", "route"),
+                    ("selling_unit", "pack_size"),
+                ]
+            },
+        ),
         ("Sale", {"fields": [("rx_required", "is_refill_kit", "is_active"), "low_stock_threshold", "description"]}),
-        ("Ratings (kept by review moderation)", {"fields": [("rating_count", "rating_sum")],
-                                                 "classes": ["collapse"]}),
+        ("Ratings (kept by review moderation)", {"fields": [("rating_count", "rating_sum")], "classes": ["collapse"]}),
         ("History", {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
     ]
 
@@ -115,8 +147,11 @@ class ProductAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/receive-lot/", self.admin_site.admin_view(self.receive_lot_view),
-                 name="catalog_product_receive_lot"),
+            path(
+                "<path:object_id>/receive-lot/",
+                self.admin_site.admin_view(self.receive_lot_view),
+                name="catalog_product_receive_lot",
+            ),
             *super().get_urls(),
         ]
 
@@ -133,9 +168,11 @@ class ProductAdmin(admin.ModelAdmin):
                 form.add_error(None, exc.message)
             else:
                 self.log_addition(request, lot, [{"added": {"name": "stock lot", "object": str(lot)}}])
-                self.message_user(request, (
-                    f"Received lot {lot.lot_number}: {lot.quantity_received} units, expiring {lot.expiry_date}."
-                ), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    (f"Received lot {lot.lot_number}: {lot.quantity_received} units, expiring {lot.expiry_date}."),
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:catalog_product_change", args=[product.pk]))
         context = {
             **self.admin_site.each_context(request),

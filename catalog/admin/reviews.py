@@ -17,8 +17,16 @@ class ReviewAdmin(admin.ModelAdmin):
     list_select_related = ["product", "user", "moderated_by"]
     actions = ["approve", "reject"]
     readonly_fields = [
-        "product", "user", "rating", "title", "body", "status", "verified_purchase",
-        "moderated_by", "moderated_at", "created_at",
+        "product",
+        "user",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "verified_purchase",
+        "moderated_by",
+        "moderated_at",
+        "created_at",
     ]
     fields = readonly_fields
 

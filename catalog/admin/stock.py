@@ -21,8 +21,9 @@ class StockLotInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ReceiveLotForm(forms.Form):
     lot_number = forms.CharField(max_length=50)
     expiry_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    quantity = forms.IntegerField(min_value=1, max_value=2_147_483_647,
-                                  help_text="Selling units received (e.g. tablets, vials).")
+    quantity = forms.IntegerField(
+        min_value=1, max_value=2_147_483_647, help_text="Selling units received (e.g. tablets, vials)."
+    )
 
     def clean_lot_number(self):
         return self.cleaned_data["lot_number"].strip()

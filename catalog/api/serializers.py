@@ -22,8 +22,9 @@ class AvailabilitySerializer(serializers.Serializer):
 
 
 class RatingSerializer(serializers.Serializer):
-    average = serializers.DecimalField(max_digits=2, decimal_places=1, allow_null=True,
-                                       help_text="Mean of approved reviews; null without any.")
+    average = serializers.DecimalField(
+        max_digits=2, decimal_places=1, allow_null=True, help_text="Mean of approved reviews; null without any."
+    )
     count = serializers.IntegerField()
 
 
@@ -57,13 +58,16 @@ class MonographSectionSerializer(serializers.ModelSerializer):
 # instantiating a serializer per part costs more than the rest of the response on a product page.
 # Decimals come from the database with their column's places, so str() renders them as DRF would.
 
+
 def _decimal(value) -> str | None:
     return None if value is None else str(value)
 
 
 def _tiers(product: Product) -> list[dict]:
-    return [{"min_quantity": r.min_quantity, "max_quantity": r.max_quantity, "unit_price": _decimal(r.unit_price)}
-            for r in product_pricing(product).ranges]  # prefetched price_tiers
+    return [
+        {"min_quantity": r.min_quantity, "max_quantity": r.max_quantity, "unit_price": _decimal(r.unit_price)}
+        for r in product_pricing(product).ranges
+    ]  # prefetched price_tiers
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -78,9 +82,25 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [
-            "ndc", "ndc_display", "name", "slug", "manufacturer", "is_generic", "brand_name",
-            "strength", "strength_unit", "strength_text", "dosage_form", "route", "selling_unit",
-            "pack_size", "rx_required", "is_refill_kit", "price_tiers", "availability", "rating",
+            "ndc",
+            "ndc_display",
+            "name",
+            "slug",
+            "manufacturer",
+            "is_generic",
+            "brand_name",
+            "strength",
+            "strength_unit",
+            "strength_text",
+            "dosage_form",
+            "route",
+            "selling_unit",
+            "pack_size",
+            "rx_required",
+            "is_refill_kit",
+            "price_tiers",
+            "availability",
+            "rating",
         ]
 
     @extend_schema_field(PriceTierSerializer(many=True))
@@ -104,8 +124,14 @@ class ProductDetailSerializer(ProductSerializer):
     monograph = serializers.SerializerMethodField()
 
     class Meta(ProductSerializer.Meta):
-        fields = [*ProductSerializer.Meta.fields, "concentration_mcg_per_ml", "volume_ml", "description",
-                  "drug_facts", "monograph"]
+        fields = [
+            *ProductSerializer.Meta.fields,
+            "concentration_mcg_per_ml",
+            "volume_ml",
+            "description",
+            "drug_facts",
+            "monograph",
+        ]
 
     @extend_schema_field(DrugFactsSerializer)
     def get_drug_facts(self, product):
@@ -126,7 +152,9 @@ class ProductDetailSerializer(ProductSerializer):
                 "max_daily_dose": _decimal(limits.max_daily_dose),
                 "min_daily_dose": _decimal(limits.min_daily_dose),
                 "min_age_years": limits.min_age_years,
-            } if limits else None,
+            }
+            if limits
+            else None,
         }
 
     @extend_schema_field(MonographSectionSerializer(many=True))

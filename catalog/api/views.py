@@ -31,9 +31,10 @@ from .serializers import (
 )
 
 NDC_PARAMETER = OpenApiParameter(
-    "ndc", OpenApiTypes.STR, OpenApiParameter.PATH,
-    description="11 digits (00832102400), 5-4-2 (00832-1024-00) or a hyphenated 10-digit form "
-                "(4-4-2, 5-3-2, 5-4-1).",
+    "ndc",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="11 digits (00832102400), 5-4-2 (00832-1024-00) or a hyphenated 10-digit form (4-4-2, 5-3-2, 5-4-1).",
 )
 NOT_FOUND = {404: ErrorSerializer}
 
@@ -68,7 +69,8 @@ class ProductListView(generics.ListAPIView):
 
 class ProductDetailView(APIView):
     @extend_schema(
-        summary="Product page data", parameters=[NDC_PARAMETER],
+        summary="Product page data",
+        parameters=[NDC_PARAMETER],
         responses={200: ProductDetailSerializer, 400: ErrorSerializer, **NOT_FOUND},
     )
     def get(self, request, ndc):
@@ -80,7 +82,7 @@ class ProductQuoteView(APIView):
     @extend_schema(
         summary="Price a quantity",
         description="Unit price of the tier the quantity falls in, the line total and whether the stock "
-                    "available now covers it. 409 `no_price_tiers` when the product has no valid price.",
+        "available now covers it. 409 `no_price_tiers` when the product has no valid price.",
         parameters=[NDC_PARAMETER, QuoteQuerySerializer],
         responses={200: QuoteSerializer, 400: ErrorSerializer, **NOT_FOUND, 409: ErrorSerializer},
     )
@@ -89,10 +91,18 @@ class ProductQuoteView(APIView):
         query = QuoteQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         quote = product_quote(product=product, quantity=query.validated_data["quantity"])
-        return Response(QuoteSerializer({
-            "ndc": product.ndc, "quantity": quote.quantity, "unit_price": quote.unit_price,
-            "total": quote.total, "available": quote.available, "quantity_available": quote.quantity_available,
-        }).data)
+        return Response(
+            QuoteSerializer(
+                {
+                    "ndc": product.ndc,
+                    "quantity": quote.quantity,
+                    "unit_price": quote.unit_price,
+                    "total": quote.total,
+                    "available": quote.available,
+                    "quantity_available": quote.quantity_available,
+                }
+            ).data
+        )
 
 
 class ProductReviewsView(generics.GenericAPIView):
@@ -107,7 +117,8 @@ class ProductReviewsView(generics.GenericAPIView):
         return product_by_ndc(Product.objects.active(), self.kwargs["ndc"])
 
     @extend_schema(
-        summary="List approved reviews", parameters=[NDC_PARAMETER],
+        summary="List approved reviews",
+        parameters=[NDC_PARAMETER],
         responses={200: ReviewSerializer(many=True), 400: ErrorSerializer, **NOT_FOUND},
     )
     def get(self, request, ndc):
@@ -117,9 +128,16 @@ class ProductReviewsView(generics.GenericAPIView):
     @extend_schema(
         summary="Write a review",
         description="Creates a pending review. One review per customer and product: 409 `duplicate_review`.",
-        parameters=[NDC_PARAMETER], request=ReviewCreateSerializer,
-        responses={201: ReviewSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-                   **NOT_FOUND, 409: ErrorSerializer},
+        parameters=[NDC_PARAMETER],
+        request=ReviewCreateSerializer,
+        responses={
+            201: ReviewSerializer,
+            400: ErrorSerializer,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            **NOT_FOUND,
+            409: ErrorSerializer,
+        },
     )
     def post(self, request, ndc):
         product = self.get_product()
@@ -135,10 +153,17 @@ class ProductLotsView(APIView):
     @extend_schema(
         summary="Receive a stock lot (staff)",
         description="400 when the lot has already expired; 409 `duplicate_lot` when the lot number was "
-                    "already received for this product.",
-        parameters=[NDC_PARAMETER], request=StockLotCreateSerializer,
-        responses={201: StockLotSerializer, 400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer,
-                   **NOT_FOUND, 409: ErrorSerializer},
+        "already received for this product.",
+        parameters=[NDC_PARAMETER],
+        request=StockLotCreateSerializer,
+        responses={
+            201: StockLotSerializer,
+            400: ErrorSerializer,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+            **NOT_FOUND,
+            409: ErrorSerializer,
+        },
     )
     def post(self, request, ndc):
         # Staff may receive stock for a product that is not (yet) on sale.

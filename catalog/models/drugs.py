@@ -3,8 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["Route", "DoseUnit", "DEASchedule", "Drug", "DrugRoute", "Severity", "DrugInteraction",
-           "MonographSection"]
+__all__ = ["Route", "DoseUnit", "DEASchedule", "Drug", "DrugRoute", "Severity", "DrugInteraction", "MonographSection"]
 
 
 class Route(models.TextChoices):
@@ -66,7 +65,10 @@ class DrugRoute(models.Model):
     dose_unit = models.CharField(max_length=4, choices=DoseUnit.choices)
     max_daily_dose = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
     min_daily_dose = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True,
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
         help_text="Below this a daily dose is flagged as sub-therapeutic.",
     )
     min_age_years = models.PositiveSmallIntegerField(
@@ -77,7 +79,10 @@ class DrugRoute(models.Model):
         blank=True, help_text="What the label says to do in renal impairment; flagged (RI) for such patients."
     )
     renal_max_daily_dose = models.DecimalField(
-        max_digits=10, decimal_places=3, null=True, blank=True,
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
         help_text="Labelled maximum daily dose in renal impairment (in dose_unit), if the label gives one.",
     )
 
@@ -89,8 +94,7 @@ class DrugRoute(models.Model):
                 name="drugroute_renal_max_dose_positive",
             ),
             models.CheckConstraint(
-                condition=Q(max_daily_dose__isnull=True) | Q(max_daily_dose__gt=0),
-                name="drugroute_max_dose_positive",
+                condition=Q(max_daily_dose__isnull=True) | Q(max_daily_dose__gt=0), name="drugroute_max_dose_positive"
             ),
             models.CheckConstraint(
                 condition=Q(min_daily_dose__isnull=True) | Q(min_daily_dose__gte=0),
@@ -147,7 +151,11 @@ class MonographSection(models.Model):
 
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="monograph")
     product = models.ForeignKey(
-        "Product", on_delete=models.CASCADE, null=True, blank=True, related_name="monograph",
+        "Product",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="monograph",
         help_text="The page this text belongs to; blank for text that applies to every product of the drug.",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -157,9 +165,7 @@ class MonographSection(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["drug", "product", "title"], name="monograph_unique_title"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["drug", "product", "title"], name="monograph_unique_title")]
 
     def __str__(self):
         return self.title

@@ -74,8 +74,9 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(ndc__regex=r"^[0-9]{11}$"), name="product_ndc_11_digits"),
             models.CheckConstraint(condition=Q(strength__gt=0), name="product_strength_positive"),
             models.CheckConstraint(condition=Q(pack_size__gte=1), name="product_pack_size_positive"),
-            models.CheckConstraint(condition=Q(rating_sum__lte=5 * models.F("rating_count")),
-                                   name="product_rating_sum_bounded"),
+            models.CheckConstraint(
+                condition=Q(rating_sum__lte=5 * models.F("rating_count")), name="product_rating_sum_bounded"
+            ),
         ]
 
     def __str__(self):

@@ -25,8 +25,7 @@ class StockLot(models.Model):
             models.UniqueConstraint(fields=["product", "lot_number"], name="stocklot_unique_lot"),
             models.CheckConstraint(condition=Q(quantity_on_hand__gte=0), name="stocklot_on_hand_non_negative"),
             models.CheckConstraint(
-                condition=Q(quantity_on_hand__lte=models.F("quantity_received")),
-                name="stocklot_on_hand_le_received",
+                condition=Q(quantity_on_hand__lte=models.F("quantity_received")), name="stocklot_on_hand_le_received"
             ),
         ]
         indexes = [models.Index(fields=["product", "expiry_date"])]

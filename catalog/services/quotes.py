@@ -69,8 +69,12 @@ class ProductPricing:
 
 def product_pricing(product: Product) -> ProductPricing:
     """Return the pricing of ``product``; uses prefetched ``price_tiers`` when present (no query then)."""
-    schedule = tuple(sorted((pricing.Tier(t.min_quantity, t.unit_price) for t in product.price_tiers.all()),
-                            key=lambda t: t.min_quantity))
+    schedule = tuple(
+        sorted(
+            (pricing.Tier(t.min_quantity, t.unit_price) for t in product.price_tiers.all()),
+            key=lambda t: t.min_quantity,
+        )
+    )
     try:
         tiers = tuple(pricing.validate_tiers(schedule))
     except pricing.InvalidTiers as exc:
@@ -101,6 +105,4 @@ def product_quote(*, product: Product, quantity: int, with_availability: bool = 
     available = getattr(product, "stock_available", None)
     if available is None and with_availability:
         available = stock_available(product_ids=[product.pk])[product.pk]
-    return ProductQuote(
-        quantity=quantity, unit_price=line.unit_price, total=line.total, quantity_available=available
-    )
+    return ProductQuote(quantity=quantity, unit_price=line.unit_price, total=line.total, quantity_available=available)

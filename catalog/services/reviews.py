@@ -34,13 +34,15 @@ def review_create(*, product: Product, user: "User", rating: int, title: str, bo
     try:
         with transaction.atomic():
             return Review.objects.create(
-                product=product, user=user, rating=rating, title=title.strip(), body=body.strip(),
+                product=product,
+                user=user,
+                rating=rating,
+                title=title.strip(),
+                body=body.strip(),
                 verified_purchase=user_has_purchased(user_id=user.pk, product_id=product.pk),
             )
     except IntegrityError as exc:  # two submissions racing: the unique constraint decides
-        raise DuplicateReview(
-            "You have already reviewed this product; each customer may review it once."
-        ) from exc
+        raise DuplicateReview("You have already reviewed this product; each customer may review it once.") from exc
 
 
 def review_moderate(*, reviews: Iterable[Review], status: str, moderator: "User") -> int:

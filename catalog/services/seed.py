@@ -31,16 +31,47 @@ from .stock import stock_receive
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
 
 DRUG_FIELDS = (
-    "slug", "active_ingredient", "pronunciation", "drug_class", "pharmacologic_class",
-    "pregnancy_category", "lactation_note", "fda_approved", "dea_schedule", "interaction_groups",
+    "slug",
+    "active_ingredient",
+    "pronunciation",
+    "drug_class",
+    "pharmacologic_class",
+    "pregnancy_category",
+    "lactation_note",
+    "fda_approved",
+    "dea_schedule",
+    "interaction_groups",
 )
-ROUTE_FIELDS = ("dose_unit", "max_daily_dose", "min_daily_dose", "min_age_years", "black_box_warning",
-                "renal_caution", "renal_max_daily_dose")
+ROUTE_FIELDS = (
+    "dose_unit",
+    "max_daily_dose",
+    "min_daily_dose",
+    "min_age_years",
+    "black_box_warning",
+    "renal_caution",
+    "renal_max_daily_dose",
+)
 INTERACTION_FIELDS = ("code", "severity", "message")
 PRODUCT_FIELDS = (
-    "name", "slug", "manufacturer", "is_generic", "brand_name", "strength", "strength_unit", "strength_text",
-    "concentration_mcg_per_ml", "volume_ml", "dosage_form", "route", "selling_unit", "pack_size",
-    "rx_required", "is_refill_kit", "is_active", "description", "low_stock_threshold",
+    "name",
+    "slug",
+    "manufacturer",
+    "is_generic",
+    "brand_name",
+    "strength",
+    "strength_unit",
+    "strength_text",
+    "concentration_mcg_per_ml",
+    "volume_ml",
+    "dosage_form",
+    "route",
+    "selling_unit",
+    "pack_size",
+    "rx_required",
+    "is_refill_kit",
+    "is_active",
+    "description",
+    "low_stock_threshold",
 )
 
 
@@ -95,6 +126,7 @@ def seed_catalogue_load(*, data: dict[str, Any], today: date | None = None) -> S
 
 # --- helpers ------------------------------------------------------------------------------
 
+
 def _typed(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
     """Convert YAML scalars to the field's Python type, so that comparisons are exact."""
     out = {}
@@ -109,8 +141,9 @@ def _typed(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _upsert[M: models.Model](model: type[M], lookup: dict[str, Any], values: dict[str, Any], summary: SeedSummary,
-                              kind: str) -> M:
+def _upsert[M: models.Model](
+    model: type[M], lookup: dict[str, Any], values: dict[str, Any], summary: SeedSummary, kind: str
+) -> M:
     """Create the row, or save it only when a value differs; count what happened."""
     values = _typed(model, values)
     # Every seeded model has the manager ``objects``; django-stubs' Model declares none.
@@ -172,7 +205,8 @@ def _load_product(data: dict[str, Any], summary: SeedSummary, today: date) -> Pr
             MonographSection,
             {"drug": drug, "product": product, "title": section["title"]},
             {"kind": section["kind"], "body": section["body"], "position": position},
-            summary, "monograph sections",
+            summary,
+            "monograph sections",
         )
     return product
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         stock_reserved: int
         stock_available: int
 
+
 # Sent (after commit) with ``product_ids`` whenever availability may have dropped or risen.
 stock_changed = Signal()
 
@@ -62,10 +63,7 @@ class InsufficientStock(Conflict):
 
     def __init__(self, short: list[ShortLine]):
         parts = [f"{s.name}: {s.available} left, {s.requested} requested" for s in short]
-        super().__init__(
-            "Not enough stock. " + "; ".join(parts) + ".",
-            data={"lines": [s.__dict__ for s in short]},
-        )
+        super().__init__("Not enough stock. " + "; ".join(parts) + ".", data={"lines": [s.__dict__ for s in short]})
         self.short = short
 
 
@@ -74,6 +72,7 @@ class InvalidStockOperation(DomainError):
 
 
 # --- reads --------------------------------------------------------------------------------
+
 
 def on_hand_subquery(*, today: date | None = None) -> Coalesce:
     """A subquery of units on hand in unexpired lots, for ``Product`` querysets."""
@@ -105,9 +104,9 @@ def reserved_subquery(*, now: datetime | None = None) -> Coalesce:
 def with_availability(queryset: QuerySet[Product]) -> "QuerySet[WithAnnotations[Product, Availability]]":
     """Annotate products with ``stock_on_hand``, ``stock_reserved`` and ``stock_available``
     (on hand - reserved, never below 0: lots that expire under a reservation do not make it negative)."""
-    return queryset.annotate(
-        stock_on_hand=on_hand_subquery(), stock_reserved=reserved_subquery()
-    ).annotate(stock_available=Greatest(F("stock_on_hand") - F("stock_reserved"), Value(0)))
+    return queryset.annotate(stock_on_hand=on_hand_subquery(), stock_reserved=reserved_subquery()).annotate(
+        stock_available=Greatest(F("stock_on_hand") - F("stock_reserved"), Value(0))
+    )
 
 
 def _active_q(now: datetime) -> Q:
@@ -125,15 +124,14 @@ def stock_available(*, product_ids: Iterable[int]) -> dict[int, int]:
 
 # --- writes -------------------------------------------------------------------------------
 
+
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
     """Lock product rows in primary-key order and return them. Call inside a transaction."""
     ids = sorted(set(product_ids))
     return {p.pk: p for p in Product.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def stock_reserve(
-    *, reference: str, lines: Iterable[tuple[int, int]], ttl: timedelta | None
-) -> list[StockReservation]:
+def stock_reserve(*, reference: str, lines: Iterable[tuple[int, int]], ttl: timedelta | None) -> list[StockReservation]:
     """Hold ``quantity`` units of each ``(product_id, quantity)`` line for ``reference``.
 
     All or nothing: when any line is short, nothing is held and InsufficientStock lists every
@@ -168,7 +166,8 @@ def stock_reserve(
         held = []
         for pid, qty in sorted(wanted.items()):
             reservation, _ = StockReservation.objects.update_or_create(
-                reference=reference, product_id=pid,
+                reference=reference,
+                product_id=pid,
                 defaults={"quantity": qty, "status": StockReservation.Status.ACTIVE, "expires_at": expires_at},
             )
             held.append(reservation)
@@ -212,9 +211,7 @@ def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> li
     return sorted({r.reference for r in rows})
 
 
-def stock_receive(
-    *, product: Product, lot_number: str, expiry_date: date, quantity: int
-) -> StockLot:
+def stock_receive(*, product: Product, lot_number: str, expiry_date: date, quantity: int) -> StockLot:
     """Record a newly received lot. A lot number already received for the product is refused."""
     if quantity <= 0:
         raise InvalidStockOperation("Received quantity must be positive.")
@@ -225,8 +222,11 @@ def stock_receive(
         if StockLot.objects.filter(product=product, lot_number=lot_number).exists():
             raise Conflict(f"Lot {lot_number} of {product.name} was already received.", code="duplicate_lot")
         lot = StockLot.objects.create(
-            product=product, lot_number=lot_number, expiry_date=expiry_date,
-            quantity_received=quantity, quantity_on_hand=quantity,
+            product=product,
+            lot_number=lot_number,
+            expiry_date=expiry_date,
+            quantity_received=quantity,
+            quantity_on_hand=quantity,
         )
         transaction.on_commit(lambda: stock_changed.send(sender=StockLot, product_ids=[product.pk]))
     return lot
@@ -253,8 +253,9 @@ def stock_allocate(
         if existing:
             return existing
         reservation = (
-            StockReservation.objects.filter(reference=reference, product_id=product_id,
-                                            status=StockReservation.Status.ACTIVE)
+            StockReservation.objects.filter(
+                reference=reference, product_id=product_id, status=StockReservation.Status.ACTIVE
+            )
             .filter(_active_q(_now()))
             .first()
         )

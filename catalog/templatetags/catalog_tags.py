@@ -61,8 +61,10 @@ def _list_html(lines: list[str]) -> str:
 @register.filter
 def price_rows(product) -> list[dict]:
     """The tiers as rows with their quantity range: [{min, max (None: open), unit_price}]."""
-    return [{"min": r.min_quantity, "max": r.max_quantity, "unit_price": r.unit_price}
-            for r in product_pricing(product).ranges]
+    return [
+        {"min": r.min_quantity, "max": r.max_quantity, "unit_price": r.unit_price}
+        for r in product_pricing(product).ranges
+    ]
 
 
 @register.filter
@@ -90,5 +92,6 @@ def stars(rating):
     return format_html(
         '<span class="stars" role="img" aria-label="{} out of 5 stars" style="--stars-pct: {}%">'
         '<span aria-hidden="true">★★★★★</span></span>',
-        f"{value:g}", f"{value * 20:g}",
+        f"{value:g}",
+        f"{value * 20:g}",
     )

@@ -20,14 +20,21 @@ def product_list(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "catalog/product_list.html", {
-        "filter": filterset, "page": page, "products": page.object_list, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "catalog/product_list.html",
+        {"filter": filterset, "page": page, "products": page.object_list, "query": query.urlencode()},
+    )
 
 
 ORDERING_LABELS = {
-    "": "Default (name A–Z)", "name": "Name (A–Z)", "-name": "Name (Z–A)", "price": "Price: low to high",
-    "-price": "Price: high to low", "rating": "Rating: low to high", "-rating": "Rating: high to low",
+    "": "Default (name A–Z)",
+    "name": "Name (A–Z)",
+    "-name": "Name (Z–A)",
+    "price": "Price: low to high",
+    "-price": "Price: high to low",
+    "rating": "Rating: low to high",
+    "-rating": "Rating: high to low",
 }
 
 

@@ -34,7 +34,7 @@ def _reviews_page(product, number):
         number = 1
     start = (number - 1) * REVIEWS_PER_PAGE
     # Sliced and read here (not clamped to the count) so the page costs the same queries with or without reviews.
-    return Page(list(reviews[start:start + REVIEWS_PER_PAGE]), number, paginator)
+    return Page(list(reviews[start : start + REVIEWS_PER_PAGE]), number, paginator)
 
 
 def product_page_context(request, product, review_form=None) -> dict:

@@ -36,8 +36,9 @@ class AuthRateThrottle(ScopedRateThrottle):
 
 class RegisterSerializer(serializers.ModelSerializer["AuthUser"]):
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
+    )
 
     class Meta:
         model = User
@@ -77,7 +78,7 @@ class RegisterView(AuthView):
     @extend_schema(
         summary="Create a customer account",
         description="Django's password validators apply. 400 names the failing field (username, email, "
-                    "password); 429 when throttled.",
+        "password); 429 when throttled.",
         request=RegisterSerializer,
         responses={201: RegisterSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
@@ -94,8 +95,11 @@ class TokenView(AuthView):
         summary="Obtain an API token",
         description="Send the token back as `Authorization: Token <token>`. Bad credentials: 400.",
         request=AuthTokenSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
-                   400: ErrorSerializer, 429: ErrorSerializer},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: ErrorSerializer,
+            429: ErrorSerializer,
+        },
         auth=[],
     )
     def post(self, request: "Request") -> Response:

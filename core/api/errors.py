@@ -59,10 +59,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = validation_body(exc.detail)
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
-        response.data = {
-            "code": codes if isinstance(codes, str) else exc.default_code,
-            "detail": str(exc.detail),
-        }
+        response.data = {"code": codes if isinstance(codes, str) else exc.default_code, "detail": str(exc.detail)}
     return response
 
 
@@ -73,9 +70,13 @@ def _is_api(request: HttpRequest) -> bool:
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler404``: under /api/ a path no view matches (``/api/v1/pumps/abc/``) gets the JSON error body."""
     if _is_api(request):
-        return JsonResponse({"code": "not_found",
-                             "detail": "Not found: no API resource at this path (ids in a path are whole numbers)."},
-                            status=404)
+        return JsonResponse(
+            {
+                "code": "not_found",
+                "detail": "Not found: no API resource at this path (ids in a path are whole numbers).",
+            },
+            status=404,
+        )
     return defaults.page_not_found(request, exception)
 
 
@@ -83,8 +84,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """``handler400``: a request Django refuses before any view (too many form fields, say) under /api/ gets JSON."""
     if _is_api(request):
         known = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent))
-        return JsonResponse({"code": "bad_request", "detail": str(exception) if known else "Bad request."},
-                            status=400)
+        return JsonResponse({"code": "bad_request", "detail": str(exception) if known else "Bad request."}, status=400)
     # Django passes the exception; its view never reads it, so None (a direct call) does too.
     return defaults.bad_request(request, cast(Exception, exception))
 
@@ -96,6 +96,7 @@ class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     detail = serializers.CharField()
     # A declared field: the serializer's metaclass takes it off the class, so it does not shadow ``.errors``.
     errors = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.ListField(child=serializers.CharField()), required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
         help_text="Validation errors only: messages by field.",
     )

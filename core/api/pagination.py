@@ -18,8 +18,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     """``?page=N`` with N a whole number from 1 (or ``last``). ``0``, ``-1``, ``abc`` are a 400; a page past
     the end stays a 404. ``catalog.api.pagination.CatalogPagination`` subclasses this one."""
 
-    def paginate_queryset(self, queryset: QuerySet[Any] | Sequence[Any], request: Request,
-                          view: APIView | None = None) -> list[Any] | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw not in self.last_page_strings:
             if not (raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) >= 1):

@@ -61,8 +61,9 @@ class JSONParser(parsers.JSONParser):
     that list their parsers name it too). Multipart uploads are not JSON and keep ``RX_UPLOAD_MAX_BYTES``.
     """
 
-    def parse(self, stream: IO[Any], media_type: str | None = None,
-              parser_context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         limit = max_json_bytes()
         declared = _declared_length(parser_context)
         if declared is not None and declared > limit:

@@ -30,8 +30,7 @@ class RegistrationForm(UserCreationForm[User]):
 
 def _safe_next(request: "HttpRequest") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("catalog:product-list")
 

@@ -37,8 +37,18 @@ class KitAlertInline(_ReadOnlyInline):
 
 @admin.register(KitOrder)
 class KitOrderAdmin(_NoAddDelete):
-    list_display = ["pk", "clinic", "pump", "status", "ship_by", "expected_delivery", "required_delivery", "order",
-                    "source", "dispatched_at"]
+    list_display = [
+        "pk",
+        "clinic",
+        "pump",
+        "status",
+        "ship_by",
+        "expected_delivery",
+        "required_delivery",
+        "order",
+        "source",
+        "dispatched_at",
+    ]
     list_filter = ["status", "source", "clinic"]
     date_hierarchy = "ship_by"
     list_select_related = ["clinic", "pump", "order"]
@@ -53,9 +63,11 @@ class KitOrderAdmin(_NoAddDelete):
     def dispatch_now(self, request, queryset):
         for kit in queryset.filter(status__in=KitOrder.PENDING):
             kit = kit_order_dispatch(kit_order_id=kit.pk)
-            self.message_user(request, f"Kit order {kit.pk}: {kit.get_status_display()}."
-                              + (f" {kit.last_error}" if kit.last_error else ""),
-                              messages.SUCCESS if kit.status == KitOrder.Status.DISPATCHED else messages.WARNING)
+            self.message_user(
+                request,
+                f"Kit order {kit.pk}: {kit.get_status_display()}." + (f" {kit.last_error}" if kit.last_error else ""),
+                messages.SUCCESS if kit.status == KitOrder.Status.DISPATCHED else messages.WARNING,
+            )
 
 
 @admin.register(StandingOrder)
@@ -63,8 +75,21 @@ class StandingOrderAdmin(_NoAddDelete):
     list_display = ["pump", "clinic", "active", "product", "created_by", "updated_at"]
     list_filter = ["active", "clinic"]
     list_select_related = ["pump", "clinic", "product", "created_by"]
-    fields = ["clinic", "pump", "product", "active", "created_by", "shipping_name", "shipping_line1", "shipping_line2",
-              "shipping_city", "shipping_state", "shipping_postal_code", "shipping_country", "shipping_phone"]
+    fields = [
+        "clinic",
+        "pump",
+        "product",
+        "active",
+        "created_by",
+        "shipping_name",
+        "shipping_line1",
+        "shipping_line2",
+        "shipping_city",
+        "shipping_state",
+        "shipping_postal_code",
+        "shipping_country",
+        "shipping_phone",
+    ]
     readonly_fields = ["clinic", "pump", "product", "created_by"]
 
 
@@ -76,8 +101,18 @@ class EscalationInline(_ReadOnlyInline):
 
 @admin.register(KitAlert)
 class KitAlertAdmin(_NoAddDelete):
-    list_display = ["pk", "reason", "level", "clinic", "pump", "kit_order", "opened_at", "last_escalated_at",
-                    "resolved_at", "resolved_by"]
+    list_display = [
+        "pk",
+        "reason",
+        "level",
+        "clinic",
+        "pump",
+        "kit_order",
+        "opened_at",
+        "last_escalated_at",
+        "resolved_at",
+        "resolved_by",
+    ]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "reason", "level", "clinic"]
     list_select_related = ["clinic", "pump", "kit_order", "resolved_by"]
     readonly_fields = [f.name for f in KitAlert._meta.fields]
@@ -91,8 +126,11 @@ class KitAlertAdmin(_NoAddDelete):
     def resolve(self, request, queryset):
         count = 0
         for alert in queryset.filter(resolved_at__isnull=True):
-            kit_alert_resolve(alert_id=alert.pk, user=request.user,
-                              resolution=f"Resolved in the back office by {request.user.get_username()}.")
+            kit_alert_resolve(
+                alert_id=alert.pk,
+                user=request.user,
+                resolution=f"Resolved in the back office by {request.user.get_username()}.",
+            )
             count += 1
         self.message_user(request, f"{count} alert(s) resolved.", messages.SUCCESS)
 

@@ -43,8 +43,14 @@ class PumpProgramInline(_HistoryInline):
 
 class PumpRefillInline(_HistoryInline):
     model = PumpRefill
-    fields = ["filled_at", "volume_filled_ml", "concentration_mcg_per_ml", "residual_withdrawn_ml", "notes",
-              "created_by"]
+    fields = [
+        "filled_at",
+        "volume_filled_ml",
+        "concentration_mcg_per_ml",
+        "residual_withdrawn_ml",
+        "notes",
+        "created_by",
+    ]
     readonly_fields = ["created_by"]
     ordering = ["-filled_at"]
 
@@ -80,8 +86,17 @@ class RefillAppointmentInline(admin.TabularInline):
 
 @admin.register(Pump)
 class PumpAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "patient", "clinic_name", "active", "alarm_date", "refill_due", "ship_by",
-                    "expected_delivery", "has_critical_warning"]
+    list_display = [
+        "__str__",
+        "patient",
+        "clinic_name",
+        "active",
+        "alarm_date",
+        "refill_due",
+        "ship_by",
+        "expected_delivery",
+        "has_critical_warning",
+    ]
     list_filter = ["active", "has_critical_warning", "manufacturer", "model", "patient__clinic"]
     search_fields = ["serial_number", "patient__last_name", "patient__first_name"]
     list_select_related = ["patient__clinic"]
@@ -91,8 +106,23 @@ class PumpAdmin(admin.ModelAdmin):
     readonly_fields = SCHEDULE_READONLY
     actions = ["recompute_schedule"]
     fieldsets = [
-        (None, {"fields": ["patient", "manufacturer", "model", "serial_number", "reservoir_volume_ml",
-                           "alarm_volume_ml", "implanted_on", "battery_replacement_on", "active", "notes"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "patient",
+                    "manufacturer",
+                    "model",
+                    "serial_number",
+                    "reservoir_volume_ml",
+                    "alarm_volume_ml",
+                    "implanted_on",
+                    "battery_replacement_on",
+                    "active",
+                    "notes",
+                ]
+            },
+        ),
         ("Refill schedule (computed)", {"fields": SCHEDULE_READONLY}),
     ]
 
@@ -146,10 +176,17 @@ class PumpAdmin(admin.ModelAdmin):
             obj.__dict__.update({k: v for k, v in updated.__dict__.items() if not k.startswith("_")})
         else:
             created = pump_services.pump_create(
-                patient=obj.patient, model=obj.model, serial_number=obj.serial_number,
-                alarm_volume_ml=obj.alarm_volume_ml, implanted_on=obj.implanted_on, manufacturer=obj.manufacturer,
-                reservoir_volume_ml=obj.reservoir_volume_ml, battery_replacement_on=obj.battery_replacement_on,
-                notes=obj.notes, request=request, audit_detail="admin",
+                patient=obj.patient,
+                model=obj.model,
+                serial_number=obj.serial_number,
+                alarm_volume_ml=obj.alarm_volume_ml,
+                implanted_on=obj.implanted_on,
+                manufacturer=obj.manufacturer,
+                reservoir_volume_ml=obj.reservoir_volume_ml,
+                battery_replacement_on=obj.battery_replacement_on,
+                notes=obj.notes,
+                request=request,
+                audit_detail="admin",
             )
             obj.pk = created.pk
             obj._state.adding = False
@@ -167,19 +204,28 @@ class PumpAdmin(admin.ModelAdmin):
                 continue
             instance = inline_form.instance
             if formset.model is PumpProgram and instance.pk is None:
-                created = pump_services.pump_program_set(pump=pump, daily_dose_mcg=data["daily_dose_mcg"],
-                                               concentration_mcg_per_ml=data["concentration_mcg_per_ml"],
-                                               effective_at=data["effective_at"], user=request.user)
+                created = pump_services.pump_program_set(
+                    pump=pump,
+                    daily_dose_mcg=data["daily_dose_mcg"],
+                    concentration_mcg_per_ml=data["concentration_mcg_per_ml"],
+                    effective_at=data["effective_at"],
+                    user=request.user,
+                )
             elif formset.model is PumpRefill and instance.pk is None:
                 created = pump_services.pump_refill_record(
-                    pump=pump, filled_at=data["filled_at"], volume_filled_ml=data["volume_filled_ml"],
+                    pump=pump,
+                    filled_at=data["filled_at"],
+                    volume_filled_ml=data["volume_filled_ml"],
                     concentration_mcg_per_ml=data["concentration_mcg_per_ml"],
-                    residual_withdrawn_ml=data.get("residual_withdrawn_ml") or 0, notes=data.get("notes", ""),
-                    user=request.user)
+                    residual_withdrawn_ml=data.get("residual_withdrawn_ml") or 0,
+                    notes=data.get("notes", ""),
+                    user=request.user,
+                )
             elif formset.model is RefillAppointment:
                 if instance.pk is None:
-                    created = pump_services.pump_appointment_set(pump=pump, scheduled_at=data["scheduled_at"],
-                                                                 user=request.user)
+                    created = pump_services.pump_appointment_set(
+                        pump=pump, scheduled_at=data["scheduled_at"], user=request.user
+                    )
                 elif "status" in inline_form.changed_data:
                     changed = pump_services.pump_appointment_status_set(appointment=instance, status=data["status"])
                     formset.changed_objects.append((changed, ["status"]))

@@ -48,22 +48,48 @@ class PumpSerializer(serializers.ModelSerializer):
     patient_name = serializers.SerializerMethodField()
     manufacturer = serializers.ChoiceField(choices=PumpManufacturer.choices, required=False)
     model = serializers.ChoiceField(choices=PumpModel.choices)
-    reservoir_volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2, required=False,
-                                                   help_text="20 or 40; defaults from the model.")
+    reservoir_volume_ml = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, help_text="20 or 40; defaults from the model."
+    )
     alarm_volume_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
     warnings = WarningSerializer(many=True, read_only=True)
 
     class Meta:
         model = Pump
         fields = [
-            "id", "patient", "patient_name", "manufacturer", "model", "serial_number", "reservoir_volume_ml",
-            "alarm_volume_ml", "implanted_on", "battery_replacement_on", "active", "notes",
-            "alarm_date", "empty_date", "stability_limit_date", "refill_due", "next_appointment_at", "ship_by",
-            "expected_delivery", "has_critical_warning", "warnings", "schedule_computed_at",
+            "id",
+            "patient",
+            "patient_name",
+            "manufacturer",
+            "model",
+            "serial_number",
+            "reservoir_volume_ml",
+            "alarm_volume_ml",
+            "implanted_on",
+            "battery_replacement_on",
+            "active",
+            "notes",
+            "alarm_date",
+            "empty_date",
+            "stability_limit_date",
+            "refill_due",
+            "next_appointment_at",
+            "ship_by",
+            "expected_delivery",
+            "has_critical_warning",
+            "warnings",
+            "schedule_computed_at",
         ]
         read_only_fields = [
-            "alarm_date", "empty_date", "stability_limit_date", "refill_due", "next_appointment_at", "ship_by",
-            "expected_delivery", "has_critical_warning", "schedule_computed_at",
+            "alarm_date",
+            "empty_date",
+            "stability_limit_date",
+            "refill_due",
+            "next_appointment_at",
+            "ship_by",
+            "expected_delivery",
+            "has_critical_warning",
+            "schedule_computed_at",
         ]
         # Uniqueness and the model's rules are checked by pumps.services.pumps (400 naming the field).
         validators: list = []
@@ -81,7 +107,8 @@ class PumpSerializer(serializers.ModelSerializer):
 class ProgramSerializer(serializers.ModelSerializer):
     daily_dose_mcg = serializers.DecimalField(max_digits=9, decimal_places=3, help_text="mcg/day, > 0")
     concentration_mcg_per_ml = serializers.DecimalField(
-        max_digits=8, decimal_places=2,
+        max_digits=8,
+        decimal_places=2,
         help_text="mcg/mL, > 0; labelled: " + ", ".join(str(c) for c in LABELLED_CONCENTRATIONS),
     )
     effective_at = serializers.DateTimeField(required=False, help_text="Default: now.")
@@ -95,13 +122,21 @@ class ProgramSerializer(serializers.ModelSerializer):
 class RefillSerializer(serializers.ModelSerializer):
     volume_filled_ml = serializers.DecimalField(max_digits=5, decimal_places=2)
     concentration_mcg_per_ml = serializers.DecimalField(max_digits=8, decimal_places=2)
-    residual_withdrawn_ml = serializers.DecimalField(max_digits=5, decimal_places=2, required=False,
-                                                     default=Decimal("0"))
+    residual_withdrawn_ml = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, default=Decimal("0")
+    )
 
     class Meta:
         model = PumpRefill
-        fields = ["id", "filled_at", "volume_filled_ml", "concentration_mcg_per_ml", "residual_withdrawn_ml", "notes",
-                  "created_at"]
+        fields = [
+            "id",
+            "filled_at",
+            "volume_filled_ml",
+            "concentration_mcg_per_ml",
+            "residual_withdrawn_ml",
+            "notes",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
 
 
@@ -171,7 +206,6 @@ def schedule_payload(pump: Pump, schedule: Schedule) -> dict:
     }
 
 
-
 class KitOrderSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", default=None, read_only=True)
     order_status = serializers.CharField(source="order.status", default=None, read_only=True)
@@ -181,9 +215,27 @@ class KitOrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = KitOrder
-        fields = ["id", "pump", "patient", "refill", "appointment", "product", "product_name", "quantity", "source",
-                  "status", "ship_by", "expected_delivery", "required_delivery", "dispatched_at", "order_number",
-                  "order_status", "last_error", "open_alerts", "created_at"]
+        fields = [
+            "id",
+            "pump",
+            "patient",
+            "refill",
+            "appointment",
+            "product",
+            "product_name",
+            "quantity",
+            "source",
+            "status",
+            "ship_by",
+            "expected_delivery",
+            "required_delivery",
+            "dispatched_at",
+            "order_number",
+            "order_status",
+            "last_error",
+            "open_alerts",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_open_alerts(self, kit) -> list[str]:
@@ -211,8 +263,20 @@ class KitOrderCancelSerializer(serializers.Serializer):
 class KitAlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = KitAlert
-        fields = ["id", "pump", "kit_order", "clinic", "reason", "message", "level", "opened_at",
-                  "last_escalated_at", "resolved_at", "resolved_by", "resolution"]
+        fields = [
+            "id",
+            "pump",
+            "kit_order",
+            "clinic",
+            "reason",
+            "message",
+            "level",
+            "opened_at",
+            "last_escalated_at",
+            "resolved_at",
+            "resolved_by",
+            "resolution",
+        ]
         read_only_fields = fields
 
 

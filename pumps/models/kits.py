@@ -28,13 +28,19 @@ class StandingOrder(ShippingAddress):
     clinic = models.ForeignKey("rx.Clinic", on_delete=models.PROTECT, related_name="kit_standing_orders")
     pump = models.OneToOneField("pumps.Pump", on_delete=models.PROTECT, related_name="kit_standing_order")
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "catalog.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         limit_choices_to={"is_refill_kit": True},
         help_text="Blank: the active refill kit at the pump's current concentration.",
     )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Kit orders made by the standing order are placed in this user's name (invoiced to the clinic).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -49,8 +55,10 @@ class StandingOrder(ShippingAddress):
 
     @property
     def shipping(self) -> dict:
-        return {f: getattr(self, f"shipping_{f}") for f in
-                ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")}
+        return {
+            f: getattr(self, f"shipping_{f}")
+            for f in ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+        }
 
 
 class KitOrder(models.Model):
@@ -73,21 +81,28 @@ class KitOrder(models.Model):
     patient = models.ForeignKey("rx.Patient", on_delete=models.PROTECT, related_name="kit_orders")
     clinic = models.ForeignKey("rx.Clinic", on_delete=models.PROTECT, related_name="kit_orders")
     refill = models.ForeignKey(
-        "pumps.PumpRefill", on_delete=models.PROTECT, related_name="kit_orders",
+        "pumps.PumpRefill",
+        on_delete=models.PROTECT,
+        related_name="kit_orders",
         help_text="The refill cycle the kit is for (the pump's current refill when the order was made).",
     )
     appointment = models.ForeignKey(
-        "pumps.RefillAppointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="kit_orders",
+        "pumps.RefillAppointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="kit_orders"
     )
     order = models.OneToOneField(
-        "shop.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="kit_order",
+        "shop.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="kit_order",
         help_text="Blank while no stock could be reserved (retried by every dispatch run, alerted).",
     )
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(default=1)
     source = models.CharField(max_length=10, choices=Source.choices)
-    standing_order = models.ForeignKey(StandingOrder, on_delete=models.SET_NULL, null=True, blank=True,
-                                       related_name="kit_orders")
+    standing_order = models.ForeignKey(
+        StandingOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="kit_orders"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
     # Copied from the pump's stored schedule, kept in step when the schedule changes.
     ship_by = models.DateField(null=True, blank=True)
@@ -95,8 +110,9 @@ class KitOrder(models.Model):
     required_delivery = models.DateField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,18 +121,23 @@ class KitOrder(models.Model):
         ordering = ["ship_by", "id"]
         constraints = [
             # One live kit per pump and refill cycle: scanning twice creates one order.
-            models.UniqueConstraint(fields=["pump", "refill"], condition=~Q(status="cancelled"),
-                                    name="kitorder_one_per_pump_cycle"),
+            models.UniqueConstraint(
+                fields=["pump", "refill"], condition=~Q(status="cancelled"), name="kitorder_one_per_pump_cycle"
+            ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="kitorder_quantity_positive"),
-            models.CheckConstraint(condition=Q(status__in=["scheduled", "dispatched", "failed", "cancelled"]),
-                                   name="kitorder_status_known"),
-            models.CheckConstraint(condition=Q(status="dispatched", dispatched_at__isnull=False)
-                                   | ~Q(status="dispatched"), name="kitorder_dispatched_has_time"),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "dispatched", "failed", "cancelled"]), name="kitorder_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="dispatched", dispatched_at__isnull=False) | ~Q(status="dispatched"),
+                name="kitorder_dispatched_has_time",
+            ),
         ]
         indexes = [
             # The dispatch run: kits still to ship, by ship-by date.
-            models.Index(fields=["ship_by"], name="kitorder_pending_ship_by_idx",
-                         condition=Q(status__in=["scheduled", "failed"])),
+            models.Index(
+                fields=["ship_by"], name="kitorder_pending_ship_by_idx", condition=Q(status__in=["scheduled", "failed"])
+            )
         ]
 
     def __str__(self):
@@ -144,25 +165,33 @@ class KitAlert(models.Model):
     opened_at = models.DateTimeField(default=timezone.now)
     last_escalated_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolution = models.TextField(blank=True, help_text='Why it was closed ("dispatched", a staff note...).')
 
     class Meta:
         db_table = "shop_kitalert"  # the table it had in shop (moved app, same data)
         ordering = ["resolved_at", "-level", "opened_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["kit_order", "reason"],
-                                    condition=Q(resolved_at__isnull=True, kit_order__isnull=False),
-                                    name="kitalert_one_open_per_kit_reason"),
-            models.UniqueConstraint(fields=["pump", "reason"],
-                                    condition=Q(resolved_at__isnull=True, kit_order__isnull=True),
-                                    name="kitalert_one_open_per_pump_reason"),
-            models.CheckConstraint(condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
-                                   name="kitalert_resolved_after_opened"),
+            models.UniqueConstraint(
+                fields=["kit_order", "reason"],
+                condition=Q(resolved_at__isnull=True, kit_order__isnull=False),
+                name="kitalert_one_open_per_kit_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["pump", "reason"],
+                condition=Q(resolved_at__isnull=True, kit_order__isnull=True),
+                name="kitalert_one_open_per_pump_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
+                name="kitalert_resolved_after_opened",
+            ),
         ]
-        indexes = [models.Index(fields=["last_escalated_at"], name="kitalert_open_idx",
-                                condition=Q(resolved_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["last_escalated_at"], name="kitalert_open_idx", condition=Q(resolved_at__isnull=True))
+        ]
 
     def __str__(self):
         return f"{self.get_reason_display()} (pump {self.pump_id}, level {self.level})"

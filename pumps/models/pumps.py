@@ -60,9 +60,23 @@ PUMP_MODEL_SPECS = {
 
 # The stored schedule on ``Pump``: derived data, written together (``update_fields``), never edited.
 SCHEDULE_FIELDS = (
-    "current_refill", "flow_ml_per_day", "alarm_at", "alarm_date", "empty_at", "empty_date",
-    "stability_limit_date", "refill_due", "next_appointment_at", "need_by", "required_delivery", "ship_by",
-    "ship_by_deadline", "expected_delivery", "kit_feasible", "has_critical_warning", "warnings",
+    "current_refill",
+    "flow_ml_per_day",
+    "alarm_at",
+    "alarm_date",
+    "empty_at",
+    "empty_date",
+    "stability_limit_date",
+    "refill_due",
+    "next_appointment_at",
+    "need_by",
+    "required_delivery",
+    "ship_by",
+    "ship_by_deadline",
+    "expected_delivery",
+    "kit_feasible",
+    "has_critical_warning",
+    "warnings",
     "schedule_computed_at",
 )
 FLOW_PLACES = Decimal("1E-10")  # flow_ml_per_day's decimal_places
@@ -97,7 +111,12 @@ class Pump(models.Model):
 
     # Stored schedule (SCHEDULE_FIELDS): written only through store_schedule, by pumps.services.schedules.
     current_refill = models.ForeignKey(
-        "pumps.PumpRefill", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False,
+        "pumps.PumpRefill",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         help_text="The refill the schedule counts from; a kit dispatch can key its idempotency on it.",
     )
     flow_ml_per_day = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True, editable=False)
@@ -122,8 +141,9 @@ class Pump(models.Model):
         db_table = "rx_pump"  # the table it had in rx (moved app, same data)
         ordering = ["patient__last_name", "patient__first_name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["manufacturer", "serial_number"],
-                                    name="pump_serial_unique_per_manufacturer"),
+            models.UniqueConstraint(
+                fields=["manufacturer", "serial_number"], name="pump_serial_unique_per_manufacturer"
+            ),
             models.CheckConstraint(condition=Q(reservoir_volume_ml__in=[20, 40]), name="pump_reservoir_20_or_40"),
             models.CheckConstraint(
                 condition=Q(alarm_volume_ml__gt=0) & Q(alarm_volume_ml__lt=F("reservoir_volume_ml")),
@@ -139,12 +159,12 @@ class Pump(models.Model):
             # The daily kit scan: active pumps whose kit must ship by a date. Partial, so pumps
             # without a schedule or no longer in use cost nothing.
             models.Index(
-                fields=["ship_by"], name="pump_active_ship_by_idx",
-                condition=Q(active=True, ship_by__isnull=False),
+                fields=["ship_by"], name="pump_active_ship_by_idx", condition=Q(active=True, ship_by__isnull=False)
             ),
             # Pharmacy staff's list of pumps at risk.
             models.Index(
-                fields=["alarm_at"], name="pump_active_critical_idx",
+                fields=["alarm_at"],
+                name="pump_active_critical_idx",
                 condition=Q(active=True, has_critical_warning=True),
             ),
         ]
@@ -164,8 +184,11 @@ class Pump(models.Model):
         """
         values = {
             "current_refill_id": current_refill_id,
-            "flow_ml_per_day": (schedule.flow_ml_per_day.quantize(FLOW_PLACES, rounding=ROUND_CEILING)
-                                if schedule.flow_ml_per_day is not None else None),
+            "flow_ml_per_day": (
+                schedule.flow_ml_per_day.quantize(FLOW_PLACES, rounding=ROUND_CEILING)
+                if schedule.flow_ml_per_day is not None
+                else None
+            ),
             "alarm_at": schedule.alarm_at,
             "alarm_date": schedule.alarm_date,
             "empty_at": schedule.empty_at,
@@ -221,8 +244,9 @@ class PumpProgram(models.Model):
         max_digits=9, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
     effective_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -230,14 +254,16 @@ class PumpProgram(models.Model):
         ordering = ["pump", "effective_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["pump", "effective_at"], name="pumpprogram_one_per_moment"),
-            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0),
-                                   name="pumpprogram_concentration_positive"),
+            models.CheckConstraint(
+                condition=Q(concentration_mcg_per_ml__gt=0), name="pumpprogram_concentration_positive"
+            ),
             models.CheckConstraint(condition=Q(daily_dose_mcg__gt=0), name="pumpprogram_dose_positive"),
         ]
 
     def __str__(self):
-        return (f"{self.daily_dose_mcg} mcg/day at {self.concentration_mcg_per_ml} mcg/mL "
-                f"from {self.effective_at:%Y-%m-%d}")
+        return (
+            f"{self.daily_dose_mcg} mcg/day at {self.concentration_mcg_per_ml} mcg/mL from {self.effective_at:%Y-%m-%d}"
+        )
 
 
 class PumpRefill(models.Model):
@@ -249,8 +275,9 @@ class PumpRefill(models.Model):
     concentration_mcg_per_ml = models.DecimalField(max_digits=8, decimal_places=2)
     residual_withdrawn_ml = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     notes = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -259,12 +286,17 @@ class PumpRefill(models.Model):
         get_latest_by = "filled_at"
         constraints = [
             models.UniqueConstraint(fields=["pump", "filled_at"], name="pumprefill_one_per_moment"),
-            models.CheckConstraint(condition=Q(volume_filled_ml__gt=0) & Q(volume_filled_ml__lte=40),
-                                   name="pumprefill_volume_positive_and_at_most_40"),
-            models.CheckConstraint(condition=Q(concentration_mcg_per_ml__gt=0),
-                                   name="pumprefill_concentration_positive"),
-            models.CheckConstraint(condition=Q(residual_withdrawn_ml__gte=0) & Q(residual_withdrawn_ml__lte=40),
-                                   name="pumprefill_residual_within_0_and_40"),
+            models.CheckConstraint(
+                condition=Q(volume_filled_ml__gt=0) & Q(volume_filled_ml__lte=40),
+                name="pumprefill_volume_positive_and_at_most_40",
+            ),
+            models.CheckConstraint(
+                condition=Q(concentration_mcg_per_ml__gt=0), name="pumprefill_concentration_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(residual_withdrawn_ml__gte=0) & Q(residual_withdrawn_ml__lte=40),
+                name="pumprefill_residual_within_0_and_40",
+            ),
         ]
 
     def __str__(self):
@@ -274,8 +306,11 @@ class PumpRefill(models.Model):
         errors = {}
         if self.pump_id and self.volume_filled_ml is not None and self.volume_filled_ml > self.pump.reservoir_volume_ml:
             errors["volume_filled_ml"] = f"The reservoir holds {self.pump.reservoir_volume_ml} mL."
-        if (self.pump_id and self.residual_withdrawn_ml is not None
-                and self.residual_withdrawn_ml > self.pump.reservoir_volume_ml):
+        if (
+            self.pump_id
+            and self.residual_withdrawn_ml is not None
+            and self.residual_withdrawn_ml > self.pump.reservoir_volume_ml
+        ):
             errors["residual_withdrawn_ml"] = f"The reservoir holds {self.pump.reservoir_volume_ml} mL."
         if errors:
             raise ValidationError(errors)
@@ -289,8 +324,9 @@ class RefillAppointment(models.Model):
     pump = models.ForeignKey(Pump, on_delete=models.CASCADE, related_name="appointments")
     scheduled_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -298,10 +334,12 @@ class RefillAppointment(models.Model):
         db_table = "rx_refillappointment"  # the table it had in rx (moved app, same data)
         ordering = ["pump", "scheduled_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["pump"], condition=Q(status="scheduled"),
-                                    name="refillappointment_one_scheduled_per_pump"),
-            models.CheckConstraint(condition=Q(status__in=["scheduled", "done", "cancelled"]),
-                                   name="refillappointment_status_valid"),
+            models.UniqueConstraint(
+                fields=["pump"], condition=Q(status="scheduled"), name="refillappointment_one_scheduled_per_pump"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "done", "cancelled"]), name="refillappointment_status_valid"
+            ),
         ]
 
     def __str__(self):

@@ -140,8 +140,9 @@ def _frame(schedule: Schedule, projection: Projection, zone: ZoneInfo, reservoir
 
 def _volume_path(frame: _Frame, projection: Projection) -> str:
     """The SVG path of the projected volume, cut at the right edge."""
-    points = [(frame.x_of(t), frame.y_of(v)) for t, v in projection.points()
-              if _local(t, frame.zone).date() <= frame.end]
+    points = [
+        (frame.x_of(t), frame.y_of(v)) for t, v in projection.points() if _local(t, frame.zone).date() <= frame.end
+    ]
     end_moment = datetime.combine(frame.end, datetime.min.time(), tzinfo=frame.zone)
     if projection.empty_at > end_moment:
         points.append((frame.x_of(end_moment), frame.y_of(projection.volume_at(end_moment))))
@@ -176,21 +177,43 @@ def _markers(schedule: Schedule, frame: _Frame) -> list[Marker]:
         if day is None:
             return
         off = day > frame.end
-        markers.append(Marker(key, label + (" (off the chart)" if off else ""), day, frame.x_of(min(day, frame.end)),
-                              colour, dash, off_chart=off))
+        markers.append(
+            Marker(
+                key,
+                label + (" (off the chart)" if off else ""),
+                day,
+                frame.x_of(min(day, frame.end)),
+                colour,
+                dash,
+                off_chart=off,
+            )
+        )
 
     add("alarm", f"Alarm {schedule.alarm_date:%b %d}", schedule.alarm_date, RED, "6 3")
     add("empty", f"Empty {schedule.empty_date:%b %d}", schedule.empty_date, DARK_RED, "2 2")
-    add("stability", f"180-day limit {schedule.stability_limit_date:%b %d}", schedule.stability_limit_date, PURPLE,
-        "10 4 2 4")
+    add(
+        "stability",
+        f"180-day limit {schedule.stability_limit_date:%b %d}",
+        schedule.stability_limit_date,
+        PURPLE,
+        "10 4 2 4",
+    )
     if schedule.appointment_date:
-        add("appointment",
+        add(
+            "appointment",
             f"{'LATE ' if late_appointment else ''}Appointment {schedule.appointment_date:%b %d}",
-            schedule.appointment_date, RED if late_appointment else BLUE, "")
-    add("delivery", f"{'LATE ' if kit_late else ''}Kit arrives {schedule.expected_delivery:%b %d}",
-        schedule.expected_delivery, RED if kit_late else GREEN, "4 4")
-    add("ship_by", f"Kit ships by {schedule.ship_by:%b %d}" if schedule.ship_by else "", schedule.ship_by, GREY,
-        "1 3")
+            schedule.appointment_date,
+            RED if late_appointment else BLUE,
+            "",
+        )
+    add(
+        "delivery",
+        f"{'LATE ' if kit_late else ''}Kit arrives {schedule.expected_delivery:%b %d}",
+        schedule.expected_delivery,
+        RED if kit_late else GREEN,
+        "4 4",
+    )
+    add("ship_by", f"Kit ships by {schedule.ship_by:%b %d}" if schedule.ship_by else "", schedule.ship_by, GREY, "1 3")
     return markers
 
 
@@ -229,12 +252,15 @@ def _zones(schedule: Schedule, frame: _Frame) -> list[Zone]:
 def _summary(schedule: Schedule) -> str:
     if schedule.has_critical_warning:
         return "At risk: " + "; ".join(w.message for w in schedule.warnings if w.severity == CRITICAL)
-    return (f"On track: the kit ships by {schedule.ship_by} and arrives {schedule.expected_delivery}; "
-            f"refill due {schedule.refill_due}; alarm {schedule.alarm_date}; empty {schedule.empty_date}.")
+    return (
+        f"On track: the kit ships by {schedule.ship_by} and arrives {schedule.expected_delivery}; "
+        f"refill due {schedule.refill_due}; alarm {schedule.alarm_date}; empty {schedule.empty_date}."
+    )
 
 
-def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: Decimal, time_zone: str,
-                 today: date | None = None) -> Chart | None:
+def volume_chart(
+    schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: Decimal, time_zone: str, today: date | None = None
+) -> Chart | None:
     """Lay out the volume chart; None if the schedule is incomplete (nothing to draw)."""
     projection = schedule.projection
     if projection is None:
@@ -242,10 +268,23 @@ def volume_chart(schedule: Schedule, *, reservoir_ml: Decimal, alarm_volume_ml: 
     frame = _frame(schedule, projection, ZoneInfo(time_zone), reservoir_ml)
     markers = _markers(schedule, frame)
     return Chart(
-        width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT, plot_top=TOP, plot_bottom=HEIGHT - BOTTOM,
-        start=frame.start, end=frame.end, reservoir_ml=reservoir_ml, alarm_volume_ml=alarm_volume_ml,
-        alarm_y=frame.y_of(alarm_volume_ml), volume_path=_volume_path(frame, projection),
+        width=WIDTH,
+        height=HEIGHT,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=HEIGHT - BOTTOM,
+        start=frame.start,
+        end=frame.end,
+        reservoir_ml=reservoir_ml,
+        alarm_volume_ml=alarm_volume_ml,
+        alarm_y=frame.y_of(alarm_volume_ml),
+        volume_path=_volume_path(frame, projection),
         today_x=frame.x_of(today) if today and frame.start <= today <= frame.end else None,
-        x_ticks=_x_ticks(frame), y_ticks=_y_ticks(frame), markers=_stagger(markers), zones=_zones(schedule, frame),
-        critical=schedule.has_critical_warning, summary=_summary(schedule),
+        x_ticks=_x_ticks(frame),
+        y_ticks=_y_ticks(frame),
+        markers=_stagger(markers),
+        zones=_zones(schedule, frame),
+        critical=schedule.has_critical_warning,
+        summary=_summary(schedule),
     )

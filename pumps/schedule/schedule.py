@@ -21,14 +21,7 @@ from core.calendar import ShippingPolicy, ShipPlan
 
 from .projection import Program, Projection, PumpSpec, Refill, local_event_date, project, require_aware
 
-__all__ = [
-    "CRITICAL",
-    "WARNING",
-    "STABILITY_DAYS",
-    "ScheduleWarning",
-    "Schedule",
-    "compute_schedule",
-]
+__all__ = ["CRITICAL", "WARNING", "STABILITY_DAYS", "ScheduleWarning", "Schedule", "compute_schedule"]
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -100,8 +93,15 @@ class _CycleDates:
     need_by: date
 
 
-def _cycle_dates(*, refill: Refill, projection: Projection, appointment_at: datetime | None, zone: ZoneInfo,
-                 buffer_days: int, stability_days: int) -> _CycleDates:
+def _cycle_dates(
+    *,
+    refill: Refill,
+    projection: Projection,
+    appointment_at: datetime | None,
+    zone: ZoneInfo,
+    buffer_days: int,
+    stability_days: int,
+) -> _CycleDates:
     alarm_date = local_event_date(start=refill.filled_at, moment=projection.alarm_at, zone=zone)
     empty_date = local_event_date(start=refill.filled_at, moment=projection.empty_at, zone=zone)
     fill_date = refill.filled_at.astimezone(zone).date()
@@ -110,12 +110,10 @@ def _cycle_dates(*, refill: Refill, projection: Projection, appointment_at: date
     latest_safe = min(alarm_date - timedelta(days=1), stability_limit_date)
     appointment_date = appointment_at.astimezone(zone).date() if appointment_at else None
     need_by = min(appointment_date or refill_due, latest_safe)
-    return _CycleDates(alarm_date, empty_date, stability_limit_date, refill_due, latest_safe, appointment_date,
-                       need_by)
+    return _CycleDates(alarm_date, empty_date, stability_limit_date, refill_due, latest_safe, appointment_date, need_by)
 
 
-def _incomplete(*, now: datetime, refill: Refill | None, appointment_at: datetime | None,
-                zone: ZoneInfo) -> Schedule:
+def _incomplete(*, now: datetime, refill: Refill | None, appointment_at: datetime | None, zone: ZoneInfo) -> Schedule:
     """The schedule of a pump without a refill or a program: nothing can be dated, which is critical."""
     missing = "refill" if refill is None else "pump program"
     return Schedule(
@@ -139,61 +137,95 @@ def _concentration_warnings(projection: Projection, refill: Refill, zone: ZoneIn
         if segment.start >= projection.empty_at:
             break
         if segment.program.concentration_mcg_per_ml != refill.concentration_mcg_per_ml:
-            return [ScheduleWarning(
-                "concentration_mismatch",
-                CRITICAL,
-                f"The pump is programmed for {segment.program.concentration_mcg_per_ml} mcg/mL from "
-                f"{segment.start.astimezone(zone):%Y-%m-%d %H:%M} but was filled with "
-                f"{refill.concentration_mcg_per_ml} mcg/mL: the delivered dose and these dates are wrong.",
-            )]
+            return [
+                ScheduleWarning(
+                    "concentration_mismatch",
+                    CRITICAL,
+                    f"The pump is programmed for {segment.program.concentration_mcg_per_ml} mcg/mL from "
+                    f"{segment.start.astimezone(zone):%Y-%m-%d %H:%M} but was filled with "
+                    f"{refill.concentration_mcg_per_ml} mcg/mL: the delivered dose and these dates are wrong.",
+                )
+            ]
     return []
 
 
-def _overdue_warnings(*, now: datetime, projection: Projection, dates: _CycleDates, zone: ZoneInfo,
-                      stability_days: int) -> list[ScheduleWarning]:
+def _overdue_warnings(
+    *, now: datetime, projection: Projection, dates: _CycleDates, zone: ZoneInfo, stability_days: int
+) -> list[ScheduleWarning]:
     today = now.astimezone(zone).date()
     if now >= projection.alarm_at:
-        return [ScheduleWarning("refill_overdue", CRITICAL,
-                                f"The reservoir reached the alarm volume on {dates.alarm_date}; refill now.")]
+        return [
+            ScheduleWarning(
+                "refill_overdue", CRITICAL, f"The reservoir reached the alarm volume on {dates.alarm_date}; refill now."
+            )
+        ]
     if today > dates.stability_limit_date:
-        return [ScheduleWarning(
-            "refill_overdue",
-            CRITICAL,
-            f"The drug passed its {stability_days}-day stability limit on {dates.stability_limit_date}; refill now.",
-        )]
+        return [
+            ScheduleWarning(
+                "refill_overdue",
+                CRITICAL,
+                f"The drug passed its {stability_days}-day stability limit on {dates.stability_limit_date}; "
+                f"refill now.",
+            )
+        ]
     return []
 
 
-def _appointment_warnings(*, appointment_at: datetime | None, now: datetime, dates: _CycleDates, buffer_days: int,
-                          stability_days: int) -> list[ScheduleWarning]:
+def _appointment_warnings(
+    *, appointment_at: datetime | None, now: datetime, dates: _CycleDates, buffer_days: int, stability_days: int
+) -> list[ScheduleWarning]:
     """No appointment (a warning), or one that has passed or comes too late for the reservoir or the drug."""
     if appointment_at is None:
-        return [ScheduleWarning("no_appointment", WARNING,
-                                f"No refill appointment is scheduled; the refill is due by {dates.refill_due}.")]
+        return [
+            ScheduleWarning(
+                "no_appointment",
+                WARNING,
+                f"No refill appointment is scheduled; the refill is due by {dates.refill_due}.",
+            )
+        ]
     day = dates.appointment_date
     assert day is not None  # the date of appointment_at, which is set
     warnings = []
     if appointment_at < now:
-        warnings.append(ScheduleWarning(
-            "appointment_overdue", CRITICAL, f"The appointment of {day} has passed and no refill was recorded."))
+        warnings.append(
+            ScheduleWarning(
+                "appointment_overdue", CRITICAL, f"The appointment of {day} has passed and no refill was recorded."
+            )
+        )
     if day >= dates.alarm_date:
-        warnings.append(ScheduleWarning(
-            "appointment_after_alarm", CRITICAL,
-            f"The appointment ({day}) is on or after the alarm date ({dates.alarm_date})."))
+        warnings.append(
+            ScheduleWarning(
+                "appointment_after_alarm",
+                CRITICAL,
+                f"The appointment ({day}) is on or after the alarm date ({dates.alarm_date}).",
+            )
+        )
     if day >= dates.empty_date:
-        warnings.append(ScheduleWarning(
-            "appointment_after_empty", CRITICAL,
-            f"The appointment ({day}) is on or after the date the pump runs empty ({dates.empty_date})."))
+        warnings.append(
+            ScheduleWarning(
+                "appointment_after_empty",
+                CRITICAL,
+                f"The appointment ({day}) is on or after the date the pump runs empty ({dates.empty_date}).",
+            )
+        )
     if day > dates.stability_limit_date:
-        warnings.append(ScheduleWarning(
-            "appointment_after_stability_limit", CRITICAL,
-            f"The appointment ({day}) is after the {stability_days}-day stability limit "
-            f"({dates.stability_limit_date})."))
+        warnings.append(
+            ScheduleWarning(
+                "appointment_after_stability_limit",
+                CRITICAL,
+                f"The appointment ({day}) is after the {stability_days}-day stability limit "
+                f"({dates.stability_limit_date}).",
+            )
+        )
     if dates.refill_due < day < dates.alarm_date:
-        warnings.append(ScheduleWarning(
-            "appointment_after_refill_due", WARNING,
-            f"The appointment ({day}) is after the refill due date ({dates.refill_due}), "
-            f"inside the clinic's {buffer_days}-day buffer before the alarm."))
+        warnings.append(
+            ScheduleWarning(
+                "appointment_after_refill_due",
+                WARNING,
+                f"The appointment ({day}) is after the refill due date ({dates.refill_due}), "
+                f"inside the clinic's {buffer_days}-day buffer before the alarm.",
+            )
+        )
     return warnings
 
 
@@ -204,28 +236,40 @@ def _kit_warnings(plan: ShipPlan, need_by: date) -> list[ScheduleWarning]:
         reason = "no business day is available to ship it"
     else:
         reason = f"it had to ship by {plan.ship_by}"
-    return [ScheduleWarning(
-        "kit_cannot_arrive",
-        CRITICAL,
-        f"The refill kit cannot arrive by {plan.required_delivery} for the refill on {need_by}: {reason}; "
-        f"shipped now it arrives on {plan.expected_delivery}.",
-    )]
+    return [
+        ScheduleWarning(
+            "kit_cannot_arrive",
+            CRITICAL,
+            f"The refill kit cannot arrive by {plan.required_delivery} for the refill on {need_by}: {reason}; "
+            f"shipped now it arrives on {plan.expected_delivery}.",
+        )
+    ]
 
 
 def _battery_warnings(pump: PumpSpec, dates: _CycleDates) -> list[ScheduleWarning]:
     next_refill = dates.appointment_date or dates.refill_due
     if pump.battery_replacement_on is not None and pump.battery_replacement_on <= next_refill:
-        return [ScheduleWarning(
-            "battery_before_refill",
-            WARNING,
-            f"The battery replacement date ({pump.battery_replacement_on}) comes before the next refill "
-            f"({next_refill}).",
-        )]
+        return [
+            ScheduleWarning(
+                "battery_before_refill",
+                WARNING,
+                f"The battery replacement date ({pump.battery_replacement_on}) comes before the next refill "
+                f"({next_refill}).",
+            )
+        ]
     return []
 
 
-def _dated_schedule(*, now: datetime, refill: Refill, appointment_at: datetime | None, projection: Projection,
-                    dates: _CycleDates, plan: ShipPlan, warnings: list[ScheduleWarning]) -> Schedule:
+def _dated_schedule(
+    *,
+    now: datetime,
+    refill: Refill,
+    appointment_at: datetime | None,
+    projection: Projection,
+    dates: _CycleDates,
+    plan: ShipPlan,
+    warnings: list[ScheduleWarning],
+) -> Schedule:
     """The complete schedule: the projection's moments, the cycle's dates, the kit's plan, sorted warnings."""
     return Schedule(
         now=now,
@@ -284,17 +328,57 @@ def compute_schedule(
     if refill.volume_ml > pump.reservoir_ml:
         raise ValueError("the refill volume exceeds the reservoir volume")
 
+    return _complete_schedule(
+        pump=pump,
+        refill=refill,
+        programs=programs,
+        appointment_at=appointment_at,
+        buffer_days=buffer_days,
+        zone=zone,
+        shipping=shipping,
+        now=now,
+        stability_days=stability_days,
+    )
+
+
+def _complete_schedule(
+    *,
+    pump: PumpSpec,
+    refill: Refill,
+    programs: Sequence[Program],
+    appointment_at: datetime | None,
+    buffer_days: int,
+    zone: ZoneInfo,
+    shipping: ShippingPolicy,
+    now: datetime,
+    stability_days: int,
+) -> Schedule:
+    """The schedule of a pump with a refill and a program (inputs checked): projection, dates, kit, warnings."""
     projection = project(refill=refill, programs=programs, alarm_volume_ml=pump.alarm_volume_ml)
-    dates = _cycle_dates(refill=refill, projection=projection, appointment_at=appointment_at, zone=zone,
-                         buffer_days=buffer_days, stability_days=stability_days)
+    dates = _cycle_dates(
+        refill=refill,
+        projection=projection,
+        appointment_at=appointment_at,
+        zone=zone,
+        buffer_days=buffer_days,
+        stability_days=stability_days,
+    )
     plan = shipping.plan(need_by=dates.need_by, now=now)
     warnings = [
         *_concentration_warnings(projection, refill, zone),
         *_overdue_warnings(now=now, projection=projection, dates=dates, zone=zone, stability_days=stability_days),
-        *_appointment_warnings(appointment_at=appointment_at, now=now, dates=dates, buffer_days=buffer_days,
-                               stability_days=stability_days),
+        *_appointment_warnings(
+            appointment_at=appointment_at, now=now, dates=dates, buffer_days=buffer_days, stability_days=stability_days
+        ),
         *_kit_warnings(plan, dates.need_by),
         *_battery_warnings(pump, dates),
     ]
-    return _dated_schedule(now=now, refill=refill, appointment_at=appointment_at, projection=projection,
-                           dates=dates, plan=plan, warnings=warnings)
+    return _dated_schedule(
+        now=now,
+        refill=refill,
+        appointment_at=appointment_at,
+        projection=projection,
+        dates=dates,
+        plan=plan,
+        warnings=warnings,
+    )

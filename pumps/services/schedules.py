@@ -63,8 +63,11 @@ def pump_history(pump: Pump) -> tuple[PumpRefill | None, list[PumpProgram], Refi
     cache = getattr(pump, "_prefetched_objects_cache", {})
     refills = list(cache["refills"]) if "refills" in cache else list(pump.refills.all())
     programs = list(cache["programs"]) if "programs" in cache else list(pump.programs.all())
-    appointments = (list(cache["appointments"]) if "appointments" in cache
-                    else list(pump.appointments.filter(status=RefillAppointment.Status.SCHEDULED)))
+    appointments = (
+        list(cache["appointments"])
+        if "appointments" in cache
+        else list(pump.appointments.filter(status=RefillAppointment.Status.SCHEDULED))
+    )
     last = max(refills, key=lambda r: (r.filled_at, r.pk), default=None)
     scheduled = [a for a in appointments if a.status == RefillAppointment.Status.SCHEDULED]
     appointment = min(scheduled, key=lambda a: a.scheduled_at, default=None)
@@ -83,8 +86,7 @@ def pump_schedule_compute(*, pump: Pump, now: datetime | None = None) -> Schedul
             alarm_volume_ml=pump.alarm_volume_ml,
             battery_replacement_on=pump.battery_replacement_on,
         ),
-        refill=(Refill(refill.filled_at, refill.volume_filled_ml, refill.concentration_mcg_per_ml)
-                if refill else None),
+        refill=(Refill(refill.filled_at, refill.volume_filled_ml, refill.concentration_mcg_per_ml) if refill else None),
         programs=[Program(p.effective_at, p.daily_dose_mcg, p.concentration_mcg_per_ml) for p in programs],
         appointment_at=appointment.scheduled_at if appointment else None,
         buffer_days=clinic.refill_buffer_days,
@@ -168,7 +170,8 @@ def pump_schedules_refresh_due(*, ship_by_on_or_before: date, now: datetime | No
     with transaction.atomic():
         pumps = list(
             pumps_due_for_kit(ship_by_on_or_before=ship_by_on_or_before)
-            .select_for_update(of=("self",)).order_by("pk")
+            .select_for_update(of=("self",))
+            .order_by("pk")
             .prefetch_related("refills", "programs", "appointments")
         )
         for pump in pumps:

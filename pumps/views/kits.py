@@ -33,8 +33,9 @@ def clinic_kits(request, clinic_id):
         clinic = access.clinic_for_staff(request.user, clinic_id)
     except NotFound:
         raise Http404("Clinic not found.") from None
-    pumps = list(Pump.objects.filter(patient__clinic=clinic, active=True).select_related("patient")
-                 .order_by("ship_by", "pk"))
+    pumps = list(
+        Pump.objects.filter(patient__clinic=clinic, active=True).select_related("patient").order_by("ship_by", "pk")
+    )
     errors = []
     if request.method == "POST" and request.POST.get("action") == "cancel":
         kit_id = request.POST.get("kit_order", "")
@@ -43,8 +44,7 @@ def clinic_kits(request, clinic_id):
             errors = ["kit order: choose one of this clinic's kit orders."]
         else:
             try:
-                kit_order_cancel(kit_order_id=kit.pk, user=request.user,
-                                 reason=request.POST.get("reason", ""))
+                kit_order_cancel(kit_order_id=kit.pk, user=request.user, reason=request.POST.get("reason", ""))
                 messages.success(request, f"Kit order {kit.pk} cancelled; its invoice is voided.")
                 return redirect("pumps:clinic-kits", clinic_id=clinic.pk)
             except (ValidationError, DomainError) as exc:
@@ -57,18 +57,30 @@ def clinic_kits(request, clinic_id):
         else:
             try:
                 if request.POST.get("action") == "standing":
-                    standing_order_set(pump=pump, user=request.user, shipping=shipping,
-                                       active=request.POST.get("active") == "on")
+                    standing_order_set(
+                        pump=pump, user=request.user, shipping=shipping, active=request.POST.get("active") == "on"
+                    )
                     messages.success(request, f"Standing order for pump #{pump.serial_number} saved.")
                 else:
                     kit = kit_order_create(pump=pump, user=request.user, shipping=shipping)
-                    messages.success(request, f"Kit ordered for pump #{pump.serial_number} (kit order {kit.pk}); "
-                                              "it is invoiced to the clinic account.")
+                    messages.success(
+                        request,
+                        f"Kit ordered for pump #{pump.serial_number} (kit order {kit.pk}); "
+                        "it is invoiced to the clinic account.",
+                    )
                 return redirect("pumps:clinic-kits", clinic_id=clinic.pk)
             except (ValidationError, DomainError) as exc:
                 errors = _errors(exc)
     standing = {s.pump_id: s for s in StandingOrder.objects.filter(clinic=clinic)}
-    return render(request, "pumps/clinic_kits.html", {
-        "clinic": clinic, "kit_orders": clinic_kit_orders(clinic).select_related("pump", "patient"),
-        "pumps": [(p, standing.get(p.pk)) for p in pumps], "errors": errors, "form": request.POST,
-    }, status=400 if errors else 200)
+    return render(
+        request,
+        "pumps/clinic_kits.html",
+        {
+            "clinic": clinic,
+            "kit_orders": clinic_kit_orders(clinic).select_related("pump", "patient"),
+            "pumps": [(p, standing.get(p.pk)) for p in pumps],
+            "errors": errors,
+            "form": request.POST,
+        },
+        status=400 if errors else 200,
+    )

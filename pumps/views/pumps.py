@@ -54,12 +54,16 @@ def clinic_pumps(request, clinic_id):
     visible = access.pumps_visible_to(request.user).filter(patient__clinic=clinic, active=True)
     pumps = sorted(pump_list(visible), key=_risk_order)
     access.record_views(request, pumps, detail=f"clinic {clinic.pk} pump dashboard")
-    return render(request, "pumps/clinic_pumps.html", {
-        "clinic": clinic,
-        "pumps": pumps,
-        "critical_count": sum(p.has_critical_warning for p in pumps),
-        "can_manage": access.can_manage_clinic(request.user, clinic),
-    })
+    return render(
+        request,
+        "pumps/clinic_pumps.html",
+        {
+            "clinic": clinic,
+            "pumps": pumps,
+            "critical_count": sum(p.has_critical_warning for p in pumps),
+            "can_manage": access.can_manage_clinic(request.user, clinic),
+        },
+    )
 
 
 @_login_or_404
@@ -69,16 +73,24 @@ def pump_detail(request, pk):
     clinic = pump.patient.clinic
     now = timezone.now()
     schedule = pump_schedule_compute(pump=pump, now=now)
-    chart = volume_chart(schedule, reservoir_ml=pump.reservoir_volume_ml, alarm_volume_ml=pump.alarm_volume_ml,
-                         time_zone=clinic.time_zone, today=clinic_date(clinic, now))
+    chart = volume_chart(
+        schedule,
+        reservoir_ml=pump.reservoir_volume_ml,
+        alarm_volume_ml=pump.alarm_volume_ml,
+        time_zone=clinic.time_zone,
+        today=clinic_date(clinic, now),
+    )
     access.record_view(request, pump, detail="pump page")
-    return render(request, "pumps/pump_detail.html", {
-        "pump": pump,
-        "clinic": clinic,
-        "schedule": schedule,
-        "chart": chart,
-        "programs": list(pump.programs.all())[::-1],
-        "refills": list(pump.refills.all())[:10],
-        "appointments": list(pump.appointments.all())[:10],
-    })
-
+    return render(
+        request,
+        "pumps/pump_detail.html",
+        {
+            "pump": pump,
+            "clinic": clinic,
+            "schedule": schedule,
+            "chart": chart,
+            "programs": list(pump.programs.all())[::-1],
+            "refills": list(pump.refills.all())[:10],
+            "appointments": list(pump.appointments.all())[:10],
+        },
+    )

@@ -40,8 +40,7 @@ class PrescriptionAccessMixin:
     """Queryset and permissions from rx.access; audit of lists and views."""
 
     def get_queryset(self, request):
-        return access.prescriptions_visible_to(request.user).select_related(
-            "patient", "drug", "product", "prescriber")
+        return access.prescriptions_visible_to(request.user).select_related("patient", "drug", "product", "prescriber")
 
     def has_module_permission(self, request):
         return access.can_review(request.user) and super().has_module_permission(request)

@@ -48,8 +48,13 @@ def file_preview(obj):
         return "—"
     url = reverse("rx:prescription-file", kwargs={"pk": obj.pk})
     if (obj.file_content_type or "").startswith("image/"):
-        return format_html('<a href="{}" target="_blank"><img src="{}" alt="Prescription {}" '
-                           'style="max-width:480px;max-height:480px;border:1px solid #ccc"></a>', url, url, obj.pk)
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="Prescription {}" '
+            'style="max-width:480px;max-height:480px;border:1px solid #ccc"></a>',
+            url,
+            url,
+            obj.pk,
+        )
     return format_html('<a href="{}" target="_blank">Open the PDF</a>', url)
 
 
@@ -64,16 +69,54 @@ class PrescriptionAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
     actions = None
     autocomplete_fields = ["prescriber"]
     raw_id_fields = ["product", "drug"]
-    readonly_fields = ["preview", "patient", "status", "source", "fills_remaining", "quantity_remaining",
-                       "expires_on", "file_content_type", "created_by", "created_at", "notes", "review_link"]
+    readonly_fields = [
+        "preview",
+        "patient",
+        "status",
+        "source",
+        "fills_remaining",
+        "quantity_remaining",
+        "expires_on",
+        "file_content_type",
+        "created_by",
+        "created_at",
+        "notes",
+        "review_link",
+    ]
     fieldsets = [
-        (None, {"fields": ["review_link", "preview", "patient", "status", "source", "notes", "created_by",
-                           "created_at"]}),
-        ("Prescriber and medication", {"fields": ["prescriber", "written_date", "drug", "product", "strength",
-                                                  "strength_unit", "substitution_allowed"]}),
+        (
+            None,
+            {"fields": ["review_link", "preview", "patient", "status", "source", "notes", "created_by", "created_at"]},
+        ),
+        (
+            "Prescriber and medication",
+            {
+                "fields": [
+                    "prescriber",
+                    "written_date",
+                    "drug",
+                    "product",
+                    "strength",
+                    "strength_unit",
+                    "substitution_allowed",
+                ]
+            },
+        ),
         ("Directions", {"fields": ["dose_amount", "dose_unit", "route", "times_per_day", "as_needed", "sig"]}),
-        ("Quantities", {"fields": ["quantity", "refills_authorized", "days_supply", "valid_until", "expires_on",
-                                   "fills_remaining", "quantity_remaining"]}),
+        (
+            "Quantities",
+            {
+                "fields": [
+                    "quantity",
+                    "refills_authorized",
+                    "days_supply",
+                    "valid_until",
+                    "expires_on",
+                    "fills_remaining",
+                    "quantity_remaining",
+                ]
+            },
+        ),
         ("Queue", {"fields": ["priority", "priority_reason", "external_id", "transfer_pharmacy"]}),
     ]
     inlines = [FindingInline, DecisionInline, DispenseInline, EventInline]

@@ -20,17 +20,29 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            prescription__in=access.prescriptions_visible_to(request.user).values("pk")).select_related(
-            *PRESCRIPTION_STR, "pharmacist")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(prescription__in=access.prescriptions_visible_to(request.user).values("pk"))
+            .select_related(*PRESCRIPTION_STR, "pharmacist")
+        )
 
 
 @admin.register(Dispense)
 class DispenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "prescription", "quantity", "days_supply", "reference", "prepared_at", "handed_over_at"]
     search_fields = ["reference"]
-    readonly_fields = ["prescription", "product", "quantity", "days_supply", "reference", "prepared_at",
-                       "handed_over_at", "dispensed_by", "created_at"]
+    readonly_fields = [
+        "prescription",
+        "product",
+        "quantity",
+        "days_supply",
+        "reference",
+        "prepared_at",
+        "handed_over_at",
+        "dispensed_by",
+        "created_at",
+    ]
     actions = None
 
     def get_queryset(self, request):

@@ -47,8 +47,12 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status__in=Prescription.QUEUE_STATUSES).order_by(
-            "-priority", "created_at", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status__in=Prescription.QUEUE_STATUSES)
+            .order_by("-priority", "created_at", "id")
+        )
 
     @admin.display(description="urgency", ordering="-priority")
     def urgency(self, obj):
@@ -85,8 +89,9 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
         return self._render_review(request, rx)
 
     def _render_review(self, request, rx, *, status=200, posted=None):
-        findings = sorted(rx.findings.select_related("overridden_by"),
-                          key=lambda f: (Finding.SEVERITY_RANK.get(f.severity, 9), f.pk))
+        findings = sorted(
+            rx.findings.select_related("overridden_by"), key=lambda f: (Finding.SEVERITY_RANK.get(f.severity, 9), f.pk)
+        )
         panels = verification.prescription_review_panels(prescription=rx, user=request.user)
         conflicts = verification.prescription_verification_conflicts(prescription=rx, user=request.user)
         file_url = reverse("rx:prescription-file", kwargs={"pk": rx.pk}) if rx.file else None
@@ -105,8 +110,9 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
             "responses": rx.responses.select_related("author").order_by("created_at"),
             "events": rx.events.select_related("actor").order_by("created_at"),
             "panels": panels,
-            "can_decide": access.can_decide(request.user) and not conflicts and rx.status in
-            Prescription.QUEUE_STATUSES,
+            "can_decide": access.can_decide(request.user)
+            and not conflicts
+            and rx.status in Prescription.QUEUE_STATUSES,
             "is_pharmacist": access.can_decide(request.user),
             "conflicts": conflicts,
             "edit_url": reverse("admin:rx_prescription_change", args=[rx.pk]),
@@ -119,20 +125,34 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
         action = request.POST.get("action")
         try:
             if action == "approve":
-                overrides = {key.removeprefix("override_"): value for key, value in request.POST.items()
-                             if key.startswith("override_") and value.strip()}
-                verification.prescription_approve(prescription_id=rx.pk, pharmacist=request.user,
-                                                  overrides=overrides, message=request.POST.get("message", ""),
-                                                  request=request)
+                overrides = {
+                    key.removeprefix("override_"): value
+                    for key, value in request.POST.items()
+                    if key.startswith("override_") and value.strip()
+                }
+                verification.prescription_approve(
+                    prescription_id=rx.pk,
+                    pharmacist=request.user,
+                    overrides=overrides,
+                    message=request.POST.get("message", ""),
+                    request=request,
+                )
                 messages.success(request, f"Prescription {rx.pk} approved.")
             elif action == "reject":
-                verification.prescription_reject(prescription_id=rx.pk, pharmacist=request.user,
-                                                 reason=request.POST.get("reason", ""), request=request)
+                verification.prescription_reject(
+                    prescription_id=rx.pk,
+                    pharmacist=request.user,
+                    reason=request.POST.get("reason", ""),
+                    request=request,
+                )
                 messages.success(request, f"Prescription {rx.pk} rejected; the shopper will be told why.")
             elif action == "request_info":
-                verification.prescription_request_information(prescription_id=rx.pk, pharmacist=request.user,
-                                                              message=request.POST.get("info_message", ""),
-                                                              request=request)
+                verification.prescription_request_information(
+                    prescription_id=rx.pk,
+                    pharmacist=request.user,
+                    message=request.POST.get("info_message", ""),
+                    request=request,
+                )
                 messages.success(request, f"Information requested for prescription {rx.pk}.")
             else:
                 messages.error(request, "Choose approve, reject or request information.")

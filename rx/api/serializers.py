@@ -58,10 +58,30 @@ class PrescriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Prescription
         fields = [
-            "id", "patient", "patient_name", "status", "status_display", "source", "priority", "drug", "product",
-            "prescriber", "written_date", "directions", "quantity", "refills_authorized", "fills_remaining",
-            "quantity_remaining", "days_supply", "expires_on", "substitution_allowed", "findings", "message",
-            "file_url", "notes", "created_at",
+            "id",
+            "patient",
+            "patient_name",
+            "status",
+            "status_display",
+            "source",
+            "priority",
+            "drug",
+            "product",
+            "prescriber",
+            "written_date",
+            "directions",
+            "quantity",
+            "refills_authorized",
+            "fills_remaining",
+            "quantity_remaining",
+            "days_supply",
+            "expires_on",
+            "substitution_allowed",
+            "findings",
+            "message",
+            "file_url",
+            "notes",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -124,24 +144,37 @@ class PrescriptionCreateSerializer(serializers.Serializer):
         has_prescriber = bool((attrs.get("prescriber_name") or "").strip())
         if has_file and has_prescriber:
             raise serializers.ValidationError(
-                {"file": ["Send either a file (upload) or the prescriber's details (transfer), not both."]})
+                {"file": ["Send either a file (upload) or the prescriber's details (transfer), not both."]}
+            )
         if not has_file and not has_prescriber:
             raise serializers.ValidationError(
-                {"file": ["Attach the prescription (JPEG, PNG or PDF), or give prescriber_name for a transfer."]})
+                {"file": ["Attach the prescription (JPEG, PNG or PDF), or give prescriber_name for a transfer."]}
+            )
         return attrs
 
 
 class PatientSerializer(serializers.ModelSerializer):
     clinic = serializers.IntegerField(source="clinic_id", required=False, allow_null=True)
     owner = serializers.SerializerMethodField()
-    current_products = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=Product.objects.all())
+    current_products = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Product.objects.all())
 
     class Meta:
         model = Patient
         fields = [
-            "id", "first_name", "last_name", "date_of_birth", "sex", "pregnancy_status", "is_lactating", "allergies",
-            "renal_impairment", "current_medications_text", "current_products", "clinic", "owner", "created_at",
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "pregnancy_status",
+            "is_lactating",
+            "allergies",
+            "renal_impairment",
+            "current_medications_text",
+            "current_products",
+            "clinic",
+            "owner",
+            "created_at",
         ]
         read_only_fields = ["id", "owner", "created_at"]
 

@@ -55,23 +55,34 @@ class PrescriptionListCreateView(PHIView, generics.ListCreateAPIView):
         audit.audit_view_many(request, page, detail="list")
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": PrescriptionCreateSerializer,
-                            "application/json": PrescriptionCreateSerializer},
-                   responses={201: PrescriptionSerializer})
+    @extend_schema(
+        request={"multipart/form-data": PrescriptionCreateSerializer, "application/json": PrescriptionCreateSerializer},
+        responses={201: PrescriptionSerializer},
+    )
     def post(self, request, *args, **kwargs):
         data = PrescriptionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         if v.get("file") is not None:
-            rx = uploads.prescription_upload(user=request.user, patient_id=v["patient"], file=v["file"],
-                                             notes=v["notes"], request=request)
+            rx = uploads.prescription_upload(
+                user=request.user, patient_id=v["patient"], file=v["file"], notes=v["notes"], request=request
+            )
         else:
             rx = prescriptions.prescription_transfer_request(
-                user=request.user, patient_id=v["patient"], product_id=v.get("product"),
-                transfer_pharmacy=v["transfer_pharmacy"], notes=v["notes"], request=request,
-                prescriber={"name": v["prescriber_name"], "practice": v["prescriber_practice"],
-                            "npi": v["prescriber_npi"], "dea_number": v["prescriber_dea_number"],
-                            "phone": v["prescriber_phone"], "fax": v["prescriber_fax"]},
+                user=request.user,
+                patient_id=v["patient"],
+                product_id=v.get("product"),
+                transfer_pharmacy=v["transfer_pharmacy"],
+                notes=v["notes"],
+                request=request,
+                prescriber={
+                    "name": v["prescriber_name"],
+                    "practice": v["prescriber_practice"],
+                    "npi": v["prescriber_npi"],
+                    "dea_number": v["prescriber_dea_number"],
+                    "phone": v["prescriber_phone"],
+                    "fax": v["prescriber_fax"],
+                },
             )
         rx = prescription_list(request.user).get(pk=rx.pk)
         return Response(PrescriptionSerializer(rx, context={"request": request}).data, status=status.HTTP_201_CREATED)
@@ -92,16 +103,24 @@ class PrescriptionResponseView(PHIView, APIView):
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request={"multipart/form-data": PrescriptionResponseCreateSerializer,
-                            "application/json": PrescriptionResponseCreateSerializer},
-                   responses={201: PrescriptionResponseSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": PrescriptionResponseCreateSerializer,
+            "application/json": PrescriptionResponseCreateSerializer,
+        },
+        responses={201: PrescriptionResponseSerializer},
+    )
     def post(self, request, pk):
         access.owned_prescription_for(request.user, pk)  # 404 before any validation
         data = PrescriptionResponseCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        response = responses.prescription_respond(user=request.user, prescription_id=pk, request=request,
-                                                  message=data.validated_data["message"],
-                                                  file=data.validated_data.get("file"))
+        response = responses.prescription_respond(
+            user=request.user,
+            prescription_id=pk,
+            request=request,
+            message=data.validated_data["message"],
+            file=data.validated_data.get("file"),
+        )
         return Response(PrescriptionResponseSerializer(response).data, status=status.HTTP_201_CREATED)
 
 
@@ -125,8 +144,9 @@ class PatientListCreateView(PHIView, generics.ListCreateAPIView):
         fields = dict(serializer.validated_data)
         clinic_id = fields.pop("clinic_id", None)
         products = fields.pop("current_products", None)
-        patient = patients.patient_create(user=request.user, clinic_id=clinic_id, current_products=products,
-                                          request=request, **fields)
+        patient = patients.patient_create(
+            user=request.user, clinic_id=clinic_id, current_products=products, request=request, **fields
+        )
         return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -148,8 +168,9 @@ class PatientDetailView(PHIView, APIView):
         if "clinic_id" in fields:
             fields.pop("clinic_id")
         products = fields.pop("current_products", None)
-        patient = patients.patient_update(user=request.user, patient_id=pk, current_products=products,
-                                          request=request, **fields)
+        patient = patients.patient_update(
+            user=request.user, patient_id=pk, current_products=products, request=request, **fields
+        )
         return Response(PatientSerializer(patient).data)
 
 
@@ -159,13 +180,20 @@ class MedicationRequestImportView(PHIView, APIView):
     parser_classes = [FhirJSONParser, JSONParser]
     renderer_classes = [JSONRenderer, FhirJSONRenderer]
 
-    @extend_schema(request={"application/fhir+json": dict, "application/json": dict},
-                   responses={201: FhirImportResultSerializer, 400: OpenApiResponse(description="names the element")})
+    @extend_schema(
+        request={"application/fhir+json": dict, "application/json": dict},
+        responses={201: FhirImportResultSerializer, 400: OpenApiResponse(description="names the element")},
+    )
     def post(self, request):
         rx = fhir.medication_request_import(payload=request.data, user=request.user, request=request)
-        body = {"id": rx.pk, "status": rx.status,
-                "findings": [{"code": f.code, "severity": f.severity, "message": f.message, "overridden": f.overridden}
-                             for f in rx.findings.order_by("id")]}
+        body = {
+            "id": rx.pk,
+            "status": rx.status,
+            "findings": [
+                {"code": f.code, "severity": f.severity, "message": f.message, "overridden": f.overridden}
+                for f in rx.findings.order_by("id")
+            ],
+        }
         response = Response(body, status=status.HTTP_201_CREATED)
         response["Location"] = request.build_absolute_uri(f"/api/v1/prescriptions/{rx.pk}/")
         return response

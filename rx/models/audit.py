@@ -20,8 +20,9 @@ class AuditLog(ImmutableModel):
         CREATE = "create", "Create"
         DOWNLOAD = "download", "Download"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Kept as written: the row must still say who it was if the account is renamed or removed.
     username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=10, choices=Action.choices)

@@ -15,15 +15,15 @@ class Dispense(models.Model):
     """What was dispensed against a prescription (mirrors FHIR MedicationDispense)."""
 
     prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT, related_name="dispenses")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.PositiveIntegerField()
     days_supply = models.PositiveSmallIntegerField()
     reference = models.CharField(max_length=100, help_text='What the fill is for, e.g. "order:PH-1234:line:5".')
     prepared_at = models.DateTimeField(default=timezone.now)
     handed_over_at = models.DateTimeField(null=True, blank=True)
-    dispensed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
+    dispensed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

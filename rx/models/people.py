@@ -98,11 +98,10 @@ class Patient(models.Model):
     pregnancy_status = models.CharField(max_length=7, choices=Pregnancy.choices, default=Pregnancy.UNKNOWN)
     is_lactating = models.BooleanField("breastfeeding", default=False)
     allergies = models.TextField(blank=True, help_text="Known drug allergies, one per line or comma separated.")
-    renal_impairment = models.CharField(
-        max_length=8, choices=RenalImpairment.choices, default=RenalImpairment.UNKNOWN
-    )
+    renal_impairment = models.CharField(max_length=8, choices=RenalImpairment.choices, default=RenalImpairment.UNKNOWN)
     current_medications_text = models.TextField(
-        "current medications (free text)", blank=True,
+        "current medications (free text)",
+        blank=True,
         help_text="Medications not bought here, one per line or comma, e.g. 'morphine epidural'.",
     )
     current_products = models.ManyToManyField(
@@ -144,8 +143,7 @@ def _validate_npi(value):
 
 def _validate_dea(value):
     if value and not identifiers.dea_is_valid(value):
-        raise ValidationError("DEA number must be two letters and seven digits with a valid check digit.",
-                              code="dea")
+        raise ValidationError("DEA number must be two letters and seven digits with a valid check digit.", code="dea")
 
 
 class Prescriber(models.Model):
@@ -160,7 +158,10 @@ class Prescriber(models.Model):
     practice = models.CharField(max_length=200, blank=True)
     npi = models.CharField("NPI", max_length=10, blank=True, validators=[_validate_npi])
     dea_number = models.CharField(
-        "DEA number", max_length=9, blank=True, validators=[_validate_dea],
+        "DEA number",
+        max_length=9,
+        blank=True,
+        validators=[_validate_dea],
         help_text="Required on prescriptions for controlled substances.",
     )
     phone = models.CharField(max_length=40, blank=True)
@@ -170,9 +171,7 @@ class Prescriber(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["npi"], condition=~Q(npi=""), name="prescriber_unique_npi"),
-        ]
+        constraints = [models.UniqueConstraint(fields=["npi"], condition=~Q(npi=""), name="prescriber_unique_npi")]
 
     def __str__(self):
         return f"{self.name} (NPI {self.npi})" if self.npi else self.name

@@ -98,7 +98,11 @@ class Prescription(models.Model):
         "catalog.Drug", on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
     )
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions",
+        "catalog.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prescriptions",
         help_text="The SKU written. Blank: any product of the drug with this route and strength.",
     )
     strength = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
@@ -107,19 +111,25 @@ class Prescription(models.Model):
         default=True, help_text="A generic of the same drug, strength and route may be dispensed."
     )
     # Structured directions (the sig).
-    dose_amount = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True,
-                                      validators=[MinValueValidator(Decimal("0.001"))])
+    dose_amount = models.DecimalField(
+        max_digits=10, decimal_places=3, null=True, blank=True, validators=[MinValueValidator(Decimal("0.001"))]
+    )
     dose_unit = models.CharField(max_length=4, choices=DirectionUnit.choices, blank=True)
     route = models.CharField(max_length=20, choices=Route.choices, blank=True)
     times_per_day = models.DecimalField(
-        max_digits=6, decimal_places=3, null=True, blank=True, help_text="As needed: the most per day.",
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="As needed: the most per day.",
         validators=[MinValueValidator(Decimal("0.001"))],
     )
     as_needed = models.BooleanField(default=False)
     sig = models.TextField("directions as written", blank=True)
     # Quantities.
-    quantity = models.PositiveIntegerField("quantity per fill", null=True, blank=True,
-                                           validators=[MinValueValidator(1)])
+    quantity = models.PositiveIntegerField(
+        "quantity per fill", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     refills_authorized = models.PositiveSmallIntegerField(default=0)
     fills_remaining = models.PositiveSmallIntegerField(default=0, editable=False)
     quantity_remaining = models.PositiveIntegerField(default=0, editable=False)
@@ -149,8 +159,9 @@ class Prescription(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-priority", "created_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__isnull=True) | Q(quantity__gt=0),
-                                   name="prescription_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gt=0), name="prescription_quantity_positive"
+            ),
             models.CheckConstraint(condition=Q(quantity_remaining__gte=0), name="prescription_qty_left_non_negative"),
             models.CheckConstraint(condition=Q(fills_remaining__gte=0), name="prescription_fills_left_non_negative"),
             models.CheckConstraint(
@@ -158,18 +169,25 @@ class Prescription(models.Model):
                 | Q(quantity_remaining__lte=F("quantity") * (F("refills_authorized") + 1)),
                 name="prescription_qty_left_le_total",
             ),
-            models.CheckConstraint(condition=Q(fills_remaining__lte=F("refills_authorized") + 1),
-                                   name="prescription_fills_left_le_total"),
-            models.CheckConstraint(condition=Q(days_supply__isnull=True) | Q(days_supply__gt=0),
-                                   name="prescription_days_supply_positive"),
-            models.CheckConstraint(condition=Q(dose_amount__isnull=True) | Q(dose_amount__gt=0),
-                                   name="prescription_dose_positive"),
-            models.CheckConstraint(condition=Q(times_per_day__isnull=True) | Q(times_per_day__gt=0),
-                                   name="prescription_times_per_day_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["received", "in_review", "approved", "rejected", "needs_information",
-                                        "expired"]),
-                name="prescription_status_known"),
+                condition=Q(fills_remaining__lte=F("refills_authorized") + 1), name="prescription_fills_left_le_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(days_supply__isnull=True) | Q(days_supply__gt=0), name="prescription_days_supply_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_amount__isnull=True) | Q(dose_amount__gt=0), name="prescription_dose_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(times_per_day__isnull=True) | Q(times_per_day__gt=0),
+                name="prescription_times_per_day_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["received", "in_review", "approved", "rejected", "needs_information", "expired"]
+                ),
+                name="prescription_status_known",
+            ),
         ]
 
     def __str__(self):
@@ -184,8 +202,9 @@ class Prescription(models.Model):
         recomputed = self.apply_derived_fields()
         if not self._state.adding and kwargs.get("update_fields") is None:
             protected = self.SERVICE_FIELDS - ({"fills_remaining", "quantity_remaining"} if recomputed else set())
-            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.name not in protected]
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in protected
+            ]
         super().save(*args, **kwargs)
 
     # --- derived ---------------------------------------------------------------------------
@@ -211,13 +230,21 @@ class Prescription(models.Model):
     def is_expired_on(self, day: date) -> bool:
         return self.expires_on is not None and day > self.expires_on
 
-    REQUIRED_FOR_APPROVAL = ("prescriber_id", "written_date", "drug_id", "dose_amount", "dose_unit", "route",
-                             "times_per_day", "quantity", "days_supply")
+    REQUIRED_FOR_APPROVAL = (
+        "prescriber_id",
+        "written_date",
+        "drug_id",
+        "dose_amount",
+        "dose_unit",
+        "route",
+        "times_per_day",
+        "quantity",
+        "days_supply",
+    )
 
     def missing_fields(self) -> list[str]:
         """Names of the structured fields approval needs and that are still empty."""
-        missing = [name.removesuffix("_id") for name in self.REQUIRED_FOR_APPROVAL
-                   if getattr(self, name) in (None, "")]
+        missing = [name.removesuffix("_id") for name in self.REQUIRED_FOR_APPROVAL if getattr(self, name) in (None, "")]
         if not self.product_id and self.strength is None:
             missing.append("product")
         return missing
@@ -282,8 +309,9 @@ class PrescriptionEvent(models.Model):
     prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

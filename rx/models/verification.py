@@ -27,8 +27,9 @@ class Finding(models.Model):
     data = models.JSONField(default=dict, blank=True)
     overridden = models.BooleanField(default=False)
     override_reason = models.TextField(blank=True)
-    overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+")
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     overridden_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -39,7 +40,7 @@ class Finding(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(overridden=False) | ~Q(override_reason=""), name="finding_override_needs_reason"
-            ),
+            )
         ]
 
     def __str__(self):
@@ -68,8 +69,9 @@ class Decision(ImmutableModel):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(action="approve") | ~Q(message=""),
-                                   name="decision_reject_or_request_has_message"),
+            models.CheckConstraint(
+                condition=Q(action="approve") | ~Q(message=""), name="decision_reject_or_request_has_message"
+            )
         ]
 
     def __str__(self):
@@ -98,9 +100,7 @@ class PrescriptionResponse(ImmutableModel):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(message=""), name="prescriptionresponse_has_message"),
-        ]
+        constraints = [models.CheckConstraint(condition=~Q(message=""), name="prescriptionresponse_has_message")]
 
     def __str__(self):
         return f"Response by {self.author} on {self.created_at:%Y-%m-%d %H:%M}"

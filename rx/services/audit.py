@@ -41,9 +41,16 @@ def _user_fields(user: User | AnonymousUser | None) -> dict[str, User | Anonymou
     return {"user": user, "username": user.get_username()}
 
 
-def audit_record(*, user: User | AnonymousUser | None, action: str, obj: models.Model | None = None,
-                 object_type: str = "", object_id: object = None, request: HttpRequest | None = None,
-                 detail: str = "") -> AuditLog:
+def audit_record(
+    *,
+    user: User | AnonymousUser | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: object = None,
+    request: HttpRequest | None = None,
+    detail: str = "",
+) -> AuditLog:
     """Append one audit row: ``user`` did ``action`` to ``obj`` (or ``object_type``/``object_id``)."""
     # Callers give ``obj``, or both ``object_type`` and ``object_id``: ``obj`` is read only when it was given.
     return AuditLog.objects.create(
@@ -56,20 +63,41 @@ def audit_record(*, user: User | AnonymousUser | None, action: str, obj: models.
     )
 
 
-def audit_record_many(*, user: User | AnonymousUser | None, action: str, objects: Iterable[models.Model],
-                      request: HttpRequest | None = None, detail: str = "") -> list[AuditLog]:
+def audit_record_many(
+    *,
+    user: User | AnonymousUser | None,
+    action: str,
+    objects: Iterable[models.Model],
+    request: HttpRequest | None = None,
+    detail: str = "",
+) -> list[AuditLog]:
     """Append one audit row per object in a single INSERT (lists, admin changelists)."""
     base = {**_user_fields(user), **_request_fields(request)}
-    rows = [AuditLog(action=action, object_type=object_type_of(o), object_id=str(o.pk), detail=detail[:500], **base)
-            for o in objects]
+    rows = [
+        AuditLog(action=action, object_type=object_type_of(o), object_id=str(o.pk), detail=detail[:500], **base)
+        for o in objects
+    ]
     return AuditLog.objects.bulk_create(rows) if rows else []
 
 
-def audit_view(request: HttpRequest, obj: models.Model | None = None, *, object_type: str = "",
-               object_id: object = None, detail: str = "") -> AuditLog:
+def audit_view(
+    request: HttpRequest,
+    obj: models.Model | None = None,
+    *,
+    object_type: str = "",
+    object_id: object = None,
+    detail: str = "",
+) -> AuditLog:
     """Record that ``obj`` (or ``object_type``/``object_id``) was shown to ``request.user``."""
-    return audit_record(user=request.user, action=Action.VIEW, obj=obj, object_type=object_type, object_id=object_id,
-                        request=request, detail=detail)
+    return audit_record(
+        user=request.user,
+        action=Action.VIEW,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        request=request,
+        detail=detail,
+    )
 
 
 def audit_view_many(request: HttpRequest, objects: Iterable[models.Model], *, detail: str = "") -> list[AuditLog]:

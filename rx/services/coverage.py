@@ -55,28 +55,34 @@ def _today() -> date:
 
 
 def _matches_product_q(product: Product) -> Q:
-    same_generic = Q(drug_id=product.drug_id, route=product.route, strength=product.strength,
-                     strength_unit=product.strength_unit)
+    same_generic = Q(
+        drug_id=product.drug_id, route=product.route, strength=product.strength, strength_unit=product.strength_unit
+    )
     return Q(product=product) | (same_generic & (Q(substitution_allowed=True) | Q(product__isnull=True)))
 
 
-def covering_prescriptions(*, patient: Patient | int, product: Product,
-                           on: date | None = None) -> QuerySet[Prescription]:
+def covering_prescriptions(
+    *, patient: Patient | int, product: Product, on: date | None = None
+) -> QuerySet[Prescription]:
     """Approved, unexpired prescriptions of the patient that may be dispensed as ``product``."""
     on = on or _today()
-    return (Prescription.objects.filter(patient=patient, status=Status.APPROVED, expires_on__gte=on)
-            .filter(_matches_product_q(product)))
+    return Prescription.objects.filter(patient=patient, status=Status.APPROVED, expires_on__gte=on).filter(
+        _matches_product_q(product)
+    )
 
 
-def prescription_find_cover(*, patient: Patient | int, product: Product, quantity: int,
-                            on: date | None = None) -> Prescription | None:
+def prescription_find_cover(
+    *, patient: Patient | int, product: Product, quantity: int, on: date | None = None
+) -> Prescription | None:
     """Return the prescription that covers ``quantity`` of ``product`` for ``patient`` on
     ``on`` (default today), or None. Prefers the SKU written, then the soonest to expire."""
     if quantity <= 0:
         return None
-    candidates = (covering_prescriptions(patient=patient, product=product, on=on)
-                  .filter(fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
-                  .order_by("expires_on", "pk"))
+    candidates = (
+        covering_prescriptions(patient=patient, product=product, on=on)
+        .filter(fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
+        .order_by("expires_on", "pk")
+    )
     best = None
     for rx in candidates:
         if rx.product_id == product.pk:
@@ -85,8 +91,9 @@ def prescription_find_cover(*, patient: Patient | int, product: Product, quantit
     return best
 
 
-def prescription_cover_problems(*, patient: Patient | int, product: Product, quantity: int,
-                                on: date | None = None) -> list[str]:
+def prescription_cover_problems(
+    *, patient: Patient | int, product: Product, quantity: int, on: date | None = None
+) -> list[str]:
     """Explain why no prescription covers the line (empty when one does)."""
     if prescription_find_cover(patient=patient, product=product, quantity=quantity, on=on):
         return []
@@ -130,15 +137,26 @@ def _exhausted(rx_id: int, quantity: int, on: date) -> PrescriptionExhausted:
         reason = "not_enough_quantity"
     return PrescriptionExhausted(
         f"Prescription {rx.pk} cannot cover {quantity} units: {_why_not(rx, quantity, on)}",
-        data={"reason": reason, "prescription": rx.pk, "fills_remaining": rx.fills_remaining,
-              "quantity_remaining": rx.quantity_remaining},
+        data={
+            "reason": reason,
+            "prescription": rx.pk,
+            "fills_remaining": rx.fills_remaining,
+            "quantity_remaining": rx.quantity_remaining,
+        },
     )
 
 
-def prescription_fill(*, prescription_id: int, quantity: int, reference: str, days_supply: int | None = None,
-                      product: Product | None = None, dispensed_by: User | None = None,
-                      prepared_at: datetime | None = None,
-                      on: date | None = None) -> Dispense:
+def prescription_fill(
+    *,
+    prescription_id: int,
+    quantity: int,
+    reference: str,
+    days_supply: int | None = None,
+    product: Product | None = None,
+    dispensed_by: User | None = None,
+    prepared_at: datetime | None = None,
+    on: date | None = None,
+) -> Dispense:
     """Use up one fill and ``quantity`` units of the prescription and record the ``Dispense``.
 
     ``reference`` names what the fill is for (e.g. ``"order:PH-1234:line:5"``); a second call
@@ -155,21 +173,18 @@ def prescription_fill(*, prescription_id: int, quantity: int, reference: str, da
         return existing
     try:
         with transaction.atomic():
-            used = (Prescription.objects
-                    .filter(pk=prescription_id, status=Status.APPROVED, expires_on__gte=on, fills_remaining__gte=1,
-                            quantity_remaining__gte=quantity, quantity__gte=quantity)
-                    .update(fills_remaining=F("fills_remaining") - 1,
-                            quantity_remaining=F("quantity_remaining") - quantity, updated_at=timezone.now()))
-            if not used:
-                if not Prescription.objects.filter(pk=prescription_id).exists():
-                    raise NotFound("Prescription not found.")
-                raise _exhausted(prescription_id, quantity, on)
+            _fill_use_up(prescription_id=prescription_id, quantity=quantity, on=on)
             rx = Prescription.objects.select_related("product").get(pk=prescription_id)
             if days_supply is None:
                 days_supply = max(1, math.floor((rx.days_supply or 1) * quantity / (rx.quantity or quantity)))
             return Dispense.objects.create(
-                prescription=rx, product=product or rx.product, quantity=quantity, days_supply=days_supply,
-                reference=reference, prepared_at=prepared_at or timezone.now(), dispensed_by=dispensed_by,
+                prescription=rx,
+                product=product or rx.product,
+                quantity=quantity,
+                days_supply=days_supply,
+                reference=reference,
+                prepared_at=prepared_at or timezone.now(),
+                dispensed_by=dispensed_by,
             )
     except IntegrityError:
         # The same reference was filled concurrently: the other call's dispense stands.
@@ -177,6 +192,26 @@ def prescription_fill(*, prescription_id: int, quantity: int, reference: str, da
         if existing:
             return existing
         raise
+
+
+def _fill_use_up(*, prescription_id: int, quantity: int, on: date) -> None:
+    """Take one fill and ``quantity`` units off the prescription in one guarded UPDATE, or raise."""
+    used = Prescription.objects.filter(
+        pk=prescription_id,
+        status=Status.APPROVED,
+        expires_on__gte=on,
+        fills_remaining__gte=1,
+        quantity_remaining__gte=quantity,
+        quantity__gte=quantity,
+    ).update(
+        fills_remaining=F("fills_remaining") - 1,
+        quantity_remaining=F("quantity_remaining") - quantity,
+        updated_at=timezone.now(),
+    )
+    if not used:
+        if not Prescription.objects.filter(pk=prescription_id).exists():
+            raise NotFound("Prescription not found.")
+        raise _exhausted(prescription_id, quantity, on)
 
 
 def dispense_hand_over(*, dispense_id: int, at: datetime | None = None) -> Dispense:

@@ -20,8 +20,17 @@ if TYPE_CHECKING:
 
     from catalog.models import Product
 
-EDITABLE = ("first_name", "last_name", "date_of_birth", "sex", "pregnancy_status", "is_lactating", "allergies",
-            "renal_impairment", "current_medications_text")
+EDITABLE = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "pregnancy_status",
+    "is_lactating",
+    "allergies",
+    "renal_impairment",
+    "current_medications_text",
+)
 
 
 class NotPatientOwner(DomainError):
@@ -29,9 +38,14 @@ class NotPatientOwner(DomainError):
     code = "permission_denied"
 
 
-def patient_create(*, user: User, clinic_id: int | str | None = None,
-                   current_products: Iterable[Product | int] | None = None, request: HttpRequest | None = None,
-                   **fields: Any) -> Patient:
+def patient_create(
+    *,
+    user: User,
+    clinic_id: int | str | None = None,
+    current_products: Iterable[Product | int] | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Patient:
     """Create a patient on the user's account, or for ``clinic_id`` when the user works there.
 
     A clinic the user does not belong to is answered as not found (400 on ``clinic``).
@@ -54,9 +68,14 @@ def patient_create(*, user: User, clinic_id: int | str | None = None,
     return patient
 
 
-def patient_update(*, user: User | AnonymousUser, patient_id: int | str,
-                   current_products: Iterable[Product | int] | None = None, request: HttpRequest | None = None,
-                   **fields: Any) -> Patient:
+def patient_update(
+    *,
+    user: User | AnonymousUser,
+    patient_id: int | str,
+    current_products: Iterable[Product | int] | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Patient:
     """Update a patient's details; only its owner (account or clinic staff) may.
 
     Someone who cannot see the patient gets 'not found'; someone who can see it but does not
@@ -77,18 +96,26 @@ def patient_update(*, user: User | AnonymousUser, patient_id: int | str,
         if current_products is not None:
             patient.current_products.set(current_products)
         changed = sorted([*fields, *(["current_products"] if current_products is not None else [])])
-        audit.audit_record(user=user, action=audit.Action.CHANGE, obj=patient, request=request,
-                           detail="changed: " + ", ".join(changed))
+        audit.audit_record(
+            user=user, action=audit.Action.CHANGE, obj=patient, request=request, detail="changed: " + ", ".join(changed)
+        )
     return patient
 
 
-def patient_save(*, user: User | AnonymousUser, patient: Patient, changed_fields: Iterable[str], via: str = "admin",
-                 request: HttpRequest | None = None) -> Patient:
+def patient_save(
+    *,
+    user: User | AnonymousUser,
+    patient: Patient,
+    changed_fields: Iterable[str],
+    via: str = "admin",
+    request: HttpRequest | None = None,
+) -> Patient:
     """Save a patient a form has already validated (the admin's) and write its audit row: a create
     or a change, naming ``changed_fields``."""
     action = audit.Action.CREATE if patient._state.adding else audit.Action.CHANGE
     with transaction.atomic():
         patient.save()
-        audit.audit_record(user=user, action=action, obj=patient, request=request,
-                           detail=f"{via}: " + ", ".join(changed_fields))
+        audit.audit_record(
+            user=user, action=action, obj=patient, request=request, detail=f"{via}: " + ", ".join(changed_fields)
+        )
     return patient

@@ -39,8 +39,9 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def prescription_transition(*, prescription: Prescription, to_status: str, actor: User | None = None,
-                            note: str = "") -> Prescription:
+def prescription_transition(
+    *, prescription: Prescription, to_status: str, actor: User | None = None, note: str = ""
+) -> Prescription:
     """Move ``prescription`` to ``to_status`` if its state machine allows it; record the event.
 
     Raises InvalidTransition (409) when the move is not allowed from the current status, or
@@ -50,24 +51,34 @@ def prescription_transition(*, prescription: Prescription, to_status: str, actor
     if not prescription.can_transition(to_status):
         raise InvalidTransition(
             f"A prescription that is {prescription.get_status_display().lower()} cannot become "
-            f"{Status(to_status).label.lower()}.", data={"status": from_status},
+            f"{Status(to_status).label.lower()}.",
+            data={"status": from_status},
         )
     with transaction.atomic():
         moved = Prescription.objects.filter(pk=prescription.pk, status=from_status).update(
-            status=to_status, updated_at=_now())
+            status=to_status, updated_at=_now()
+        )
         if not moved:
             current = Prescription.objects.values_list("status", flat=True).get(pk=prescription.pk)
-            raise InvalidTransition(f"The prescription changed meanwhile; it is now {current}.",
-                                    data={"status": current})
-        PrescriptionEvent.objects.create(prescription=prescription, from_status=from_status, to_status=to_status,
-                                         actor=actor if getattr(actor, "is_authenticated", False) else None,
-                                         note=note)
+            raise InvalidTransition(
+                f"The prescription changed meanwhile; it is now {current}.", data={"status": current}
+            )
+        PrescriptionEvent.objects.create(
+            prescription=prescription,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            note=note,
+        )
         prescription.status = to_status
         if to_status == Status.IN_REVIEW:
             prescription_findings_refresh(prescription=prescription)
         pk = prescription.pk
-        transaction.on_commit(lambda: prescription_status_changed.send(
-            sender=Prescription, prescription_id=pk, from_status=from_status, to_status=to_status))
+        transaction.on_commit(
+            lambda: prescription_status_changed.send(
+                sender=Prescription, prescription_id=pk, from_status=from_status, to_status=to_status
+            )
+        )
     return prescription
 
 
@@ -79,8 +90,14 @@ def _default_priority(*, route: str, product: Product | None) -> tuple[int, str]
     return Prescription.Priority.ROUTINE, ""
 
 
-def prescription_create(*, user: User | AnonymousUser | None, patient: Patient, source: str,
-                        request: HttpRequest | None = None, **fields: Any) -> Prescription:
+def prescription_create(
+    *,
+    user: User | AnonymousUser | None,
+    patient: Patient,
+    source: str,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Prescription:
     """Create a prescription in ``received`` with its first event, findings and audit row.
 
     ``fields`` are model fields (product, drug, prescriber, directions, quantities, file...).
@@ -89,26 +106,41 @@ def prescription_create(*, user: User | AnonymousUser | None, patient: Patient, 
     field (400). Intrathecal prescriptions and
     pump refill kits are queued as urgent.
     """
-    rx = Prescription(patient=patient, source=source, created_by=user if user and user.is_authenticated else None,
-                      **fields)
+    rx = Prescription(
+        patient=patient, source=source, created_by=user if user and user.is_authenticated else None, **fields
+    )
     if not rx.priority:
         product = rx.product if rx.product_id else None
-        rx.priority, rx.priority_reason = _default_priority(route=rx.route or (product.route if product else ""),
-                                                            product=product)
+        rx.priority, rx.priority_reason = _default_priority(
+            route=rx.route or (product.route if product else ""), product=product
+        )
     rx.full_clean(exclude=["file"], validate_constraints=False)
     with transaction.atomic():
         rx.save()
-        PrescriptionEvent.objects.create(prescription=rx, from_status="", to_status=Status.RECEIVED,
-                                         actor=rx.created_by, note=f"Received ({rx.get_source_display()}).")
+        PrescriptionEvent.objects.create(
+            prescription=rx,
+            from_status="",
+            to_status=Status.RECEIVED,
+            actor=rx.created_by,
+            note=f"Received ({rx.get_source_display()}).",
+        )
         if rx.drug_id:
             prescription_findings_refresh(prescription=rx)
-        audit.audit_record(user=user, action=audit.Action.CREATE, obj=rx, request=request,
-                           detail=f"source={source}")
+        audit.audit_record(user=user, action=audit.Action.CREATE, obj=rx, request=request, detail=f"source={source}")
     return rx
 
 
-def prescriber_get_or_create(*, name: str, npi: str = "", dea_number: str = "", practice: str = "",
-                             phone: str = "", fax: str = "", email: str = "", validate: bool = True) -> Prescriber:
+def prescriber_get_or_create(
+    *,
+    name: str,
+    npi: str = "",
+    dea_number: str = "",
+    practice: str = "",
+    phone: str = "",
+    fax: str = "",
+    email: str = "",
+    validate: bool = True,
+) -> Prescriber:
     """Return the prescriber with this NPI (updating empty details), or create one.
 
     ``validate=True`` (people typing into a form) rejects numbers failing their check digit
@@ -126,8 +158,14 @@ def prescriber_get_or_create(*, name: str, npi: str = "", dea_number: str = "", 
             errors["name"] = ["The prescriber's name is required."]
         if errors:
             raise ValidationError(errors)
-    details = {"name": name.strip(), "practice": practice, "dea_number": dea_number, "phone": phone, "fax": fax,
-               "email": email}
+    details = {
+        "name": name.strip(),
+        "practice": practice,
+        "dea_number": dea_number,
+        "phone": phone,
+        "fax": fax,
+        "email": email,
+    }
     if npi:
         prescriber, created = Prescriber.objects.get_or_create(npi=npi, defaults=details)
         if not created:
@@ -140,9 +178,16 @@ def prescriber_get_or_create(*, name: str, npi: str = "", dea_number: str = "", 
     return Prescriber.objects.create(npi="", **details)
 
 
-def prescription_transfer_request(*, user: User | AnonymousUser, patient_id: int | str, prescriber: dict[str, Any],
-                                  product_id: int | None = None, transfer_pharmacy: str = "", notes: str = "",
-                                  request: HttpRequest | None = None) -> Prescription:
+def prescription_transfer_request(
+    *,
+    user: User | AnonymousUser,
+    patient_id: int | str,
+    prescriber: dict[str, Any],
+    product_id: int | None = None,
+    transfer_pharmacy: str = "",
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> Prescription:
     """Record a shopper's request that we obtain a prescription from their prescriber (no file).
 
     ``prescriber``: name (required), npi, dea_number, practice, phone, fax, email. The patient
@@ -158,33 +203,54 @@ def prescription_transfer_request(*, user: User | AnonymousUser, patient_id: int
         doctor = prescriber_get_or_create(**prescriber, validate=True)
     except ValidationError as exc:
         raise ValidationError({f"prescriber_{k}": v for k, v in exc.message_dict.items()}) from exc
-    return prescription_create(user=user, patient=patient, source=Prescription.Source.TRANSFER, request=request,
-                               prescriber=doctor, product=product, transfer_pharmacy=transfer_pharmacy, notes=notes)
+    return prescription_create(
+        user=user,
+        patient=patient,
+        source=Prescription.Source.TRANSFER,
+        request=request,
+        prescriber=doctor,
+        product=product,
+        transfer_pharmacy=transfer_pharmacy,
+        notes=notes,
+    )
 
 
-def prescription_start_review(*, prescription: Prescription, user: User | AnonymousUser,
-                              request: HttpRequest | None = None) -> Prescription:
+def prescription_start_review(
+    *, prescription: Prescription, user: User | AnonymousUser, request: HttpRequest | None = None
+) -> Prescription:
     """Take a received prescription into review (recomputing findings). No-op in other states."""
     if prescription.status == Status.RECEIVED and access.can_review(user):
-        prescription_transition(prescription=prescription, to_status=Status.IN_REVIEW, actor=user,
-                                note="Opened for review.")
+        prescription_transition(
+            prescription=prescription, to_status=Status.IN_REVIEW, actor=user, note="Opened for review."
+        )
     return prescription
 
 
-def prescription_review_open(*, prescription: Prescription, user: User | AnonymousUser,
-                             request: HttpRequest | None = None) -> Prescription:
+def prescription_review_open(
+    *, prescription: Prescription, user: User | AnonymousUser, request: HttpRequest | None = None
+) -> Prescription:
     """Open ``prescription``'s review page for ``user``: take it into review when it waits in the
     queue (``prescription_start_review``), and audit that the prescription and its patient were seen."""
     if prescription.status in Prescription.QUEUE_STATUSES:
         prescription_start_review(prescription=prescription, user=user, request=request)
     audit.audit_record(user=user, action=audit.Action.VIEW, obj=prescription, request=request, detail="review")
-    audit.audit_record(user=user, action=audit.Action.VIEW, obj=prescription.patient, request=request,
-                       detail=f"review of prescription {prescription.pk}")
+    audit.audit_record(
+        user=user,
+        action=audit.Action.VIEW,
+        obj=prescription.patient,
+        request=request,
+        detail=f"review of prescription {prescription.pk}",
+    )
     return prescription
 
 
-def prescription_update(*, prescription: Prescription, user: User | AnonymousUser, changes: dict[str, Any],
-                        request: HttpRequest | None = None) -> Prescription:
+def prescription_update(
+    *,
+    prescription: Prescription,
+    user: User | AnonymousUser,
+    changes: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> Prescription:
     """Apply a pharmacist's transcription or correction of the structured fields.
 
     Only while the prescription waits for verification; the findings are recomputed and the
@@ -196,13 +262,19 @@ def prescription_update(*, prescription: Prescription, user: User | AnonymousUse
         setattr(prescription, name, value)
     if prescription.priority == Prescription.Priority.ROUTINE:
         prescription.priority, prescription.priority_reason = _default_priority(
-            route=prescription.route, product=prescription.product if prescription.product_id else None)
+            route=prescription.route, product=prescription.product if prescription.product_id else None
+        )
     prescription.full_clean(exclude=["file"], validate_constraints=False)
     with transaction.atomic():
         prescription.save()
         prescription_findings_refresh(prescription=prescription)
-        audit.audit_record(user=user, action=audit.Action.CHANGE, obj=prescription, request=request,
-                           detail="changed: " + ", ".join(sorted(changes)))
+        audit.audit_record(
+            user=user,
+            action=audit.Action.CHANGE,
+            obj=prescription,
+            request=request,
+            detail="changed: " + ", ".join(sorted(changes)),
+        )
     return prescription
 
 
@@ -210,14 +282,18 @@ def prescription_mark_urgent(*, prescription_id: int, reason: str) -> None:
     """Move a prescription to the front of the verification queue (hook for the shop: a pump
     refill kit order is waiting on it). Idempotent."""
     Prescription.objects.filter(pk=prescription_id).exclude(priority=Prescription.Priority.URGENT).update(
-        priority=Prescription.Priority.URGENT, priority_reason=reason[:200], updated_at=_now())
+        priority=Prescription.Priority.URGENT, priority_reason=reason[:200], updated_at=_now()
+    )
 
 
 def prescriptions_expire(*, today: date | None = None) -> list[int]:
     """Mark prescriptions past their expiry date as expired; return their ids. Idempotent."""
     today = today or timezone.localdate()
-    ids = list(Prescription.objects.filter(expires_on__lt=today)
-               .exclude(status__in=[Status.EXPIRED, Status.REJECTED]).values_list("pk", flat=True))
+    ids = list(
+        Prescription.objects.filter(expires_on__lt=today)
+        .exclude(status__in=[Status.EXPIRED, Status.REJECTED])
+        .values_list("pk", flat=True)
+    )
     done = []
     for rx in Prescription.objects.filter(pk__in=ids):
         try:

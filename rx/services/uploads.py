@@ -67,8 +67,10 @@ def upload_validate(file: File[bytes] | None) -> tuple[str, str, bytes]:
         _fail("The file is empty.")
     content_type = upload_sniff(data[:16])
     if content_type is None:
-        _fail("Only JPEG, PNG or PDF files are accepted, and this file's content is none of them "
-              "(the file name does not decide).")
+        _fail(
+            "Only JPEG, PNG or PDF files are accepted, and this file's content is none of them "
+            "(the file name does not decide)."
+        )
     _, ext, pil_format = SIGNATURES[content_type]
     if pil_format:
         _verify_image(data, pil_format)
@@ -85,15 +87,27 @@ def _verify_image(data: bytes, expected_format: str) -> None:
             # verify() does not decode the pixels; load() catches truncated images.
             with Image.open(io.BytesIO(data)) as img:
                 img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         _fail(f"The image could not be read ({exc.__class__.__name__}); upload a clear JPEG, PNG or PDF.")
     if found != expected_format:
         _fail("The image content does not match its signature.")
 
 
-def prescription_upload(*, user: User | AnonymousUser, patient_id: int | str, file: File[bytes] | None,
-                        notes: str = "", request: HttpRequest | None = None) -> Prescription:
+def prescription_upload(
+    *,
+    user: User | AnonymousUser,
+    patient_id: int | str,
+    file: File[bytes] | None,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> Prescription:
     """Store an uploaded prescription for one of the user's patients, received for review.
 
     The patient must be the user's own (or their clinic's); anyone else's is 'not found'.
@@ -101,6 +115,13 @@ def prescription_upload(*, user: User | AnonymousUser, patient_id: int | str, fi
     patient = access.owned_patient_for(user, patient_id)
     content_type, ext, data = upload_validate(file)
     stored = ContentFile(data, name=f"prescription.{ext}")
-    rx = prescription_create(user=user, patient=patient, source=Prescription.Source.UPLOAD, request=request,
-                             file=stored, file_content_type=content_type, notes=notes)
+    rx = prescription_create(
+        user=user,
+        patient=patient,
+        source=Prescription.Source.UPLOAD,
+        request=request,
+        file=stored,
+        file_content_type=content_type,
+        notes=notes,
+    )
     return rx

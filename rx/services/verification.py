@@ -44,7 +44,6 @@ Status = Prescription.Status
 Action = Decision.Action
 
 
-
 class NotPharmacist(DomainError):
     status_code = 403
     code = "not_pharmacist"
@@ -87,23 +86,33 @@ def _decidable(*, prescription_id: int, pharmacist: User) -> Prescription:
     if not access.can_decide(pharmacist):
         raise NotPharmacist("Only pharmacists can decide on prescriptions.")
     try:
-        rx = Prescription.objects.select_related("patient__account", "patient__clinic", "drug", "product",
-                                                 "prescriber").get(pk=prescription_id)
+        rx = Prescription.objects.select_related(
+            "patient__account", "patient__clinic", "drug", "product", "prescriber"
+        ).get(pk=prescription_id)
     except (Prescription.DoesNotExist, TypeError, ValueError):
         raise NotFound("Prescription not found.") from None
     conflicts = prescription_verification_conflicts(prescription=rx, user=pharmacist)
     if conflicts:
-        raise SelfVerificationForbidden("Another pharmacist must verify this prescription. " + " ".join(conflicts),
-                                        data={"reasons": conflicts})
+        raise SelfVerificationForbidden(
+            "Another pharmacist must verify this prescription. " + " ".join(conflicts), data={"reasons": conflicts}
+        )
     if rx.status not in Prescription.QUEUE_STATUSES:
-        raise Conflict(f"The prescription is already {rx.get_status_display().lower()}.", code="already_decided",
-                       data={"status": rx.status})
+        raise Conflict(
+            f"The prescription is already {rx.get_status_display().lower()}.",
+            code="already_decided",
+            data={"status": rx.status},
+        )
     return rx
 
 
-def prescription_approve(*, prescription_id: int, pharmacist: User,
-                         overrides: dict[int | str, str] | None = None, message: str = "",
-                         request: HttpRequest | None = None) -> Decision:
+def prescription_approve(
+    *,
+    prescription_id: int,
+    pharmacist: User,
+    overrides: dict[int | str, str] | None = None,
+    message: str = "",
+    request: HttpRequest | None = None,
+) -> Decision:
     """Approve a prescription. Every high-severity finding needs a reason in ``overrides``,
     keyed by finding id or by code ({12: "...", "HD": "..."}); reasons given for other
     findings are recorded too.
@@ -112,21 +121,15 @@ def prescription_approve(*, prescription_id: int, pharmacist: User,
     missing structured fields or, for a controlled drug, a prescriber without a valid DEA
     number (400), OverrideReasonsRequired (400, lists the findings).
     """
-    rx = _decidable(prescription_id=prescription_id, pharmacist=pharmacist)
-    missing = rx.missing_fields()
-    if missing:
-        raise ValidationError({name: ["Required before approval."] for name in missing})
-    assert rx.prescriber is not None  # missing_fields() names an empty prescriber
-    if rx.is_controlled and not identifiers.dea_is_valid(rx.prescriber.dea_number):
-        # 21 CFR 1306.05: a controlled-substance prescription carries the prescriber's DEA number.
-        raise ValidationError({"prescriber": [f"A Schedule {rx.schedule} prescription needs the prescriber's valid "
-                                              "DEA number; add it to the prescriber before approving."]})
-    overrides = {(int(k) if str(k).isdigit() else str(k).upper()): (v or "").strip()
-                 for k, v in (overrides or {}).items()}
+    rx = _approvable(prescription_id=prescription_id, pharmacist=pharmacist)
+    overrides = {
+        (int(k) if str(k).isdigit() else str(k).upper()): (v or "").strip() for k, v in (overrides or {}).items()
+    }
     with transaction.atomic():
         if rx.status != Status.IN_REVIEW:
-            prescription_transition(prescription=rx, to_status=Status.IN_REVIEW, actor=pharmacist,
-                                    note="Taken into review to approve.")
+            prescription_transition(
+                prescription=rx, to_status=Status.IN_REVIEW, actor=pharmacist, note="Taken into review to approve."
+            )
         findings = list(Finding.objects.select_for_update().filter(prescription=rx).order_by("id"))
 
         def reason_for(f: Finding) -> str:
@@ -136,7 +139,8 @@ def prescription_approve(*, prescription_id: int, pharmacist: User,
         if lacking:
             raise OverrideReasonsRequired(
                 "Every high-severity finding needs an override reason: "
-                + "; ".join(f"{f.code} ({f.pk})" for f in lacking) + ".",
+                + "; ".join(f"{f.code} ({f.pk})" for f in lacking)
+                + ".",
                 data={"findings": [{"id": f.pk, "code": f.code, "message": f.message} for f in lacking]},
             )
         now = timezone.now()
@@ -146,31 +150,61 @@ def prescription_approve(*, prescription_id: int, pharmacist: User,
             if reason:
                 f.overridden, f.override_reason, f.overridden_by, f.overridden_at = True, reason, pharmacist, now
                 f.save(update_fields=["overridden", "override_reason", "overridden_by", "overridden_at"])
-                recorded.append({"finding": f.pk, "code": f.code, "severity": f.severity, "message": f.message,
-                                 "reason": reason})
-        decision = Decision.objects.create(prescription=rx, pharmacist=pharmacist, action=Action.APPROVE,
-                                           message=message.strip(), overrides=recorded, created_at=now)
+                recorded.append(
+                    {"finding": f.pk, "code": f.code, "severity": f.severity, "message": f.message, "reason": reason}
+                )
+        decision = Decision.objects.create(
+            prescription=rx,
+            pharmacist=pharmacist,
+            action=Action.APPROVE,
+            message=message.strip(),
+            overrides=recorded,
+            created_at=now,
+        )
         prescription_transition(prescription=rx, to_status=Status.APPROVED, actor=pharmacist, note="Approved.")
         _after_decision(rx, decision, request)
     return decision
 
 
-def prescription_reject(*, prescription_id: int, pharmacist: User, reason: str,
-                        request: HttpRequest | None = None) -> Decision:
+def _approvable(*, prescription_id: int, pharmacist: User) -> Prescription:
+    """The prescription ``pharmacist`` may decide, once it has every field approval needs."""
+    rx = _decidable(prescription_id=prescription_id, pharmacist=pharmacist)
+    missing = rx.missing_fields()
+    if missing:
+        raise ValidationError({name: ["Required before approval."] for name in missing})
+    assert rx.prescriber is not None  # missing_fields() names an empty prescriber
+    if rx.is_controlled and not identifiers.dea_is_valid(rx.prescriber.dea_number):
+        # 21 CFR 1306.05: a controlled-substance prescription carries the prescriber's DEA number.
+        raise ValidationError(
+            {
+                "prescriber": [
+                    f"A Schedule {rx.schedule} prescription needs the prescriber's valid "
+                    "DEA number; add it to the prescriber before approving."
+                ]
+            }
+        )
+    return rx
+
+
+def prescription_reject(
+    *, prescription_id: int, pharmacist: User, reason: str, request: HttpRequest | None = None
+) -> Decision:
     """Reject a prescription with a reason the shopper sees."""
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Give the reason; the shopper sees it."]})
     rx = _decidable(prescription_id=prescription_id, pharmacist=pharmacist)
     with transaction.atomic():
-        decision = Decision.objects.create(prescription=rx, pharmacist=pharmacist, action=Action.REJECT,
-                                           message=reason.strip())
+        decision = Decision.objects.create(
+            prescription=rx, pharmacist=pharmacist, action=Action.REJECT, message=reason.strip()
+        )
         prescription_transition(prescription=rx, to_status=Status.REJECTED, actor=pharmacist, note=reason.strip())
         _after_decision(rx, decision, request)
     return decision
 
 
-def prescription_request_information(*, prescription_id: int, pharmacist: User, message: str,
-                                     request: HttpRequest | None = None) -> Decision:
+def prescription_request_information(
+    *, prescription_id: int, pharmacist: User, message: str, request: HttpRequest | None = None
+) -> Decision:
     """Ask the shopper or clinic for information; the prescription waits in needs_information."""
     if not (message or "").strip():
         raise ValidationError({"message": ["Say what information is needed."]})
@@ -178,22 +212,32 @@ def prescription_request_information(*, prescription_id: int, pharmacist: User, 
     with transaction.atomic():
         if rx.status == Status.RECEIVED:
             prescription_transition(prescription=rx, to_status=Status.IN_REVIEW, actor=pharmacist)
-        decision = Decision.objects.create(prescription=rx, pharmacist=pharmacist, action=Action.REQUEST_INFO,
-                                           message=message.strip())
+        decision = Decision.objects.create(
+            prescription=rx, pharmacist=pharmacist, action=Action.REQUEST_INFO, message=message.strip()
+        )
         if rx.status != Status.NEEDS_INFORMATION:
-            prescription_transition(prescription=rx, to_status=Status.NEEDS_INFORMATION, actor=pharmacist,
-                                    note=message.strip())
+            prescription_transition(
+                prescription=rx, to_status=Status.NEEDS_INFORMATION, actor=pharmacist, note=message.strip()
+            )
         _after_decision(rx, decision, request)
     return decision
 
 
 def _after_decision(rx: Prescription, decision: Decision, request: HttpRequest | None) -> None:
-    audit.audit_record(user=decision.pharmacist, action=audit.Action.CHANGE, obj=rx, request=request,
-                       detail=f"decision={decision.action}")
+    audit.audit_record(
+        user=decision.pharmacist,
+        action=audit.Action.CHANGE,
+        obj=rx,
+        request=request,
+        detail=f"decision={decision.action}",
+    )
     ids = (rx.pk, decision.pk, decision.action)
     transaction.on_commit(lambda: decision_notify(prescription_id=ids[0], decision_id=ids[1]))
-    transaction.on_commit(lambda: prescription_decided.send(sender=Prescription, prescription_id=ids[0],
-                                                            decision_id=ids[1], action=ids[2]))
+    transaction.on_commit(
+        lambda: prescription_decided.send(
+            sender=Prescription, prescription_id=ids[0], decision_id=ids[1], action=ids[2]
+        )
+    )
 
 
 def notification_recipients(rx: Prescription) -> list[str]:
@@ -221,8 +265,9 @@ def decision_notify(*, prescription_id: int, decision_id: int) -> int:
     Keeps the message minimal (no drug or diagnosis): the reference, the outcome and the
     pharmacist's reason or question, which the recipient needs to act.
     """
-    decision = Decision.objects.select_related("prescription__patient__account", "prescription__patient__clinic",
-                                               "prescription__created_by").get(pk=decision_id)
+    decision = Decision.objects.select_related(
+        "prescription__patient__account", "prescription__patient__clinic", "prescription__created_by"
+    ).get(pk=decision_id)
     rx = decision.prescription
     recipients = notification_recipients(rx)
     if not recipients:
@@ -234,11 +279,17 @@ def decision_notify(*, prescription_id: int, decision_id: int) -> int:
     elif decision.action == Action.REJECT:
         lines += [f"A pharmacist could not accept prescription {ref}.", "", f"Reason: {decision.message}"]
     else:
-        lines += [f"A pharmacist needs more information about prescription {ref}:", "", decision.message, "",
-                  "Reply to this e-mail or upload a new prescription from your account."]
+        lines += [
+            f"A pharmacist needs more information about prescription {ref}:",
+            "",
+            decision.message,
+            "",
+            "Reply to this e-mail or upload a new prescription from your account.",
+        ]
     lines += ["", f"{settings.SITE_URL}"]
-    return send_mail(SUBJECTS[decision.action].format(ref=ref), "\n".join(lines), settings.DEFAULT_FROM_EMAIL,
-                     recipients)
+    return send_mail(
+        SUBJECTS[decision.action].format(ref=ref), "\n".join(lines), settings.DEFAULT_FROM_EMAIL, recipients
+    )
 
 
 def prescription_review_panels(*, prescription: Prescription, user: User | AnonymousUser) -> list[dict[str, Any]]:

@@ -29,8 +29,12 @@ def prescription_file(request, pk):
         raise Http404("Not found.") from None
     audit.audit_record(user=request.user, action=audit.Action.DOWNLOAD, obj=rx, request=request, detail="file")
     ext = rx.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(handle, content_type=rx.file_content_type or "application/octet-stream",
-                            as_attachment=False, filename=f"RX-{rx.pk}.{ext}")
+    response = FileResponse(
+        handle,
+        content_type=rx.file_content_type or "application/octet-stream",
+        as_attachment=False,
+        filename=f"RX-{rx.pk}.{ext}",
+    )
     response["Cache-Control"] = "private, no-store"
     if (rx.file_content_type or "").startswith("image/"):
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"

@@ -26,8 +26,15 @@ from .read_only import ReadOnlyInline
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = readonly_fields = ["product_name", "ndc", "rx_required", "unit_price", "quantity", "line_total",
-                                "refunded_amount"]
+    fields = readonly_fields = [
+        "product_name",
+        "ndc",
+        "rx_required",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "refunded_amount",
+    ]
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -37,27 +44,47 @@ class OrderEventInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = ["attempt", "stripe_payment_intent_id", "status", "amount_cents", "currency",
-                                "last_error", "created_at"]
+    fields = readonly_fields = [
+        "attempt",
+        "stripe_payment_intent_id",
+        "status",
+        "amount_cents",
+        "currency",
+        "last_error",
+        "created_at",
+    ]
 
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = readonly_fields = ["created_at", "order_line", "amount", "status", "stripe_refund_id", "reason",
-                                "error", "created_by"]
+    fields = readonly_fields = [
+        "created_at",
+        "order_line",
+        "amount",
+        "status",
+        "stripe_refund_id",
+        "reason",
+        "error",
+        "created_by",
+    ]
 
 
 class LineRefundForm(forms.Form):
     line = forms.ModelChoiceField(queryset=OrderLine.objects.none(), help_text="The line to refund.")
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False,
-                                help_text="Blank: everything left on the line.")
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Blank: everything left on the line.",
+    )
     reason = forms.CharField(max_length=500, required=False)
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["line"].queryset = order.lines.all()
-        self.fields["line"].label_from_instance = (
-            lambda line: f"{line.product_name} x {line.quantity}: {line.line_total} ({line.refundable_amount} left)"
+        self.fields["line"].label_from_instance = lambda line: (
+            f"{line.product_name} x {line.quantity}: {line.line_total} ({line.refundable_amount} left)"
         )
 
 
@@ -68,10 +95,28 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "user__username", "user__email", "shipping_name", "lines__ndc"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, PaymentInline, RefundInline, OrderEventInline]
-    readonly_fields = ["number", "user", "status", "currency", "subtotal", "total", "reservation_expires_at",
-                       "payment_attempts", "created_at", "updated_at", "refund_link", "email",
-                       "shipping_name", "shipping_line1", "shipping_line2", "shipping_city", "shipping_state",
-                       "shipping_postal_code", "shipping_country", "shipping_phone"]
+    readonly_fields = [
+        "number",
+        "user",
+        "status",
+        "currency",
+        "subtotal",
+        "total",
+        "reservation_expires_at",
+        "payment_attempts",
+        "created_at",
+        "updated_at",
+        "refund_link",
+        "email",
+        "shipping_name",
+        "shipping_line1",
+        "shipping_line2",
+        "shipping_city",
+        "shipping_state",
+        "shipping_postal_code",
+        "shipping_country",
+        "shipping_phone",
+    ]
     actions = ["cancel_orders", "mark_shipped", "mark_delivered"]
 
     def has_add_permission(self, request):
@@ -88,7 +133,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:order_id>/refund/", self.admin_site.admin_view(self.refund_view), name="shop_order_refund"),
+            path("<int:order_id>/refund/", self.admin_site.admin_view(self.refund_view), name="shop_order_refund")
         ] + super().get_urls()
 
     def _run(self, request, queryset, action, done: str):
@@ -104,19 +149,27 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel (refund through Stripe and release stock)", permissions=["change"])
     def cancel_orders(self, request, queryset):
-        self._run(request, queryset,
-                  lambda order, actor: orders.order_cancel(order=order, actor=actor, reason="Cancelled by staff."),
-                  "cancelled")
+        self._run(
+            request,
+            queryset,
+            lambda order, actor: orders.order_cancel(order=order, actor=actor, reason="Cancelled by staff."),
+            "cancelled",
+        )
 
-    @admin.action(description="Fulfil and ship (allocate stock, record dispenses, pack, book carrier)",
-                  permissions=["change"])
+    @admin.action(
+        description="Fulfil and ship (allocate stock, record dispenses, pack, book carrier)", permissions=["change"]
+    )
     def mark_shipped(self, request, queryset):
         """Ship through the fulfilment pipeline (``order_fulfil``), never by a bare status change."""
         ok = 0
         for order in queryset.order_by("pk"):
             if order.status not in (OrderStatus.READY_TO_FULFIL, OrderStatus.FULFILLING):
-                self.message_user(request, f"{order.number}: the order is {order.get_status_display().lower()}; "
-                                           "only orders ready to fulfil or fulfilling can be shipped.", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{order.number}: the order is {order.get_status_display().lower()}; "
+                    "only orders ready to fulfil or fulfilling can be shipped.",
+                    messages.ERROR,
+                )
                 continue
             try:
                 result = fulfilment.order_fulfil(order_id=order.pk)
@@ -142,8 +195,11 @@ class OrderAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 refund = refunds.order_refund_line(
-                    order=order, line_id=form.cleaned_data["line"].pk, amount=form.cleaned_data["amount"],
-                    actor=request.user, reason=form.cleaned_data["reason"],
+                    order=order,
+                    line_id=form.cleaned_data["line"].pk,
+                    amount=form.cleaned_data["amount"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
                 )
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
@@ -151,8 +207,13 @@ class OrderAdmin(admin.ModelAdmin):
                 level = messages.SUCCESS if refund.status == Refund.Status.SUCCEEDED else messages.WARNING
                 self.message_user(request, f"Refund of {refund.amount}: {refund.get_status_display()}.", level)
                 return redirect("admin:shop_order_change", order.pk)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "order": order, "form": form,
-                   "title": f"Refund part of order {order.number}"}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "order": order,
+            "form": form,
+            "title": f"Refund part of order {order.number}",
+        }
         return TemplateResponse(request, "admin/shop/order/refund.html", context)
 
 
@@ -175,9 +236,13 @@ class OrderLineAdmin(admin.ModelAdmin):
     def refund_lines(self, request, queryset):
         for line in queryset.select_related("order").order_by("pk"):
             try:
-                refund = refunds.order_refund_line(order=line.order, line_id=line.pk, actor=request.user,
-                                                   reason="Refunded by staff.")
-                self.message_user(request, f"{line.order.number} {line.product_name}: refund of {refund.amount} "
-                                           f"{refund.get_status_display().lower()}.")
+                refund = refunds.order_refund_line(
+                    order=line.order, line_id=line.pk, actor=request.user, reason="Refunded by staff."
+                )
+                self.message_user(
+                    request,
+                    f"{line.order.number} {line.product_name}: refund of {refund.amount} "
+                    f"{refund.get_status_display().lower()}.",
+                )
             except DomainError as exc:
                 self.message_user(request, f"{line.order.number} {line.product_name}: {exc.message}", messages.ERROR)

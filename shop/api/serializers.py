@@ -39,14 +39,18 @@ class CheckoutSerializer(serializers.Serializer):
     shipping_city = serializers.CharField(max_length=100)
     shipping_state = serializers.CharField(max_length=50)
     shipping_postal_code = serializers.RegexField(r"^[0-9A-Za-z][0-9A-Za-z \-]{1,18}$", max_length=20)
-    shipping_country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, default="US",
-                                              help_text="ISO 3166-1 alpha-2 code.")
+    shipping_country = serializers.RegexField(
+        r"^[A-Za-z]{2}$", required=False, default="US", help_text="ISO 3166-1 alpha-2 code."
+    )
     shipping_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     def shipping(self) -> dict:
-        return {key.removeprefix("shipping_"): value for key, value in self.validated_data.items()
-                if key.startswith("shipping_")}
+        return {
+            key.removeprefix("shipping_"): value
+            for key, value in self.validated_data.items()
+            if key.startswith("shipping_")
+        }
 
 
 class PaySerializer(serializers.Serializer):
@@ -70,8 +74,12 @@ class LinkSerializer(serializers.Serializer):
         ways = [k for k in ("prescription", "file", "prescriber") if attrs.get(k) is not None]
         if len(ways) != 1:
             raise serializers.ValidationError(
-                {"prescription": ["Give exactly one of: prescription (an id), file (with patient), "
-                                  "or prescriber (with patient)."]})
+                {
+                    "prescription": [
+                        "Give exactly one of: prescription (an id), file (with patient), or prescriber (with patient)."
+                    ]
+                }
+            )
         if ways[0] in ("file", "prescriber") and not attrs.get("patient"):
             raise serializers.ValidationError({"patient": ["This field is required with a file or a prescriber."]})
         return attrs
@@ -110,8 +118,17 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["id", "name", "ndc", "ndc_display", "rx_required", "unit_price", "quantity", "line_total",
-                  "refunded_amount"]
+        fields = [
+            "id",
+            "name",
+            "ndc",
+            "ndc_display",
+            "rx_required",
+            "unit_price",
+            "quantity",
+            "line_total",
+            "refunded_amount",
+        ]
 
     def get_ndc_display(self, line) -> str:
         return ndc_rules.format_ndc(line.ndc)
@@ -160,8 +177,21 @@ class OrderSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["number", "status", "status_display", "created_at", "updated_at", "currency", "subtotal",
-                  "total", "total_cents", "reservation_expires_at", "payable", "cancellable", "lines"]
+        fields = [
+            "number",
+            "status",
+            "status_display",
+            "created_at",
+            "updated_at",
+            "currency",
+            "subtotal",
+            "total",
+            "total_cents",
+            "reservation_expires_at",
+            "payable",
+            "cancellable",
+            "lines",
+        ]
 
     def get_payable(self, order) -> bool:
         return order.status in PAYABLE

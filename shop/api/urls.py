@@ -14,12 +14,17 @@ urlpatterns = [
     path("orders/", orders.OrderListView.as_view(), name="order-list"),
     path("orders/<order_number:number>/", orders.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<order_number:number>/pay/", payments.OrderPayView.as_view(), name="order-pay"),
-    path("orders/<order_number:number>/payment/", payments.OrderPaymentStatusView.as_view(),
-         name="order-payment-status"),
-    path("orders/<order_number:number>/setup-intent/", payments.OrderSetupIntentView.as_view(),
-         name="order-setup-intent"),
+    path(
+        "orders/<order_number:number>/payment/", payments.OrderPaymentStatusView.as_view(), name="order-payment-status"
+    ),
+    path(
+        "orders/<order_number:number>/setup-intent/", payments.OrderSetupIntentView.as_view(), name="order-setup-intent"
+    ),
     path("orders/<order_number:number>/cancel/", orders.OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<order_number:number>/prescriptions/", prescriptions.OrderPrescriptionsView.as_view(),
-         name="order-prescriptions"),
+    path(
+        "orders/<order_number:number>/prescriptions/",
+        prescriptions.OrderPrescriptionsView.as_view(),
+        name="order-prescriptions",
+    ),
     path("payments/stripe/webhook/", payments.StripeWebhookView.as_view(), name="stripe-webhook"),
 ]

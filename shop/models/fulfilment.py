@@ -21,8 +21,9 @@ class OrderLinePrescription(models.Model):
 
     order_line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="prescription_link")
     prescription = models.ForeignKey("rx.Prescription", on_delete=models.PROTECT, related_name="+")
-    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="+")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     linked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -45,8 +46,10 @@ class Shipment(models.Model):
     class Meta:
         ordering = ["-packed_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(shipped_at__isnull=True) | Q(tracking_number__isnull=False),
-                                   name="shipment_shipped_has_tracking"),
+            models.CheckConstraint(
+                condition=Q(shipped_at__isnull=True) | Q(tracking_number__isnull=False),
+                name="shipment_shipped_has_tracking",
+            )
         ]
 
     def __str__(self):

@@ -25,7 +25,6 @@ ZERO = Decimal("0.00")
 __all__ = ["Cart", "CartLine", "Order", "OrderLine", "OrderEvent", "Payment", "StripeEvent", "Refund"]
 
 
-
 class Cart(models.Model):
     """One shopper's cart: a signed-in user's, or an anonymous session's.
 
@@ -69,8 +68,7 @@ class Order(ShippingAddress):
     number = models.CharField(max_length=11, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(
-        max_length=32, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT, db_index=True,
-        editable=False,
+        max_length=32, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT, db_index=True, editable=False
     )
     email = models.EmailField(blank=True)
     currency = models.CharField(max_length=3)
@@ -81,7 +79,8 @@ class Order(ShippingAddress):
     )
     payment_attempts = models.PositiveIntegerField(default=0, editable=False)
     scheduled_dispatch = models.BooleanField(
-        default=False, editable=False,
+        default=False,
+        editable=False,
         help_text="Fulfilled on a day another flow chooses (a refill kit on its ship-by day), not as soon as ready.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -95,8 +94,10 @@ class Order(ShippingAddress):
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_known"),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"]),
-                   models.Index(fields=["status", "reservation_expires_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["status", "reservation_expires_at"]),
+        ]
 
     def __str__(self):
         return self.number
@@ -115,8 +116,10 @@ class Order(ShippingAddress):
 
     @property
     def shipping_address(self) -> dict:
-        return {f: getattr(self, f"shipping_{f}") for f in
-                ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")}
+        return {
+            f: getattr(self, f"shipping_{f}")
+            for f in ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+        }
 
 
 class OrderLine(models.Model):
@@ -140,8 +143,9 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="orderline_unit_price_non_negative"),
             models.CheckConstraint(condition=Q(line_total__gte=0), name="orderline_total_non_negative"),
             models.CheckConstraint(condition=Q(refunded_amount__gte=0), name="orderline_refunded_non_negative"),
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("line_total")),
-                                   name="orderline_refunded_le_total"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("line_total")), name="orderline_refunded_le_total"
+            ),
         ]
 
     def __str__(self):
@@ -158,8 +162,9 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=32, blank=True, help_text="Blank for the order's creation.")
     to_status = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     actor_label = models.CharField(max_length=100, help_text='Who or what: a username, "stripe webhook", "system".')
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -203,8 +208,9 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["order", "attempt"], name="payment_unique_attempt"),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(attempt__gte=1), name="payment_attempt_positive"),
-            models.UniqueConstraint(fields=["order"], condition=Q(paid_the_order=True),
-                                    name="payment_one_per_paid_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(paid_the_order=True), name="payment_one_per_paid_order"
+            ),
         ]
 
     def __str__(self):
@@ -237,8 +243,7 @@ class Refund(models.Model):
         FAILED = "failed", "Failed"
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="refunds")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
@@ -247,17 +252,15 @@ class Refund(models.Model):
     error = models.TextField(blank=True)
     # Bumped by a conditional UPDATE before each call to Stripe, so two senders never both send.
     send_attempts = models.PositiveIntegerField(default=0, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
-        ]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self):
         return f"Refund {self.amount} of {self.order_id} ({self.status})"
-

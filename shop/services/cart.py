@@ -41,8 +41,7 @@ class QuantityUnavailable(InsufficientStock):
         if available <= 0:
             self.message = f"{product.name} is out of stock."
         else:
-            self.message = (f"Only {available} of {product.name} left; "
-                            f"your cart would hold {requested}.")
+            self.message = f"Only {available} of {product.name} left; your cart would hold {requested}."
         self.data.update({"product": product.ndc, "available": max(available, 0), "requested": requested})
 
 

@@ -90,12 +90,17 @@ def order_fulfil(*, order_id: int) -> str | None:
         try:
             shipment = _pick_fill_pack(order_id=order_id)
         except PrescriptionExhausted as exc:
-            return _back_to_review(order_id=order_id, reason=(
-                f"A prescription was used up before this order could be filled: {exc.message} "
-                "A pharmacist must review the order again."))
+            return _back_to_review(
+                order_id=order_id,
+                reason=(
+                    f"A prescription was used up before this order could be filled: {exc.message} "
+                    "A pharmacist must review the order again."
+                ),
+            )
         except NotCoveredAtFill as exc:
-            return _back_to_review(order_id=order_id, reason=(
-                "A prescription no longer covers this order: " + " ".join(exc.reasons)))
+            return _back_to_review(
+                order_id=order_id, reason=("A prescription no longer covers this order: " + " ".join(exc.reasons))
+            )
         except InsufficientStock as exc:
             log.warning("Order %s cannot be allocated: %s", order_id, exc.message)
             _alert_staff_stock_problem(order_id=order_id, detail=exc.message)
@@ -125,8 +130,12 @@ def _pick_fill_pack(*, order_id: int) -> Shipment | None:
         for line in lines:
             cover = covers.get(line.pk)
             days = cover.days_supply if cover else 0
-            allocations = stock_allocate(reference=order.stock_reference, product_id=line.product_id,
-                                         quantity=line.quantity, usable_through=today + timedelta(days=days + margin))
+            allocations = stock_allocate(
+                reference=order.stock_reference,
+                product_id=line.product_id,
+                quantity=line.quantity,
+                usable_through=today + timedelta(days=days + margin),
+            )
             picks.append((line, allocations))
         for hook in hooks("SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS"):
             hook(order=order, picks=picks)
@@ -134,15 +143,23 @@ def _pick_fill_pack(*, order_id: int) -> Shipment | None:
             cover = covers.get(line.pk)
             if cover is not None:
                 assert cover.prescription is not None  # every line is covered here: by that prescription
-                prescription_fill(prescription_id=cover.prescription.pk, quantity=line.quantity,
-                                  reference=line_reference(order, line), days_supply=cover.days_supply or None,
-                                  product=line.product)
+                prescription_fill(
+                    prescription_id=cover.prescription.pk,
+                    quantity=line.quantity,
+                    reference=line_reference(order, line),
+                    days_supply=cover.days_supply or None,
+                    product=line.product,
+                )
         shipment = Shipment.objects.create(order=order, carrier=carrier.name)
-        ShipmentLine.objects.bulk_create([
-            ShipmentLine(shipment=shipment, order_line=line, product_id=line.product_id, lot_id=a.lot_id,
-                         quantity=a.quantity)
-            for line, allocations in picks for a in allocations
-        ])
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(
+                    shipment=shipment, order_line=line, product_id=line.product_id, lot_id=a.lot_id, quantity=a.quantity
+                )
+                for line, allocations in picks
+                for a in allocations
+            ]
+        )
     return shipment
 
 
@@ -162,8 +179,12 @@ def _ship(*, shipment_id: int) -> str:
     if shipment.tracking_number is None and order.status == OrderStatus.FULFILLING:
         carrier = carrier_get()
         parcels = [{"product": sl.product_id, "lot": sl.lot_id, "quantity": sl.quantity} for sl in shipment.lines.all()]
-        tracking = carrier.create_shipment(reference=f"shipment:{shipment.pk}", shipment_id=shipment.pk,
-                                           address=order.shipping_address, parcels=parcels)
+        tracking = carrier.create_shipment(
+            reference=f"shipment:{shipment.pk}",
+            shipment_id=shipment.pk,
+            address=order.shipping_address,
+            parcels=parcels,
+        )
         Shipment.objects.filter(pk=shipment.pk, tracking_number__isnull=True).update(tracking_number=tracking)
         shipment.refresh_from_db()
     with transaction.atomic():
@@ -172,11 +193,16 @@ def _ship(*, shipment_id: int) -> str:
             return order.status
         now = timezone.now()
         Shipment.objects.filter(pk=shipment.pk, shipped_at__isnull=True).update(shipped_at=now)
-        for dispense_id in Dispense.objects.filter(reference__startswith=f"{order.stock_reference}:line:",
-                                                   handed_over_at__isnull=True).values_list("pk", flat=True):
+        for dispense_id in Dispense.objects.filter(
+            reference__startswith=f"{order.stock_reference}:line:", handed_over_at__isnull=True
+        ).values_list("pk", flat=True):
             dispense_hand_over(dispense_id=dispense_id, at=now)
-        order_transition(order=order, to=OrderStatus.SHIPPED, actor=FULFILMENT,
-                         reason=f"Shipped with {shipment.carrier}, tracking {shipment.tracking_number}.")
+        order_transition(
+            order=order,
+            to=OrderStatus.SHIPPED,
+            actor=FULFILMENT,
+            reason=f"Shipped with {shipment.carrier}, tracking {shipment.tracking_number}.",
+        )
     return OrderStatus.SHIPPED
 
 
@@ -194,8 +220,9 @@ def shipments_track() -> int:
     """Ask the carrier about shipped parcels; mark the delivered ones. Returns how many."""
     carrier = carrier_get()
     delivered = 0
-    waiting = Shipment.objects.filter(shipped_at__isnull=False, delivered_at__isnull=True,
-                                      order__status=OrderStatus.SHIPPED).select_related("order")
+    waiting = Shipment.objects.filter(
+        shipped_at__isnull=False, delivered_at__isnull=True, order__status=OrderStatus.SHIPPED
+    ).select_related("order")
     for shipment in waiting.order_by("pk")[:1000]:
         assert shipment.tracking_number is not None  # shipped: the check constraint requires one
         if carrier.track(shipment.tracking_number) != DELIVERED:
@@ -205,8 +232,9 @@ def shipments_track() -> int:
             if order.status != OrderStatus.SHIPPED:
                 continue
             Shipment.objects.filter(pk=shipment.pk, delivered_at__isnull=True).update(delivered_at=timezone.now())
-            order_mark_delivered(order=order, actor=f"carrier {shipment.carrier}",
-                                 reason=f"Delivered ({shipment.tracking_number}).")
+            order_mark_delivered(
+                order=order, actor=f"carrier {shipment.carrier}", reason=f"Delivered ({shipment.tracking_number})."
+            )
         delivered += 1
     return delivered
 
@@ -239,8 +267,12 @@ def order_notify(*, order_id: int, kind: str) -> bool:
         recipient = order.email or order.user.email
         if not recipient:
             return False
-        context = {"order": order, "lines": list(order.lines.all()), "site_url": settings.SITE_URL,
-                   "shipment": Shipment.objects.filter(order=order).first()}
+        context = {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "site_url": settings.SITE_URL,
+            "shipment": Shipment.objects.filter(order=order).first(),
+        }
         subject = render_to_string(f"shop/email/order_{kind}_subject.txt", context).strip()
         body = render_to_string(f"shop/email/order_{kind}.txt", context)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
@@ -255,5 +287,9 @@ def _alert_staff_stock_problem(*, order_id: int, detail: str) -> None:
         except IntegrityError:
             return
         number = Order.objects.filter(pk=order_id).values_list("number", flat=True).first()
-        send_mail(f"Order {number} cannot be fulfilled: stock", f"{detail}\n\nThe order stays in fulfilment and "
-                  "is retried until stock is received.", settings.DEFAULT_FROM_EMAIL, settings.PHARMACY_STAFF_EMAILS)
+        send_mail(
+            f"Order {number} cannot be fulfilled: stock",
+            f"{detail}\n\nThe order stays in fulfilment and is retried until stock is received.",
+            settings.DEFAULT_FROM_EMAIL,
+            settings.PHARMACY_STAFF_EMAILS,
+        )

@@ -71,31 +71,52 @@ def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
     """Is ``line`` covered? Linked prescription first, then any covering one of the same patient."""
     link = OrderLinePrescription.objects.filter(order_line=line).select_related("prescription").first()
     if link is None:
-        return LineCover(line=line, status=WAITING,
-                         reasons=["No prescription linked yet: upload one or link an existing prescription."])
+        return LineCover(
+            line=line,
+            status=WAITING,
+            reasons=["No prescription linked yet: upload one or link an existing prescription."],
+        )
     rx = link.prescription
     quantity = line.quantity
-    linked = (covering_prescriptions(patient=rx.patient_id, product=line.product, on=on)
-              .filter(pk=rx.pk, fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
-              .first())
+    linked = (
+        covering_prescriptions(patient=rx.patient_id, product=line.product, on=on)
+        .filter(pk=rx.pk, fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
+        .first()
+    )
     cover = linked or prescription_find_cover(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
     if cover is not None:
         return LineCover(line=line, status=COVERED, linked_prescription_id=rx.pk, prescription=cover)
     Status = Prescription.Status
     if rx.status in (Status.RECEIVED, Status.IN_REVIEW):
-        return LineCover(line=line, status=WAITING, linked_prescription_id=rx.pk,
-                         reasons=[f"Prescription {rx.pk} is waiting for pharmacist verification."])
+        return LineCover(
+            line=line,
+            status=WAITING,
+            linked_prescription_id=rx.pk,
+            reasons=[f"Prescription {rx.pk} is waiting for pharmacist verification."],
+        )
     if rx.status == Status.NEEDS_INFORMATION:
         question = _last_decision_message(rx, Decision.Action.REQUEST_INFO)
-        return LineCover(line=line, status=WAITING, linked_prescription_id=rx.pk,
-                         reasons=[f"Prescription {rx.pk}: the pharmacist needs more information. {question}".strip()])
+        return LineCover(
+            line=line,
+            status=WAITING,
+            linked_prescription_id=rx.pk,
+            reasons=[f"Prescription {rx.pk}: the pharmacist needs more information. {question}".strip()],
+        )
     if rx.status == Status.REJECTED:
         reason = _last_decision_message(rx, Decision.Action.REJECT)
-        return LineCover(line=line, status=NOT_COVERED, linked_prescription_id=rx.pk,
-                         reasons=[f"Prescription {rx.pk} was not accepted: {reason}".strip()])
+        return LineCover(
+            line=line,
+            status=NOT_COVERED,
+            linked_prescription_id=rx.pk,
+            reasons=[f"Prescription {rx.pk} was not accepted: {reason}".strip()],
+        )
     problems = prescription_cover_problems(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
-    return LineCover(line=line, status=NOT_COVERED, linked_prescription_id=rx.pk,
-                     reasons=problems or [f"Prescription {rx.pk} does not cover this line."])
+    return LineCover(
+        line=line,
+        status=NOT_COVERED,
+        linked_prescription_id=rx.pk,
+        reasons=problems or [f"Prescription {rx.pk} does not cover this line."],
+    )
 
 
 def order_rx_status(*, order: Order, on: date | None = None) -> list[LineCover]:
@@ -117,8 +138,9 @@ def order_prescription_gate(*, order: Order, actor: Actor, reason: str = "") -> 
     with transaction.atomic():
         locked = order_get_locked(order_id=order.pk)
         if locked.status == OrderStatus.AWAITING_PRESCRIPTION_REVIEW and order_rx_covered(order=locked):
-            order_transition(order=locked, to=OrderStatus.READY_TO_FULFIL, actor=actor,
-                             reason=reason or "Prescriptions verified.")
+            order_transition(
+                order=locked, to=OrderStatus.READY_TO_FULFIL, actor=actor, reason=reason or "Prescriptions verified."
+            )
     order.refresh_from_db()
     return order
 
@@ -129,12 +151,13 @@ def orders_waiting_on_prescription(*, prescription_id: int) -> list[int]:
     patient_id = Prescription.objects.filter(pk=prescription_id).values_list("patient_id", flat=True).first()
     if patient_id is None:
         return []
-    return sorted(set(
-        OrderLinePrescription.objects.filter(
-            prescription__patient_id=patient_id,
-            order_line__order__status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW,
-        ).values_list("order_line__order_id", flat=True)
-    ))
+    return sorted(
+        set(
+            OrderLinePrescription.objects.filter(
+                prescription__patient_id=patient_id, order_line__order__status=OrderStatus.AWAITING_PRESCRIPTION_REVIEW
+            ).values_list("order_line__order_id", flat=True)
+        )
+    )
 
 
 def order_prescription_gate_by_id(*, order_id: int, actor: Actor = "system") -> str | None:

@@ -39,14 +39,19 @@ def orders_expire_reservations(*, now: datetime | None = None) -> list[str]:
     """Release expired stock holds and expire the unpaid orders they belonged to. Returns their numbers."""
     now = now or _now()
     references = reservations_expire(now=now)
-    numbers = {ref[len(ORDER_PREFIX):] for ref in references if ref.startswith(ORDER_PREFIX)}
-    numbers.update(Order.objects.filter(status__in=PAYABLE, reservation_expires_at__lte=now)
-                   .values_list("number", flat=True))
+    numbers = {ref[len(ORDER_PREFIX) :] for ref in references if ref.startswith(ORDER_PREFIX)}
+    numbers.update(
+        Order.objects.filter(status__in=PAYABLE, reservation_expires_at__lte=now).values_list("number", flat=True)
+    )
     expired = []
     for order in Order.objects.filter(number__in=sorted(numbers), status__in=PAYABLE).order_by("pk"):
         try:
-            order_transition(order=order, to=OrderStatus.EXPIRED, actor=SYSTEM,
-                             reason="The stock reservation expired before the order was paid.")
+            order_transition(
+                order=order,
+                to=OrderStatus.EXPIRED,
+                actor=SYSTEM,
+                reason="The stock reservation expired before the order was paid.",
+            )
         except TransitionRefused:
             continue  # paid (or cancelled) meanwhile
         expired.append(order.number)
@@ -74,13 +79,14 @@ def low_stock_check(*, product_ids: Iterable[int]) -> list[int]:
                 continue
             send_mail(
                 subject=f"Low stock: {product.name} ({product.ndc_display}) has {left} left",
-                message=(f"{product.name}, NDC {product.ndc_display}: {left} available, under the alert "
-                         f"threshold of {product.low_stock_threshold}. Time to reorder.\n\n"
-                         "You will get one alert per crossing: the next one after stock has risen back "
-                         "to the threshold and fallen under it again."),
+                message=(
+                    f"{product.name}, NDC {product.ndc_display}: {left} available, under the alert "
+                    f"threshold of {product.low_stock_threshold}. Time to reorder.\n\n"
+                    "You will get one alert per crossing: the next one after stock has risen back "
+                    "to the threshold and fallen under it again."
+                ),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=list(settings.PHARMACY_STAFF_EMAILS),
             )
         alerted.append(product.pk)
     return alerted
-

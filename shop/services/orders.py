@@ -31,8 +31,9 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
         if was_paid:
             amount = refunds.order_refundable_amount(order=locked)
             if amount > 0:
-                refund = refunds.refund_open(order=locked, amount=amount, actor=actor,
-                                             reason=f"Order cancelled: {reason}")
+                refund = refunds.refund_open(
+                    order=locked, amount=amount, actor=actor, reason=f"Order cancelled: {reason}"
+                )
     if refund is not None:
         refunds.refund_send(refund_id=refund.pk, raise_unavailable=False)
     order.refresh_from_db()

@@ -1,6 +1,5 @@
-"""Paying an order with Stripe: the pay request, and the one place where a PaymentIntent's state
-reaches our records (``payment_apply_intent``), whether it comes from the pay request's own
-answer, from a webhook, or from re-reading the intent.
+"""Paying an order with Stripe: the pay request, the payment's status, and the SetupIntent the card
+form needs. What an intent's state means for our records is ``payment_outcomes``.
 
 Idempotency does not rely on Stripe's idempotency keys (localstripe ignores them):
 
@@ -10,56 +9,36 @@ Idempotency does not rely on Stripe's idempotency keys (localstripe ignores them
    3-D Secure or processing (re-read from Stripe and answered as is).
 2. The lock is released, then the PaymentIntent is created and confirmed (``confirm=True``)
    with that key and ``metadata = {order_number, attempt}``.
-3. ``payment_apply_intent`` locks the order again and records the outcome. A webhook for the
-   same intent goes through the same function; the order lock serialises the two, the intent
-   id is unique, and every change is guarded by the current status, so whichever comes first
-   wins and the other does nothing. A webhook that arrives before step 3 finds the claimed row
+3. ``payment_outcomes.payment_apply_intent`` locks the order again and records the outcome. A
+   webhook for the same intent goes through the same function; the order lock serialises the
+   two, the intent id is unique, and every change is guarded by the current status, so
+   whichever comes first wins and the other does nothing. A webhook that arrives before step 3 finds the claimed row
    through the intent's metadata and fills it in, so it is never lost.
 
 If Stripe cannot be reached the attempt is marked ``unknown`` and the next request retries it
 with the same idempotency key (real Stripe then answers with the intent it may have created).
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from catalog import pricing
-from catalog.services.stock import InsufficientStock, stock_reserve
 from core.errors import Conflict, DomainError, ServiceUnavailable
 
 from ..access import order_for_user
-from ..models import Order, OrderLine, Payment
+from ..models import Order, Payment
 from ..state import PAYABLE, OrderStatus
-from . import refunds
 from . import stripe_gateway as gateway
-from .gating import order_rx_covered
-from .transitions import Actor, AnyUser, order_get_locked, order_transition, transition_refused
-
-log = logging.getLogger(__name__)
+from .payment_outcomes import payment_apply_intent, payment_record_decline
+from .transitions import AnyUser, order_transition, transition_refused
 
 # A claimed attempt older than this whose request never finished (the process died) is retried.
 STALE_CLAIM = timedelta(seconds=60)
 
-_STATUS_FROM_STRIPE = {
-    "succeeded": Payment.Status.SUCCEEDED,
-    "processing": Payment.Status.PROCESSING,
-    "requires_capture": Payment.Status.PROCESSING,
-    "requires_action": Payment.Status.REQUIRES_ACTION,
-    "requires_confirmation": Payment.Status.REQUIRES_ACTION,
-    "requires_payment_method": Payment.Status.FAILED,
-    "canceled": Payment.Status.CANCELED,
-}
-# How far along a payment is; a late snapshot never moves a payment back down this scale.
-_RANK: dict[str, int] = {Payment.Status.CREATING: 0, Payment.Status.UNKNOWN: 0, Payment.Status.REQUIRES_ACTION: 1,
-         Payment.Status.FAILED: 1, Payment.Status.CANCELED: 1, Payment.Status.PROCESSING: 2,
-         Payment.Status.SUCCEEDED: 3}
 _OPEN = (Payment.Status.REQUIRES_ACTION, Payment.Status.PROCESSING)
 
 
@@ -103,8 +82,12 @@ def payment_info_for(*, order: Order, with_setup_intent: bool = True) -> Payment
         except ServiceUnavailable as exc:
             error = exc.message
     return PaymentInfo(
-        publishable_key=settings.STRIPE_PUBLISHABLE_KEY, amount_cents=order.total_cents, currency=order.currency,
-        setup_intent_client_secret=secret, stripe_js_url=gateway.stripe_js_url(), test_mode=gateway.is_test_mode(),
+        publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        amount_cents=order.total_cents,
+        currency=order.currency,
+        setup_intent_client_secret=secret,
+        stripe_js_url=gateway.stripe_js_url(),
+        test_mode=gateway.is_test_mode(),
         error=error,
     )
 
@@ -119,9 +102,12 @@ def order_setup_intent(*, user: AnyUser, number: str) -> PaymentInfo:
 
 def _result(payment: Payment, order: Order, client_secret: str | None = None) -> PayResult:
     status = payment.status
-    return PayResult(intent_id=payment.stripe_payment_intent_id, status=_stripe_status_name(status),
-                     order_status=order.status,
-                     client_secret=client_secret if status == Payment.Status.REQUIRES_ACTION else None)
+    return PayResult(
+        intent_id=payment.stripe_payment_intent_id,
+        status=_stripe_status_name(status),
+        order_status=order.status,
+        client_secret=client_secret if status == Payment.Status.REQUIRES_ACTION else None,
+    )
 
 
 def _stripe_status_name(status: str) -> str:
@@ -178,7 +164,8 @@ def order_payment_status(*, user: AnyUser, number: str) -> PayResult:
     order = order_for_user(user=user, number=number)
     payments = list(order.payments.order_by("attempt"))
     chosen = next((p for p in payments if p.status == Payment.Status.SUCCEEDED), None) or (
-        payments[-1] if payments else None)
+        payments[-1] if payments else None
+    )
     if chosen is None:
         return PayResult(intent_id=None, status="requires_payment_method", order_status=order.status)
     if chosen.status in _OPEN and chosen.stripe_payment_intent_id:
@@ -189,8 +176,9 @@ def order_payment_status(*, user: AnyUser, number: str) -> PayResult:
     return _result(chosen, order)
 
 
-def _claim_attempt(*, user: AnyUser, number: str,
-                   payment_method: str) -> tuple[Payment | None, Payment | None, PayResult | None]:
+def _claim_attempt(
+    *, user: AnyUser, number: str, payment_method: str
+) -> tuple[Payment | None, Payment | None, PayResult | None]:
     """Under the order lock, decide: answer now, re-read an open intent, or claim a new attempt."""
     with transaction.atomic():
         order = order_for_user(user=user, number=number, lock=True)
@@ -202,14 +190,21 @@ def _claim_attempt(*, user: AnyUser, number: str,
             raise transition_refused(order, OrderStatus.PAID)
         latest = payments[-1] if payments else None
         if latest and latest.status == Payment.Status.CREATING and latest.updated_at > _now() - STALE_CLAIM:
-            raise Conflict("A payment for this order is already being processed; try again in a moment.",
-                           code="payment_in_progress", data={"status": order.status})
+            raise Conflict(
+                "A payment for this order is already being processed; try again in a moment.",
+                code="payment_in_progress",
+                data={"status": order.status},
+            )
         open_payment = next((p for p in reversed(payments) if p.status in _OPEN and p.stripe_payment_intent_id), None)
         if open_payment:
             return None, open_payment, None
         if order.reservation_expires_at and order.reservation_expires_at <= _now():
-            raise Conflict(f"The stock held for order {order.number} was released when its reservation expired; "
-                           "please check out again.", code="reservation_expired", data={"status": order.status})
+            raise Conflict(
+                f"The stock held for order {order.number} was released when its reservation expired; "
+                "please check out again.",
+                code="reservation_expired",
+                data={"status": order.status},
+            )
         if latest and latest.status in (Payment.Status.UNKNOWN, Payment.Status.CREATING):
             claim = latest  # Stripe's answer was lost: retry the same attempt with the same key
             claim.status = Payment.Status.CREATING
@@ -220,13 +215,18 @@ def _claim_attempt(*, user: AnyUser, number: str,
             order.save(update_fields=["payment_attempts", "updated_at"])
             attempt = order.payment_attempts
             claim = Payment.objects.create(
-                order=order, attempt=attempt, idempotency_key=f"order-{order.number}-pay-{attempt}",
-                payment_method=payment_method, amount_cents=order.total_cents, currency=order.currency,
+                order=order,
+                attempt=attempt,
+                idempotency_key=f"order-{order.number}-pay-{attempt}",
+                payment_method=payment_method,
+                amount_cents=order.total_cents,
+                currency=order.currency,
                 status=Payment.Status.CREATING,
             )
         if order.status == OrderStatus.PAYMENT_FAILED:
-            order_transition(order=order, to=OrderStatus.PENDING_PAYMENT, actor=user,
-                             reason=f"New payment attempt {claim.attempt}.")
+            order_transition(
+                order=order, to=OrderStatus.PENDING_PAYMENT, actor=user, reason=f"New payment attempt {claim.attempt}."
+            )
     return claim, None, None
 
 
@@ -235,166 +235,26 @@ def _charge(*, claim: Payment, user: AnyUser) -> PayResult:
     order = claim.order
     try:
         intent = gateway.payment_intent_create(
-            amount_cents=claim.amount_cents, currency=claim.currency, payment_method=claim.payment_method,
+            amount_cents=claim.amount_cents,
+            currency=claim.currency,
+            payment_method=claim.payment_method,
             metadata={"order_number": order.number, "attempt": str(claim.attempt)},
             idempotency_key=claim.idempotency_key,
         )
     except gateway.PaymentDeclined as exc:
-        order = _record_decline(claim=claim, message=exc.message, intent_id=exc.intent_id, actor=user)
+        order = payment_record_decline(claim=claim, message=exc.message, intent_id=exc.intent_id, actor=user)
         exc.data["status"] = order.status
         raise
     except ServiceUnavailable:
         Payment.objects.filter(pk=claim.pk, status=Payment.Status.CREATING).update(
-            status=Payment.Status.UNKNOWN, last_error="Stripe could not be reached.", updated_at=_now())
+            status=Payment.Status.UNKNOWN, last_error="Stripe could not be reached.", updated_at=_now()
+        )
         raise
     except DomainError as exc:  # Stripe refused the request (an unknown payment method)
         Payment.objects.filter(pk=claim.pk, status=Payment.Status.CREATING).update(
-            status=Payment.Status.FAILED, last_error=exc.message, updated_at=_now())
+            status=Payment.Status.FAILED, last_error=exc.message, updated_at=_now()
+        )
         raise
     # The intent's metadata names the order, so it is found.
     order, payment = cast("tuple[Order, Payment]", payment_apply_intent(intent=intent, actor=user))
     return _result(payment, order, intent.client_secret)
-
-
-def _record_decline(*, claim: Payment, message: str, intent_id: str | None, actor: Actor) -> Order:
-    with transaction.atomic():
-        order = order_get_locked(order_id=claim.order_id)
-        payment = Payment.objects.select_for_update().get(pk=claim.pk)
-        if _RANK[payment.status] <= _RANK[Payment.Status.FAILED]:
-            payment.status = Payment.Status.FAILED
-        payment.last_error = message
-        if intent_id and not payment.stripe_payment_intent_id and not Payment.objects.filter(
-                stripe_payment_intent_id=intent_id).exists():
-            payment.stripe_payment_intent_id = intent_id
-        payment.save()
-        _apply_failure(order=order, payment=payment, message=message, actor=actor)
-    return order
-
-
-def _is_latest_attempt(order: Order, payment: Payment) -> bool:
-    return not order.payments.filter(attempt__gt=payment.attempt).exists()
-
-
-def _apply_failure(*, order: Order, payment: Payment, message: str, actor: Actor) -> None:
-    # Only the newest attempt may mark the order failed: a late "failed" for an older attempt
-    # must not disturb a newer one, and nothing moves a paid order back.
-    if order.status == OrderStatus.PENDING_PAYMENT and _is_latest_attempt(order, payment):
-        order_transition(order=order, to=OrderStatus.PAYMENT_FAILED, actor=actor,
-                         reason=message or "The payment failed.")
-
-
-def _find_payment(order: Order, intent: gateway.Intent) -> Payment:
-    """The Payment row of ``intent``: by intent id, else the claimed attempt named in its metadata."""
-    payment = Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent.id).first()
-    if payment is not None:
-        return payment
-    attempt = intent.metadata.get("attempt", "")
-    if attempt.isdigit():
-        payment = Payment.objects.select_for_update().filter(
-            order=order, attempt=int(attempt), stripe_payment_intent_id__isnull=True).first()
-        if payment is not None:
-            payment.stripe_payment_intent_id = intent.id
-            return payment
-    # An intent for this order that we did not create through order_pay (e.g. in the dashboard).
-    order.payment_attempts += 1
-    order.save(update_fields=["payment_attempts", "updated_at"])
-    return Payment(order=order, attempt=order.payment_attempts, idempotency_key=f"stripe-{intent.id}",
-                   stripe_payment_intent_id=intent.id, amount_cents=intent.amount or order.total_cents,
-                   currency=intent.currency or order.currency, payment_method=intent.payment_method or "")
-
-
-def payment_apply_intent(*, intent: gateway.Intent, actor: Actor) -> tuple[Order | None, Payment | None]:
-    """Record what a PaymentIntent's state means for its payment and order. Idempotent.
-
-    The order is found from ``metadata.order_number`` (set when the intent was created) or from
-    an existing Payment row. Returns (None, None) when no order matches (the caller keeps the
-    event to try again later).
-    """
-    number = intent.metadata.get("order_number")
-    with transaction.atomic():
-        order_id = Order.objects.filter(number=number).values_list("pk", flat=True).first() if number else None
-        if order_id is None:
-            order_id = Payment.objects.filter(stripe_payment_intent_id=intent.id).values_list(
-                "order_id", flat=True).first()
-        if order_id is None:
-            return None, None
-        order = order_get_locked(order_id=order_id)
-        payment = _find_payment(order, intent)
-        new_status = _STATUS_FROM_STRIPE.get(intent.status, Payment.Status.UNKNOWN)
-        if payment.pk is None or _moves_forward(payment.status, new_status):
-            payment.status = new_status
-            if new_status == Payment.Status.FAILED and intent.last_error:
-                payment.last_error = intent.last_error
-        try:
-            with transaction.atomic():
-                payment.save()
-        except IntegrityError:  # a concurrent request recorded the same intent first
-            payment = Payment.objects.select_for_update().get(stripe_payment_intent_id=intent.id)
-        if payment.status == Payment.Status.SUCCEEDED:
-            _apply_success(order=order, payment=payment, intent=intent, actor=actor)
-        elif payment.status == Payment.Status.FAILED:
-            _apply_failure(order=order, payment=payment, message=payment.last_error, actor=actor)
-    return order, payment
-
-
-def _moves_forward(current: str, new: str) -> bool:
-    if current == Payment.Status.SUCCEEDED:
-        return False
-    if new in (Payment.Status.FAILED, Payment.Status.CANCELED):
-        return True  # a 3-D Secure failure or an async decline ends any open attempt
-    return _RANK[new] >= _RANK[current]
-
-
-def _apply_success(*, order: Order, payment: Payment, intent: gateway.Intent, actor: Actor) -> None:
-    """The money was taken: move a payable order on; refund money that arrived for a dead order."""
-    if order.status not in PAYABLE:
-        if payment.refunds.exists():
-            return
-        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            reason = f"Payment {payment.stripe_payment_intent_id} arrived after the order was {order.status}."
-        elif not payment.paid_the_order:
-            reason = f"Payment {payment.stripe_payment_intent_id} charged an order that was already paid."
-        else:
-            return  # the same payment, already applied by the other path: nothing to do
-        refund = refunds.refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
-                                     reason=reason)
-        transaction.on_commit(lambda: refunds.refund_send(refund_id=refund.pk, raise_unavailable=False))
-        return
-    if intent.amount and (intent.amount != order.total_cents or intent.currency != order.currency):
-        log.error("Intent %s amount %s %s does not match order %s", intent.id, intent.amount, intent.currency,
-                  order.number)
-        payment.last_error = "The amount paid does not match the order total; left for staff."
-        payment.save(update_fields=["last_error", "updated_at"])
-        return
-    # Hold the stock for good. Reserving again replaces the checkout's timed hold; it only
-    # fails when the hold had lapsed and the units were sold to someone else meanwhile.
-    lines = list(OrderLine.objects.filter(order=order).values_list("product_id", "quantity"))
-    try:
-        with transaction.atomic():
-            stock_reserve(reference=order.stock_reference, lines=lines, ttl=None)
-        short = None
-    except InsufficientStock as exc:
-        short = exc.message
-    Order.objects.filter(pk=order.pk).update(reservation_expires_at=None)
-    order.reservation_expires_at = None
-    payment.paid_the_order = True
-    payment.save(update_fields=["paid_the_order", "updated_at"])
-    order_transition(order=order, to=OrderStatus.PAID, actor=actor,
-                     reason=f"Payment {payment.stripe_payment_intent_id} succeeded.")
-    if short:
-        order_transition(order=order, to=OrderStatus.CANCELLED, actor=actor,
-                         reason=f"Paid after the reservation lapsed and the stock was gone. {short}")
-        refund = refunds.refund_open(order=order, payment=payment, amount=_amount(payment), actor=actor,
-                             reason="Stock no longer available.")
-        transaction.on_commit(lambda: refunds.refund_send(refund_id=refund.pk, raise_unavailable=False))
-        return
-    if order_rx_covered(order=order):
-        order_transition(order=order, to=OrderStatus.READY_TO_FULFIL, actor=actor,
-                         reason="No prescription review needed.")
-    else:
-        order_transition(order=order, to=OrderStatus.AWAITING_PRESCRIPTION_REVIEW, actor=actor,
-                         reason="Prescription-only items: a pharmacist must verify the prescriptions.")
-
-
-def _amount(payment: Payment) -> Decimal:
-    return pricing.from_cents(payment.amount_cents)

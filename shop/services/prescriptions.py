@@ -34,16 +34,26 @@ if TYPE_CHECKING:
 
     from catalog.models import Product
 
-LINKABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAYMENT_FAILED, OrderStatus.PAID,
-                      OrderStatus.AWAITING_PRESCRIPTION_REVIEW})
+LINKABLE = frozenset(
+    {
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAYMENT_FAILED,
+        OrderStatus.PAID,
+        OrderStatus.AWAITING_PRESCRIPTION_REVIEW,
+    }
+)
 UNUSABLE = (Prescription.Status.REJECTED, Prescription.Status.EXPIRED)
 
 
 def _linkable_order(*, user: User, number: str) -> Order:
     order = order_for_user(user=user, number=number, lock=True)
     if order.status not in LINKABLE:
-        raise Conflict(f"Order {order.number} is {order.get_status_display().lower()}; prescriptions can no longer "
-                       "be linked to it.", code="order_not_linkable", data={"status": order.status})
+        raise Conflict(
+            f"Order {order.number} is {order.get_status_display().lower()}; prescriptions can no longer "
+            "be linked to it.",
+            code="order_not_linkable",
+            data={"status": order.status},
+        )
     return order
 
 
@@ -60,63 +70,89 @@ def _lines(*, order: Order, line_ids: Iterable[int | str] | None) -> list[OrderL
     by_id = {line.pk: line for line in rx_lines}
     unknown = sorted(wanted - set(by_id))
     if unknown:
-        raise DomainError(f"lines: {unknown} are not prescription-required lines of order {order.number}.",
-                          data={"errors": {"lines": [f"Unknown or not prescription-required: {unknown}."]}})
+        raise DomainError(
+            f"lines: {unknown} are not prescription-required lines of order {order.number}.",
+            data={"errors": {"lines": [f"Unknown or not prescription-required: {unknown}."]}},
+        )
     return [by_id[i] for i in sorted(wanted)]
 
 
 def _check_drug(*, prescription: Prescription, lines: list[OrderLine]) -> None:
     """A transcribed prescription must be for the drug of every line it is linked to."""
     drug_id = prescription.drug_id or (
-        cast("Product", prescription.product).drug_id if prescription.product_id else None)
+        cast("Product", prescription.product).drug_id if prescription.product_id else None
+    )
     if drug_id is None:
         return  # an upload not yet transcribed: the pharmacist checks it in review
     wrong = [line for line in lines if line.product.drug_id != drug_id]
     if wrong:
         names = ", ".join(f"line {line.pk} ({line.product_name})" for line in wrong)
-        raise DomainError(f"prescription: prescription {prescription.pk} is for another drug than {names}.",
-                          code="wrong_drug", data={"errors": {"prescription": ["Not the drug of the line."]}})
+        raise DomainError(
+            f"prescription: prescription {prescription.pk} is for another drug than {names}.",
+            code="wrong_drug",
+            data={"errors": {"prescription": ["Not the drug of the line."]}},
+        )
 
 
-def _link(*, order: Order, prescription: Prescription, lines: list[OrderLine],
-          user: User) -> list[OrderLinePrescription]:
+def _link(
+    *, order: Order, prescription: Prescription, lines: list[OrderLine], user: User
+) -> list[OrderLinePrescription]:
     links = []
     for line in lines:
         link, _ = OrderLinePrescription.objects.update_or_create(
-            order_line=line, defaults={"prescription": prescription, "linked_by": user})
+            order_line=line, defaults={"prescription": prescription, "linked_by": user}
+        )
         links.append(link)
     return links
 
 
 def _after_link(order: Order, user: User) -> None:
     if order.status == OrderStatus.AWAITING_PRESCRIPTION_REVIEW:
-        transaction.on_commit(lambda: order_prescription_gate(order=order, actor=user,
-                                                              reason="Linked prescription covers the order."))
+        transaction.on_commit(
+            lambda: order_prescription_gate(order=order, actor=user, reason="Linked prescription covers the order.")
+        )
 
 
-def order_prescription_link(*, user: User, number: str, prescription_id: int | str,
-                            line_ids: Iterable[int | str] | None = None) -> list[OrderLinePrescription]:
+def order_prescription_link(
+    *, user: User, number: str, prescription_id: int | str, line_ids: Iterable[int | str] | None = None
+) -> list[OrderLinePrescription]:
     """Link an existing prescription of one of the user's patients to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)
         lines = _lines(order=order, line_ids=line_ids)
-        prescription = (Prescription.objects.filter(pk=prescription_id, patient__in=patients_owned_by(user))
-                        .select_related("product").first()) if str(prescription_id).isdigit() else None
+        prescription = (
+            (
+                Prescription.objects.filter(pk=prescription_id, patient__in=patients_owned_by(user))
+                .select_related("product")
+                .first()
+            )
+            if str(prescription_id).isdigit()
+            else None
+        )
         if prescription is None:
             raise NotFound("prescription: no such prescription among your patients'.")
         if prescription.status in UNUSABLE:
-            raise DomainError(f"prescription: prescription {prescription.pk} is "
-                              f"{prescription.get_status_display().lower()}; upload a new one.",
-                              code="prescription_unusable")
+            raise DomainError(
+                f"prescription: prescription {prescription.pk} is "
+                f"{prescription.get_status_display().lower()}; upload a new one.",
+                code="prescription_unusable",
+            )
         _check_drug(prescription=prescription, lines=lines)
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
         _after_link(order, user)
     return links
 
 
-def order_prescription_upload(*, user: User, number: str, patient_id: int | str, file: UploadedFile[bytes],
-                              line_ids: Iterable[int | str] | None = None, notes: str = "",
-                              request: HttpRequest | None = None) -> list[OrderLinePrescription]:
+def order_prescription_upload(
+    *,
+    user: User,
+    number: str,
+    patient_id: int | str,
+    file: UploadedFile[bytes],
+    line_ids: Iterable[int | str] | None = None,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> list[OrderLinePrescription]:
     """Upload a prescription file for one of the user's patients and link it to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)
@@ -126,18 +162,30 @@ def order_prescription_upload(*, user: User, number: str, patient_id: int | str,
     return links
 
 
-def order_prescription_transfer(*, user: User, number: str, patient_id: int | str, prescriber: dict[str, Any],
-                                line_ids: Iterable[int | str] | None = None,
-                                transfer_pharmacy: str = "", notes: str = "",
-                                request: HttpRequest | None = None) -> list[OrderLinePrescription]:
+def order_prescription_transfer(
+    *,
+    user: User,
+    number: str,
+    patient_id: int | str,
+    prescriber: dict[str, Any],
+    line_ids: Iterable[int | str] | None = None,
+    transfer_pharmacy: str = "",
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> list[OrderLinePrescription]:
     """Ask us to obtain the prescription from the prescriber, and link the request to the order's lines."""
     with transaction.atomic():
         order = _linkable_order(user=user, number=number)
         lines = _lines(order=order, line_ids=line_ids)
         products = {line.product_id for line in lines}
         prescription = prescription_transfer_request(
-            user=user, patient_id=patient_id, prescriber=prescriber,
+            user=user,
+            patient_id=patient_id,
+            prescriber=prescriber,
             product_id=products.pop() if len(products) == 1 else None,
-            transfer_pharmacy=transfer_pharmacy, notes=notes, request=request)
+            transfer_pharmacy=transfer_pharmacy,
+            notes=notes,
+            request=request,
+        )
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
     return links

@@ -30,9 +30,13 @@ from .transitions import Actor, actor_fields, order_get_locked, order_transition
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
-_STRIPE_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "pending": Refund.Status.PENDING,
-                  "requires_action": Refund.Status.PENDING, "failed": Refund.Status.FAILED,
-                  "canceled": Refund.Status.FAILED}
+_STRIPE_STATUS = {
+    "succeeded": Refund.Status.SUCCEEDED,
+    "pending": Refund.Status.PENDING,
+    "requires_action": Refund.Status.PENDING,
+    "failed": Refund.Status.FAILED,
+    "canceled": Refund.Status.FAILED,
+}
 
 
 def _now() -> datetime:
@@ -67,17 +71,26 @@ def order_refundable_amount(*, order: Order) -> Decimal:
 
 
 def refund_open(
-    *, order: Order, amount: Decimal, actor: Actor, reason: str, line: OrderLine | None = None,
+    *,
+    order: Order,
+    amount: Decimal,
+    actor: Actor,
+    reason: str,
+    line: OrderLine | None = None,
     payment: Payment | None = None,
 ) -> Refund:
     """Write a pending refund of ``amount``. Call inside the transaction that locked ``order``."""
     payment = payment or order_paid_payment(order=order)
     if payment is None:
-        raise Conflict(f"Order {order.number} has no successful payment to refund.", code="nothing_to_refund",
-                       data={"status": order.status})
+        raise Conflict(
+            f"Order {order.number} has no successful payment to refund.",
+            code="nothing_to_refund",
+            data={"status": order.status},
+        )
     user, _ = actor_fields(actor)
-    return Refund.objects.create(order=order, order_line=line, payment=payment, amount=amount,
-                                 reason=reason, created_by=user)
+    return Refund.objects.create(
+        order=order, order_line=line, payment=payment, amount=amount, reason=reason, created_by=user
+    )
 
 
 def order_refund_line(
@@ -94,7 +107,8 @@ def order_refund_line(
         if locked.status not in REFUNDABLE:
             raise Conflict(
                 f"Order {locked.number} is {OrderStatus(locked.status).label.lower()}; it cannot be refunded now.",
-                code="invalid_transition", data={"status": locked.status},
+                code="invalid_transition",
+                data={"status": locked.status},
             )
         line = OrderLine.objects.select_for_update().filter(order=locked, pk=line_id).first()
         if line is None:
@@ -102,13 +116,17 @@ def order_refund_line(
         left = min(line.refundable_amount, order_refundable_amount(order=locked))
         amount = left if amount is None else Decimal(amount).quantize(CENT)
         if amount <= 0:
-            raise DomainError("amount: a refund must be more than zero; nothing is left to refund on this line."
-                              if left <= 0 else "amount: a refund must be more than zero.")
+            raise DomainError(
+                "amount: a refund must be more than zero; nothing is left to refund on this line."
+                if left <= 0
+                else "amount: a refund must be more than zero."
+            )
         if amount > left:
             raise DomainError(f"amount: at most {left} is left to refund on this line.")
         OrderLine.objects.filter(pk=line.pk).update(refunded_amount=F("refunded_amount") + amount)
-        refund = refund_open(order=locked, line=line, amount=amount, actor=actor,
-                             reason=reason or f"Refund of {line.product_name}")
+        refund = refund_open(
+            order=locked, line=line, amount=amount, actor=actor, reason=reason or f"Refund of {line.product_name}"
+        )
     return cast(Refund, refund_send(refund_id=refund.pk, raise_unavailable=False))  # the refund was just written
 
 
@@ -136,8 +154,14 @@ def refund_send(*, refund_id: int, raise_unavailable: bool = True) -> Refund | N
     try:
         found = None
         if attempts:
-            found = next((r for r in gateway.refunds_list(payment_intent_id=intent_id)
-                          if r.metadata.get("refund_ref") == str(refund.pk)), None)
+            found = next(
+                (
+                    r
+                    for r in gateway.refunds_list(payment_intent_id=intent_id)
+                    if r.metadata.get("refund_ref") == str(refund.pk)
+                ),
+                None,
+            )
         stripe_refund = found or gateway.refund_create(
             payment_intent_id=intent_id,
             amount_cents=pricing.to_cents(refund.amount),
@@ -186,8 +210,9 @@ def order_settle_refunds(*, order_id: int, actor: Actor) -> Order:
     with transaction.atomic():
         order = order_get_locked(order_id=order_id)
         if order.status in REFUNDABLE and order_refunded_total(order=order, include_pending=False) >= order.total:
-            order_transition(order=order, to=OrderStatus.REFUNDED, actor=actor,
-                             reason="The refunds reached the order total.")
+            order_transition(
+                order=order, to=OrderStatus.REFUNDED, actor=actor, reason="The refunds reached the order total."
+            )
     return order
 
 
@@ -207,9 +232,11 @@ def refund_record_from_stripe(*, stripe_refund: gateway.StripeRefund, actor: Act
         row = Refund.objects.select_for_update().filter(stripe_refund_id=stripe_refund.id).first()
         ref = stripe_refund.metadata.get("refund_ref", "")
         if row is None and ref.isdigit():
-            row = Refund.objects.select_for_update().filter(
-                pk=int(ref), order_id=payment.order_id, stripe_refund_id__isnull=True
-            ).first()
+            row = (
+                Refund.objects.select_for_update()
+                .filter(pk=int(ref), order_id=payment.order_id, stripe_refund_id__isnull=True)
+                .first()
+            )
             if row is not None:
                 row.stripe_refund_id = stripe_refund.id
                 row.save(update_fields=["stripe_refund_id", "updated_at"])
@@ -217,8 +244,12 @@ def refund_record_from_stripe(*, stripe_refund: gateway.StripeRefund, actor: Act
             if status == Refund.Status.FAILED:
                 return None
             row = Refund.objects.create(
-                order_id=payment.order_id, payment=payment, amount=pricing.from_cents(stripe_refund.amount),
-                stripe_refund_id=stripe_refund.id, status=status, reason="Refunded in Stripe.",
+                order_id=payment.order_id,
+                payment=payment,
+                amount=pricing.from_cents(stripe_refund.amount),
+                stripe_refund_id=stripe_refund.id,
+                status=status,
+                reason="Refunded in Stripe.",
             )
         elif row.status != status and row.status != Refund.Status.FAILED:
             if status == Refund.Status.FAILED:
@@ -236,9 +267,11 @@ def refund_record_from_stripe(*, stripe_refund: gateway.StripeRefund, actor: Act
 def refunds_retry_pending(*, older_than: timedelta = timedelta(minutes=2), limit: int = 100) -> int:
     """Send again the refunds left pending (Stripe was unreachable). Returns how many were tried."""
     ids = list(
-        Refund.objects.filter(status=Refund.Status.PENDING, stripe_refund_id__isnull=True,
-                              updated_at__lte=_now() - older_than)
-        .order_by("pk").values_list("pk", flat=True)[:limit]
+        Refund.objects.filter(
+            status=Refund.Status.PENDING, stripe_refund_id__isnull=True, updated_at__lte=_now() - older_than
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
     )
     for refund_id in ids:
         refund_send(refund_id=refund_id, raise_unavailable=False)

@@ -151,12 +151,12 @@ def _translate(exc: stripe.StripeError, *, doing: str) -> DomainError:
         error = getattr(exc, "error", None)
         intent_id = id_of(getattr(error, "payment_intent", None)) if error is not None else None
         return PaymentDeclined(
-            exc.user_message or "Your card was declined.",
-            intent_id=intent_id, decline_code=getattr(exc, "code", None),
+            exc.user_message or "Your card was declined.", intent_id=intent_id, decline_code=getattr(exc, "code", None)
         )
     if isinstance(exc, stripe.IdempotencyError):
-        return Conflict(f"Stripe refused to repeat an earlier request while {doing}: {exc.user_message}",
-                        code="payment_conflict")
+        return Conflict(
+            f"Stripe refused to repeat an earlier request while {doing}: {exc.user_message}", code="payment_conflict"
+        )
     if isinstance(exc, stripe.InvalidRequestError):
         param = getattr(exc, "param", None)
         message = exc.user_message or "Stripe refused the request."
@@ -185,12 +185,14 @@ def payment_intent_create(
         "metadata": metadata,
     }
     try:
-        intent = client().v1.payment_intents.create(params=cast("PaymentIntentCreateParams", params),
-                                                    options={"idempotency_key": idempotency_key})
+        intent = client().v1.payment_intents.create(
+            params=cast("PaymentIntentCreateParams", params), options={"idempotency_key": idempotency_key}
+        )
     except stripe.InvalidRequestError as exc:
         if getattr(exc, "http_status", None) == 404:
-            raise DomainError(f"payment_method: no such payment method {payment_method!r}.",
-                              code="payment_invalid") from exc
+            raise DomainError(
+                f"payment_method: no such payment method {payment_method!r}.", code="payment_invalid"
+            ) from exc
         raise _translate(exc, doing="charging the card") from exc
     except stripe.StripeError as exc:
         raise _translate(exc, doing="charging the card") from exc
@@ -219,8 +221,10 @@ def setup_intent_create(*, metadata: dict[str, str]) -> SetupIntent:
     """Create a card SetupIntent for the browser to confirm with Stripe.js (card entry on Stripe's side)."""
     try:
         intent = client().v1.setup_intents.create(
-            params=cast("SetupIntentCreateParams",
-                        {"payment_method_types": ["card"], "usage": "on_session", "metadata": metadata})
+            params=cast(
+                "SetupIntentCreateParams",
+                {"payment_method_types": ["card"], "usage": "on_session", "metadata": metadata},
+            )
         )
     except stripe.StripeError as exc:
         raise _translate(exc, doing="preparing the card form") from exc

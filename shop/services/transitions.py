@@ -95,8 +95,7 @@ def order_transition(*, order: Order, to: str, actor: Actor, reason: str = "") -
         entry_rule = _ON_ENTER.get(target)
         if entry_rule:
             entry_rule(order=locked, from_status=from_status)
-        payload = {"order_id": locked.pk, "number": locked.number, "from_status": from_status,
-                   "to_status": str(target)}
+        payload = {"order_id": locked.pk, "number": locked.number, "from_status": from_status, "to_status": str(target)}
         transaction.on_commit(lambda: order_status_changed.send(sender=Order, **payload))
     order.status = locked.status
     order.updated_at = locked.updated_at

@@ -8,7 +8,7 @@ processing fails is rolled back with its row, so Stripe's retry is processed aga
 
 Handled types:
 - ``payment_intent.succeeded`` / ``payment_failed`` / ``processing`` / ``canceled`` /
-  ``requires_action``: through ``payments.payment_apply_intent`` (the same function as the pay
+  ``requires_action``: through ``payment_outcomes.payment_apply_intent`` (the same function as the pay
   request), which finds the order from the intent's ``metadata.order_number`` and locks it.
   A late or out-of-order snapshot never moves a payment or a paid order backwards.
 - ``charge.refunded`` (and ``refund.created`` / ``refund.updated``): each refund recorded once
@@ -30,15 +30,18 @@ from core.errors import DomainError
 
 from ..models import StripeEvent
 from . import stripe_gateway as gateway
-from .payments import payment_apply_intent
+from .payment_outcomes import payment_apply_intent
 from .refunds import refund_record_from_stripe
 from .transitions import STRIPE_WEBHOOK
 
 log = logging.getLogger(__name__)
 
 INTENT_EVENTS = {
-    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
-    "payment_intent.canceled", "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.canceled",
+    "payment_intent.requires_action",
 }
 REFUND_EVENTS = {"charge.refunded", "refund.created", "refund.updated", "charge.refund.updated"}
 
@@ -115,8 +118,9 @@ def _refunds_of(event: dict[str, Any]) -> list[gateway.StripeRefund]:
         for item in listed["data"]:
             refund = gateway.refund_from_dict(item)
             if refund.payment_intent is None and intent:
-                refund = gateway.StripeRefund(refund.id, refund.amount, refund.status, intent, refund.charge,
-                                              refund.metadata)
+                refund = gateway.StripeRefund(
+                    refund.id, refund.amount, refund.status, intent, refund.charge, refund.metadata
+                )
             refunds.append(refund)
         return refunds
     intent = gateway.id_of(obj.get("payment_intent"))
@@ -137,8 +141,11 @@ def _apply(event: dict[str, Any], refunds: list[gateway.StripeRefund] | None) ->
         assert payment is not None  # found with its order
         return True, f"order {order.number} is {order.status}; payment {payment.status}"
     if event_type in REFUND_EVENTS:
-        recorded = [r for r in (refund_record_from_stripe(stripe_refund=s, actor=STRIPE_WEBHOOK)
-                                for s in refunds or []) if r is not None]
+        recorded = [
+            r
+            for r in (refund_record_from_stripe(stripe_refund=s, actor=STRIPE_WEBHOOK) for s in refunds or [])
+            if r is not None
+        ]
         if refunds and not recorded:
             return False, "no payment of ours matches these refunds yet"
         return True, f"{len(recorded)} refund(s) recorded"
@@ -148,8 +155,11 @@ def _apply(event: dict[str, Any], refunds: list[gateway.StripeRefund] | None) ->
 def stripe_events_process_pending(*, limit: int = 100) -> int:
     """Apply stored events that found no order when they arrived. Returns how many are now processed."""
     done = 0
-    for event_id in list(StripeEvent.objects.filter(processed_at__isnull=True).order_by("received_at")
-                         .values_list("event_id", flat=True)[:limit]):
+    for event_id in list(
+        StripeEvent.objects.filter(processed_at__isnull=True)
+        .order_by("received_at")
+        .values_list("event_id", flat=True)[:limit]
+    ):
         row = StripeEvent.objects.get(event_id=event_id)
         refunds = _refunds_of(row.payload) if row.type in REFUND_EVENTS else None
         with transaction.atomic():

@@ -34,9 +34,12 @@ def checkout(request):
     if request.method == "POST" and form.is_valid():
         try:
             # The card page asks for its own SetupIntent: none is created here.
-            result = checkout_service.checkout_create(user=request.user, shipping=form.shipping(),
-                                                      email=form.cleaned_data.get("email") or "",
-                                                      with_setup_intent=False)
+            result = checkout_service.checkout_create(
+                user=request.user,
+                shipping=form.shipping(),
+                email=form.cleaned_data.get("email") or "",
+                with_setup_intent=False,
+            )
         except InsufficientStock as exc:
             messages.error(request, f"Your order was not placed. {exc.message}")
             return redirect("shop:cart")
@@ -53,8 +56,9 @@ def order_pay(request, number):
     """The card page: Stripe.js Elements confirm a SetupIntent; checkout.js calls the pay API."""
     order = get_object_or_404(selectors.order_detail_for_user(request.user), number=number)
     if order.status not in PAYABLE:
-        messages.info(request, f"Order {order.number} is {order.get_status_display().lower()}; "
-                               "there is nothing to pay.")
+        messages.info(
+            request, f"Order {order.number} is {order.get_status_display().lower()}; there is nothing to pay."
+        )
         return redirect("shop:order-detail", number=order.number)
     try:
         info = payments.order_setup_intent(user=request.user, number=order.number)
@@ -71,6 +75,8 @@ def order_pay(request, number):
         "setupIntentUrl": reverse("shop-api:order-setup-intent", args=[order.number]),
         "orderUrl": reverse("shop:order-detail", args=[order.number]),
     }
-    return render(request, "shop/order_pay.html", {
-        "order": order, "payment": info, "payment_error": error, "checkout_config": config,
-    })
+    return render(
+        request,
+        "shop/order_pay.html",
+        {"order": order, "payment": info, "payment_error": error, "checkout_config": config},
+    )

@@ -25,12 +25,20 @@ def order_list(request):
 @login_required
 def order_detail(request, number):
     order = get_object_or_404(selectors.order_detail_for_user(request.user), number=number)
-    return render(request, "shop/order_detail.html", {
-        "order": order, "payable": order.status in PAYABLE, "cancellable": order.status in CANCELLABLE,
-        "rx_lines": [line for line in order.lines.all() if line.rx_required],
-        "events": [(e, STATUS_LABELS.get(e.from_status, e.from_status), STATUS_LABELS.get(e.to_status, e.to_status))
-                   for e in order.events.all()],
-    })
+    return render(
+        request,
+        "shop/order_detail.html",
+        {
+            "order": order,
+            "payable": order.status in PAYABLE,
+            "cancellable": order.status in CANCELLABLE,
+            "rx_lines": [line for line in order.lines.all() if line.rx_required],
+            "events": [
+                (e, STATUS_LABELS.get(e.from_status, e.from_status), STATUS_LABELS.get(e.to_status, e.to_status))
+                for e in order.events.all()
+            ],
+        },
+    )
 
 
 @login_required
@@ -47,6 +55,9 @@ def order_cancel_view(request, number):
     except DomainError as exc:
         messages.error(request, f"Order {number} was not cancelled. {exc.message}")
     else:
-        messages.success(request, f"Order {order.number} is cancelled."
-                         + (" Your payment is being refunded." if order.refunds.exists() else ""))
+        messages.success(
+            request,
+            f"Order {order.number} is cancelled."
+            + (" Your payment is being refunded." if order.refunds.exists() else ""),
+        )
     return redirect("shop:order-detail", number=number)

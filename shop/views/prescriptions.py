@@ -29,9 +29,14 @@ def order_prescription_upload_view(request, number):
         messages.error(request, f"The prescription was not uploaded. {field}: {errors[0]}")
         return target
     try:
-        order_prescription_upload(user=request.user, number=order.number, patient_id=form.cleaned_data["patient"],
-                                  file=form.cleaned_data["file"], line_ids=form.cleaned_data["lines"] or None,
-                                  request=request)
+        order_prescription_upload(
+            user=request.user,
+            number=order.number,
+            patient_id=form.cleaned_data["patient"],
+            file=form.cleaned_data["file"],
+            line_ids=form.cleaned_data["lines"] or None,
+            request=request,
+        )
     except NotFound:
         messages.error(request, "The prescription was not uploaded. patient: choose one of your patients.")
     except DomainError as exc:

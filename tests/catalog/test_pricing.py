@@ -106,8 +106,10 @@ def test_to_cents_converts_exactly_rounding_half_up(amount, cents):
 
 def test_tier_ranges_end_each_tier_where_the_next_begins_and_leave_the_last_open():
     assert pricing.tier_ranges(list(reversed(SEED))) == [
-        pricing.TierRange(1, 29, Decimal("2.48")), pricing.TierRange(30, 89, Decimal("2.31")),
-        pricing.TierRange(90, None, Decimal("0.17"))]
+        pricing.TierRange(1, 29, Decimal("2.48")),
+        pricing.TierRange(30, 89, Decimal("2.31")),
+        pricing.TierRange(90, None, Decimal("0.17")),
+    ]
     assert pricing.tier_ranges([]) == []
 
 

@@ -33,16 +33,25 @@ def rich_product(**kwargs):
     for route in ("oral", "intrathecal", "epidural"):
         DrugRouteFactory(drug=product.drug, route=route)
     for position in range(4):
-        MonographSection.objects.create(drug=product.drug, product=product, kind="other",
-                                        title=f"Section {position}", body="text", position=position)
-        MonographSection.objects.create(drug=product.drug, kind="other", title=f"General {position}",
-                                        body="text", position=position)
+        MonographSection.objects.create(
+            drug=product.drug,
+            product=product,
+            kind="other",
+            title=f"Section {position}",
+            body="text",
+            position=position,
+        )
+        MonographSection.objects.create(
+            drug=product.drug, kind="other", title=f"General {position}", body="text", position=position
+        )
     ReviewFactory.create_batch(5, product=product, status=Review.Status.APPROVED)
     return product
 
 
-@pytest.mark.parametrize("params", [{}, {"ordering": "-price"}, {"ordering": "rating", "in_stock": "true"},
-                                    {"search": "drugamine", "route": "oral"}])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"ordering": "-price"}, {"ordering": "rating", "in_stock": "true"}, {"search": "drugamine", "route": "oral"}],
+)
 def test_list_queries_do_not_grow_with_products_tiers_and_lots(params):
     ProductFactory(tiers=[(1, "1.00")], stock=5)
     one = count_queries("/api/v1/products/", params)
@@ -77,4 +86,5 @@ def test_quote_queries_do_not_grow_with_tiers_or_lots():
     plain = ProductFactory(tiers=[(1, "1.00")], stock=5)
     rich = rich_product()
     assert count_queries(f"/api/v1/products/{rich.ndc}/quote/", {"quantity": 40}) == count_queries(
-        f"/api/v1/products/{plain.ndc}/quote/", {"quantity": 40})
+        f"/api/v1/products/{plain.ndc}/quote/", {"quantity": 40}
+    )

@@ -22,10 +22,19 @@ def policy(**kwargs):
 
 # --- holidays -----------------------------------------------------------------------------
 
+
 def test_federal_holidays_2025_are_computed_by_rule():
     assert sorted(us_federal_holidays(2025)) == [
-        date(2025, 1, 1), date(2025, 1, 20), date(2025, 2, 17), date(2025, 5, 26), date(2025, 6, 19),
-        date(2025, 7, 4), date(2025, 9, 1), date(2025, 10, 13), date(2025, 11, 11), date(2025, 11, 27),
+        date(2025, 1, 1),
+        date(2025, 1, 20),
+        date(2025, 2, 17),
+        date(2025, 5, 26),
+        date(2025, 6, 19),
+        date(2025, 7, 4),
+        date(2025, 9, 1),
+        date(2025, 10, 13),
+        date(2025, 11, 11),
+        date(2025, 11, 27),
         date(2025, 12, 25),
     ]
 
@@ -59,6 +68,7 @@ def test_floating_holidays_in_a_leap_year():
 def test_federal_holidays_match_the_rules_for_the_years_the_pharmacy_plans():
     """Every year the refill schedules look at: the ten federal holidays (eleven with Juneteenth from
     2021), each on its rule's date or, for a fixed date on a weekend, its observed weekday."""
+
     def nth(year, month, weekday, n):
         first = date(year, month, 1)
         return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
@@ -68,8 +78,14 @@ def test_federal_holidays_match_the_rules_for_the_years_the_pharmacy_plans():
 
     for year in range(2000, 2061):
         last_may = date(year, 5, 31) - timedelta(days=date(year, 5, 31).weekday())
-        expected = {nth(year, 1, 0, 3), nth(year, 2, 0, 3), last_may, nth(year, 9, 0, 1), nth(year, 10, 0, 2),
-                    nth(year, 11, 3, 4)}
+        expected = {
+            nth(year, 1, 0, 3),
+            nth(year, 2, 0, 3),
+            last_may,
+            nth(year, 9, 0, 1),
+            nth(year, 10, 0, 2),
+            nth(year, 11, 3, 4),
+        }
         expected |= {observed(date(y, m, d)) for y in (year, year + 1) for m, d in ((1, 1), (7, 4), (11, 11), (12, 25))}
         if year >= 2021:
             expected.add(observed(date(year, 6, 19)))
@@ -121,6 +137,7 @@ def test_a_calendar_without_business_days_fails_loudly():
 
 
 # --- cut-off and expected delivery -----------------------------------------------------
+
 
 def test_parcel_handed_over_before_cutoff_leaves_the_same_day():
     p = policy(cutoff=time(15, 0), lead_business_days=2)
@@ -188,6 +205,7 @@ def test_policy_refuses_a_margin_below_one_day_and_unknown_zones():
 
 
 # --- ship-by dates ------------------------------------------------------------------------
+
 
 def test_ship_by_is_the_latest_business_day_that_arrives_in_time():
     p = policy(lead_business_days=2)

@@ -17,8 +17,11 @@ def test_every_app_with_a_beat_schedule_contributes_its_entries():
         assert module.BEAT_SCHEDULE, module.__name__
         for name, entry in module.BEAT_SCHEDULE.items():
             assert sender.conf.beat_schedule[name] == entry
-    assert set(sender.conf.beat_schedule) == {*rx.tasks.BEAT_SCHEDULE, *shop.tasks.BEAT_SCHEDULE,
-                                              *pumps.tasks.BEAT_SCHEDULE}
+    assert set(sender.conf.beat_schedule) == {
+        *rx.tasks.BEAT_SCHEDULE,
+        *shop.tasks.BEAT_SCHEDULE,
+        *pumps.tasks.BEAT_SCHEDULE,
+    }
 
 
 @override_settings(CELERY_BEAT_SCHEDULE={"extra": {"task": "rx.tasks.prescriptions_expire_task", "schedule": 60}})

@@ -44,13 +44,24 @@ def kit_world(db):
     clinic, staff = clinic_with_staff(name="Clinic A", email="desk@clinic-a.example")
     other_clinic, other_staff = clinic_with_staff(name="Clinic B")
     pump = due_pump(clinic)
-    return type("KitWorld", (), {"product": product, "clinic": clinic, "staff": staff, "other_clinic": other_clinic,
-                                 "other_staff": other_staff, "pump": pump})
+    return type(
+        "KitWorld",
+        (),
+        {
+            "product": product,
+            "clinic": clinic,
+            "staff": staff,
+            "other_clinic": other_clinic,
+            "other_staff": other_staff,
+            "pump": pump,
+        },
+    )
 
 
 @pytest.fixture
 def ordered_kit(db, monkeypatch):
     """Clinic A's kit order waiting for a prescription, with an open no-approval alert (Stripe must not be called)."""
+
     def no_stripe(**kwargs):
         raise AssertionError("an invoiced kit order must not be refunded through Stripe")
 
@@ -61,8 +72,11 @@ def ordered_kit(db, monkeypatch):
     pump = due_pump(clinic)
     kit = kit_order_create(pump=pump, user=staff, shipping=SHIP, now=DUE)
     alert, _ = kit_alert_raise(pump=pump, kit_order=kit, reason=KitAlert.Reason.NO_APPROVAL, message="x", now=DUE)
-    return type("OrderedKit", (), {"clinic": clinic, "staff": staff, "other_staff": other_staff, "pump": pump,
-                                   "kit": kit, "alert": alert})
+    return type(
+        "OrderedKit",
+        (),
+        {"clinic": clinic, "staff": staff, "other_staff": other_staff, "pump": pump, "kit": kit, "alert": alert},
+    )
 
 
 @pytest.fixture

@@ -50,22 +50,49 @@ def clinic_patient(clinic):
     return PatientFactory(account=None, clinic=clinic)
 
 
-def make_pump(clinic=None, *, serial=None, model="8637-20", alarm="2", fill_at=None, volume="20", conc="2000",
-              dose="500", appointment_at=None, now=None, battery=None):
+def make_pump(
+    clinic=None,
+    *,
+    serial=None,
+    model="8637-20",
+    alarm="2",
+    fill_at=None,
+    volume="20",
+    conc="2000",
+    dose="500",
+    appointment_at=None,
+    now=None,
+    battery=None,
+):
     """A pump with one program and one refill (the seed example by default), as of ``now``."""
     clinic = clinic or clinic_with_staff()[0]
     patient = clinic_patient(clinic)
     now = now or fill_at or ny(2025, 1, 6, 10, 0)
     make_pump.counter += 1
     pump = pump_services.pump_create(
-        patient=patient, model=model, serial_number=serial or f"SN{make_pump.counter:06d}",
-        alarm_volume_ml=Decimal(alarm), implanted_on=date(2024, 6, 1), battery_replacement_on=battery, now=now,
+        patient=patient,
+        model=model,
+        serial_number=serial or f"SN{make_pump.counter:06d}",
+        alarm_volume_ml=Decimal(alarm),
+        implanted_on=date(2024, 6, 1),
+        battery_replacement_on=battery,
+        now=now,
     )
     if fill_at is not None:
-        pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal(dose), concentration_mcg_per_ml=Decimal(conc),
-                                       effective_at=fill_at, now=now)
-        pump_services.pump_refill_record(pump=pump, filled_at=fill_at, volume_filled_ml=Decimal(volume),
-                                         concentration_mcg_per_ml=Decimal(conc), now=now)
+        pump_services.pump_program_set(
+            pump=pump,
+            daily_dose_mcg=Decimal(dose),
+            concentration_mcg_per_ml=Decimal(conc),
+            effective_at=fill_at,
+            now=now,
+        )
+        pump_services.pump_refill_record(
+            pump=pump,
+            filled_at=fill_at,
+            volume_filled_ml=Decimal(volume),
+            concentration_mcg_per_ml=Decimal(conc),
+            now=now,
+        )
     if appointment_at is not None:
         pump_services.pump_appointment_set(pump=pump, scheduled_at=appointment_at, now=now)
     pump.refresh_from_db()
@@ -81,32 +108,55 @@ def days(n):
 
 # Refill kits.
 
-SHIPPING = {"shipping_name": "Clinic A pharmacy desk", "shipping_line1": "1 Main St", "shipping_city": "Boston",
-            "shipping_state": "MA", "shipping_postal_code": "02110"}
+SHIPPING = {
+    "shipping_name": "Clinic A pharmacy desk",
+    "shipping_line1": "1 Main St",
+    "shipping_city": "Boston",
+    "shipping_state": "MA",
+    "shipping_postal_code": "02110",
+}
 SHIP = {k.removeprefix("shipping_"): v for k, v in SHIPPING.items()}
 
 # The seed example filled on Monday 6 January 2025: alarm on day 72 (19 March), ship-by early March.
 FILLED = ny(2025, 1, 6, 10, 0)
-BEFORE_DUE = ny(2025, 1, 10, 9, 0)   # ship-by more than KIT_ORDER_LEAD_DAYS away
-DUE = ny(2025, 3, 1, 9, 0)           # within the lead time, before the ship-by day
+BEFORE_DUE = ny(2025, 1, 10, 9, 0)  # ship-by more than KIT_ORDER_LEAD_DAYS away
+DUE = ny(2025, 3, 1, 9, 0)  # within the lead time, before the ship-by day
 
 
 def kit_product(*, stock: int = 10, concentration: str = "2000", ndc: str = "67457000099") -> Product:
-    drug, _ = Drug.objects.get_or_create(name="Baclofen", defaults={"slug": "baclofen",
-                                                                    "active_ingredient": "baclofen"})
+    drug, _ = Drug.objects.get_or_create(
+        name="Baclofen", defaults={"slug": "baclofen", "active_ingredient": "baclofen"}
+    )
     DrugRoute.objects.get_or_create(
-        drug=drug, route=Route.INTRATHECAL,
-        defaults={"dose_unit": "mcg", "max_daily_dose": Decimal("1000"), "min_age_years": 4})
+        drug=drug,
+        route=Route.INTRATHECAL,
+        defaults={"dose_unit": "mcg", "max_daily_dose": Decimal("1000"), "min_age_years": 4},
+    )
     product = Product.objects.create(
-        drug=drug, name=f"Baclofen intrathecal refill kit {concentration} mcg/mL, 20 mL", slug=f"kit-{ndc}", ndc=ndc,
-        manufacturer="PHARMACY", strength=Decimal(concentration), strength_unit="mcg/mL",
-        concentration_mcg_per_ml=Decimal(concentration), volume_ml=Decimal("20"), dosage_form="kit",
-        route=Route.INTRATHECAL, selling_unit="kit", rx_required=True, is_refill_kit=True,
+        drug=drug,
+        name=f"Baclofen intrathecal refill kit {concentration} mcg/mL, 20 mL",
+        slug=f"kit-{ndc}",
+        ndc=ndc,
+        manufacturer="PHARMACY",
+        strength=Decimal(concentration),
+        strength_unit="mcg/mL",
+        concentration_mcg_per_ml=Decimal(concentration),
+        volume_ml=Decimal("20"),
+        dosage_form="kit",
+        route=Route.INTRATHECAL,
+        selling_unit="kit",
+        rx_required=True,
+        is_refill_kit=True,
     )
     PriceTier.objects.create(product=product, min_quantity=1, unit_price=Decimal("450.00"))
     if stock:
-        StockLot.objects.create(product=product, lot_number=f"KIT-{ndc}", quantity_received=stock,
-                                quantity_on_hand=stock, expiry_date=timezone.localdate() + timedelta(days=365))
+        StockLot.objects.create(
+            product=product,
+            lot_number=f"KIT-{ndc}",
+            quantity_received=stock,
+            quantity_on_hand=stock,
+            expiry_date=timezone.localdate() + timedelta(days=365),
+        )
     return product
 
 
@@ -130,17 +180,29 @@ def intrathecal_rx(patient, product, *, approve_by=None, routine=False) -> Presc
     to show that a waiting kit order marks it urgent.
     """
     rx = rx_services.prescription_create(
-        user=None, patient=patient, source=Prescription.Source.CLINIC, product=product,
-        prescriber=PrescriberFactory(), written_date=timezone.localdate(), dose_amount=Decimal("500"),
-        dose_unit="mcg", route=Route.INTRATHECAL, times_per_day=Decimal("1"), quantity=2, refills_authorized=5,
+        user=None,
+        patient=patient,
+        source=Prescription.Source.CLINIC,
+        product=product,
+        prescriber=PrescriberFactory(),
+        written_date=timezone.localdate(),
+        dose_amount=Decimal("500"),
+        dose_unit="mcg",
+        route=Route.INTRATHECAL,
+        times_per_day=Decimal("1"),
+        quantity=2,
+        refills_authorized=5,
         days_supply=60,
     )
     if routine:
         Prescription.objects.filter(pk=rx.pk).update(priority=Prescription.Priority.ROUTINE, priority_reason="")
     if approve_by is not None:
         rx.refresh_from_db()
-        prescription_approve(prescription_id=rx.pk, pharmacist=approve_by,
-                             overrides={f.code: "Checked with the prescriber." for f in rx.findings.all()})
+        prescription_approve(
+            prescription_id=rx.pk,
+            pharmacist=approve_by,
+            overrides={f.code: "Checked with the prescriber." for f in rx.findings.all()},
+        )
         rx.refresh_from_db()
     return rx
 

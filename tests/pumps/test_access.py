@@ -22,10 +22,20 @@ def people():
     clinic, staff = clinic_with_staff(name="Alpha")
     other_clinic, other_staff = clinic_with_staff(name="Beta")
     pump = make_pump(clinic)
-    return type("People", (), {"clinic": clinic, "staff": staff, "other_clinic": other_clinic,
-                               "other_staff": other_staff, "pump": pump, "pharmacist": pharmacist(),
-                               "admin": UserFactory(is_staff=True, is_superuser=True),
-                               "anonymous": AnonymousUser()})
+    return type(
+        "People",
+        (),
+        {
+            "clinic": clinic,
+            "staff": staff,
+            "other_clinic": other_clinic,
+            "other_staff": other_staff,
+            "pump": pump,
+            "pharmacist": pharmacist(),
+            "admin": UserFactory(is_staff=True, is_superuser=True),
+            "anonymous": AnonymousUser(),
+        },
+    )
 
 
 def test_clinic_staff_see_and_change_their_clinic_and_its_pumps(people):
@@ -97,6 +107,8 @@ def test_what_was_shown_is_recorded_one_view_row_per_object(people):
     access.record_views(request, [people.pump, second], detail="dashboard")
 
     rows = list(AuditLog.objects.order_by("id").values_list("action", "object_type", "object_id", "detail", "path"))
-    assert rows == [("view", "pumps.pump", str(people.pump.pk), "pump page", "/clinics/"),
-                    ("view", "pumps.pump", str(people.pump.pk), "dashboard", "/clinics/"),
-                    ("view", "pumps.pump", str(second.pk), "dashboard", "/clinics/")]
+    assert rows == [
+        ("view", "pumps.pump", str(people.pump.pk), "pump page", "/clinics/"),
+        ("view", "pumps.pump", str(people.pump.pk), "dashboard", "/clinics/"),
+        ("view", "pumps.pump", str(second.pk), "dashboard", "/clinics/"),
+    ]

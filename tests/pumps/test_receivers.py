@@ -23,7 +23,9 @@ def test_a_schedule_change_makes_the_worker_order_the_standing_kit(celery_worker
 
     pump_services.pump_appointment_set(pump=pump, scheduled_at=now + timedelta(days=6))
 
-    kit = wait_for(lambda: KitOrder.objects.filter(pump=pump, order__isnull=False).first(),
-                   message="the kit order made by the worker")
+    kit = wait_for(
+        lambda: KitOrder.objects.filter(pump=pump, order__isnull=False).first(),
+        message="the kit order made by the worker",
+    )
     assert kit.source == KitOrder.Source.STANDING
     assert kit.refill_id == pump.refills.get().pk

@@ -22,8 +22,9 @@ def test_refresh_task_turns_a_pump_whose_kit_can_no_longer_arrive_critical(celer
     later = make_pump(clinic, fill_at=timezone.now(), now=timezone.now())
     assert not due.has_critical_warning
     received = []
-    pump_schedule_changed.connect(lambda sender, pump_ids, **kw: received.append(pump_ids),
-                                                weak=False, dispatch_uid="test-refresh")
+    pump_schedule_changed.connect(
+        lambda sender, pump_ids, **kw: received.append(pump_ids), weak=False, dispatch_uid="test-refresh"
+    )
     try:
         pump_schedules_refresh_task.delay()
         wait_for(lambda: Pump.objects.get(pk=due.pk).has_critical_warning, message="refresh task")

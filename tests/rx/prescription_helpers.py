@@ -13,9 +13,17 @@ from tests.rx.factories import PrescriberFactory
 
 def make_rx(patient, product, *, user=None, source=Prescription.Source.CLINIC, **fields):
     """Create a transcribed prescription through the service (findings computed)."""
-    defaults = {"prescriber": PrescriberFactory(), "written_date": timezone.localdate(), "dose_amount": Decimal("10"),
-                "dose_unit": "mg", "route": product.route, "times_per_day": Decimal("3"), "quantity": 90,
-                "refills_authorized": 2, "days_supply": 30}
+    defaults = {
+        "prescriber": PrescriberFactory(),
+        "written_date": timezone.localdate(),
+        "dose_amount": Decimal("10"),
+        "dose_unit": "mg",
+        "route": product.route,
+        "times_per_day": Decimal("3"),
+        "quantity": 90,
+        "refills_authorized": 2,
+        "days_supply": 30,
+    }
     defaults.update(fields)
     return rx_services.prescription_create(user=user, patient=patient, source=source, product=product, **defaults)
 
@@ -43,5 +51,7 @@ def jpeg_bytes(size=(8, 8)) -> bytes:
     return buf.getvalue()
 
 
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-             b"trailer<</Root 1 0 R>>\n%%EOF\n")
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)

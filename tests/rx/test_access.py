@@ -33,8 +33,14 @@ def world(clinical, cast, private_media):
     other.groups.add(pharmacist_group())
 
     def uploaded(patient, user):
-        return make_rx(patient, clinical.tablet, user=user, source=Prescription.Source.UPLOAD,
-                       file=ContentFile(png_bytes(), name="rx.png"), file_content_type="image/png")
+        return make_rx(
+            patient,
+            clinical.tablet,
+            user=user,
+            source=Prescription.Source.UPLOAD,
+            file=ContentFile(png_bytes(), name="rx.png"),
+            file_content_type="image/png",
+        )
 
     rx = {
         "rx_a": uploaded(cast.patient_a, cast.shopper_a),
@@ -62,8 +68,13 @@ SEES_RX = {
     "pharmacist": {"rx_a", "rx_b"},
     "admin": {"rx_a", "rx_b", "rx_ca", "rx_cb"},
 }
-OWNS = {"shopper_a": {"rx_a"}, "shopper_b": {"rx_b"}, "clinician_a": {"rx_ca"}, "clinician_b": {"rx_cb"},
-        "admin": {"rx_a", "rx_b", "rx_ca", "rx_cb"}}
+OWNS = {
+    "shopper_a": {"rx_a"},
+    "shopper_b": {"rx_b"},
+    "clinician_a": {"rx_ca"},
+    "clinician_b": {"rx_cb"},
+    "admin": {"rx_a", "rx_b", "rx_ca", "rx_cb"},
+}
 
 
 def client_for(world, who):
@@ -140,8 +151,11 @@ def test_upload_only_for_your_own_patients(world):
         client = client_for(world, who)
         before = Prescription.objects.count()
         for key, patient in world["patients"].items():
-            response = client.post("/api/v1/prescriptions/", {
-                "patient": patient.pk, "file": ContentFile(png_bytes(), name="new.png")}, format="multipart")
+            response = client.post(
+                "/api/v1/prescriptions/",
+                {"patient": patient.pk, "file": ContentFile(png_bytes(), name="new.png")},
+                format="multipart",
+            )
             expected = 401 if who == "anonymous" else 201 if key in OWNS.get(who, set()) else 404
             assert response.status_code == expected, (who, key)
         assert Prescription.objects.count() - before == len(OWNS.get(who, set()))
@@ -165,8 +179,9 @@ def test_fhir_import_only_from_clinics_for_their_patients_or_staff(world):
         client = client_for(world, who)
         for key, patient in world["patients"].items():
             body = json.dumps(medication_request(f"Patient/{patient.pk}"))
-            response = client.generic("POST", "/api/v1/fhir/MedicationRequest", body,
-                                      content_type="application/fhir+json")
+            response = client.generic(
+                "POST", "/api/v1/fhir/MedicationRequest", body, content_type="application/fhir+json"
+            )
             if who == "anonymous":
                 expected = 401
             elif who in ("shopper_a", "shopper_b"):

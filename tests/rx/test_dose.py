@@ -27,8 +27,9 @@ def test_daily_dose_from_tablets_uses_the_product_strength():
 
 def test_daily_dose_from_millilitres_uses_the_concentration():
     # 0.25 mL/day of 2000 mcg/mL = 500 mcg/day (DOMAIN.md worked example).
-    assert daily_dose(dose_amount=Decimal("0.25"), dose_unit="mL", times_per_day=1, target_unit="mcg",
-                      strength=VIAL_2000) == Decimal("500")
+    assert daily_dose(
+        dose_amount=Decimal("0.25"), dose_unit="mL", times_per_day=1, target_unit="mcg", strength=VIAL_2000
+    ) == Decimal("500")
 
 
 def test_concentration_is_parsed_from_a_labelled_strength():
@@ -40,8 +41,7 @@ def test_concentration_is_parsed_from_a_labelled_strength():
 def test_units_needed_rounds_up_to_whole_units():
     assert units_needed(daily_dose_mcg=Decimal("30000"), days_supply=30, strength=TABLET_10MG) == 90
     assert units_needed(daily_dose_mcg=Decimal("500"), days_supply=90, strength=VIAL_2000) == 2
-    assert units_needed(daily_dose_mcg=Decimal("500"), days_supply=30, strength=Strength(Decimal("2"), "mg/mL")) \
-        is None
+    assert units_needed(daily_dose_mcg=Decimal("500"), days_supply=30, strength=Strength(Decimal("2"), "mg/mL")) is None
 
 
 @pytest.mark.parametrize("unit, strength", [("mL", TABLET_10MG), ("tablet", None), ("spoonful", TABLET_10MG)])

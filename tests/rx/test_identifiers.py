@@ -10,15 +10,20 @@ def test_npi_with_right_check_digit_is_valid(npi):
     assert npi_is_valid(npi)
 
 
-@pytest.mark.parametrize("npi", [
-    "1234567890",   # wrong check digit (DOMAIN.md example)
-    "3234567893",   # must start with 1 or 2
-    "123456789",    # nine digits
-    "12345678930",  # eleven digits
-    "12345678a3",
-    "１２３４５６７８９３",  # non-ASCII digits
-    "", None, 1234567893,
-])
+@pytest.mark.parametrize(
+    "npi",
+    [
+        "1234567890",  # wrong check digit (DOMAIN.md example)
+        "3234567893",  # must start with 1 or 2
+        "123456789",  # nine digits
+        "12345678930",  # eleven digits
+        "12345678a3",
+        "１２３４５６７８９３",  # non-ASCII digits
+        "",
+        None,
+        1234567893,
+    ],
+)
 def test_npi_failing_format_or_check_digit_is_invalid(npi):
     assert not npi_is_valid(npi)
 

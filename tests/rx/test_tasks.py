@@ -14,8 +14,16 @@ from .prescription_helpers import approve, make_rx
 
 @pytest.mark.django_db
 def test_expire_task_expires_what_is_past_its_date_and_is_idempotent(clinical, cast):
-    old = approve(make_rx(cast.patient_a, clinical.tablet, written_date=timezone.localdate() - timedelta(days=400),
-                          prescriber=PrescriberFactory()), cast.pharmacist, XP="Fill history reviewed.")
+    old = approve(
+        make_rx(
+            cast.patient_a,
+            clinical.tablet,
+            written_date=timezone.localdate() - timedelta(days=400),
+            prescriber=PrescriberFactory(),
+        ),
+        cast.pharmacist,
+        XP="Fill history reviewed.",
+    )
     assert prescriptions_expire_task() == [old.pk]
     assert prescriptions_expire_task() == []
     assert Prescription.objects.get(pk=old.pk).status == Prescription.Status.EXPIRED

@@ -76,20 +76,31 @@ class LocalStripe:
 
     def card_payment_method(self, number: str) -> str:
         """A card PaymentMethod id (what Stripe.js would create in the browser)."""
-        return self.post("/v1/payment_methods", {"type": "card", "card[number]": number, "card[exp_month]": "12",
-                                                 "card[exp_year]": "2030", "card[cvc]": "123"})["id"]
+        return self.post(
+            "/v1/payment_methods",
+            {
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2030",
+                "card[cvc]": "123",
+            },
+        )["id"]
 
     def authenticate(self, intent_id: str, client_secret: str, *, success: bool = True) -> dict:
         """Complete (or fail) 3-D Secure as the browser's Stripe.js would."""
-        response = requests.post(f"{self.url}/v1/payment_intents/{intent_id}/_authenticate",
-                                 data={"client_secret": client_secret, "success": "true" if success else "false",
-                                       "key": PUBLISHABLE_KEY}, timeout=5)
+        response = requests.post(
+            f"{self.url}/v1/payment_intents/{intent_id}/_authenticate",
+            data={"client_secret": client_secret, "success": "true" if success else "false", "key": PUBLISHABLE_KEY},
+            timeout=5,
+        )
         response.raise_for_status()
         return response.json()
 
     def register_webhook(self, name: str, url: str, secret: str = WEBHOOK_SECRET):
-        requests.post(f"{self.url}/_config/webhooks/{name}", data={"url": url, "secret": secret},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{self.url}/_config/webhooks/{name}", data={"url": url, "secret": secret}, timeout=5
+        ).raise_for_status()
 
     def unregister_webhook(self, name: str):
         requests.delete(f"{self.url}/_config/webhooks/{name}", timeout=5).raise_for_status()
@@ -105,8 +116,12 @@ def localstripe_server():
     root = Path(django_settings.BASE_DIR)
     # Its output goes to a file: a pipe nobody reads could fill up and stall the server.
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([sys.executable, "-m", "shop.stripe_local", "--port", str(port), "--quiet"],
-                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shop.stripe_local", "--port", str(port), "--quiet"],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -155,20 +170,34 @@ def sign_stripe():
 
 def _stripe_event(event_type: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
     """An event dict shaped like Stripe's."""
-    return {"id": event_id or f"evt_test_{time.monotonic_ns()}", "object": "event", "type": event_type,
-            "api_version": "2024-06-20", "created": created or int(time.time()), "livemode": False,
-            "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_test_{time.monotonic_ns()}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2024-06-20",
+        "created": created or int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
 
 
-def _intent_object(*, intent_id: str, order, status: str, attempt: int | None = 1, amount: int | None = None,
-                  error: str | None = None) -> dict:
+def _intent_object(
+    *, intent_id: str, order, status: str, attempt: int | None = 1, amount: int | None = None, error: str | None = None
+) -> dict:
     metadata = {"order_number": order.number}
     if attempt is not None:
         metadata["attempt"] = str(attempt)
-    return {"id": intent_id, "object": "payment_intent", "status": status,
-            "amount": order.total_cents if amount is None else amount, "currency": order.currency,
-            "metadata": metadata, "client_secret": f"{intent_id}_secret_x", "payment_method": "pm_x",
-            "last_payment_error": {"message": error, "code": "card_declined"} if error else None}
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "status": status,
+        "amount": order.total_cents if amount is None else amount,
+        "currency": order.currency,
+        "metadata": metadata,
+        "client_secret": f"{intent_id}_secret_x",
+        "payment_method": "pm_x",
+        "last_payment_error": {"message": error, "code": "card_declined"} if error else None,
+    }
 
 
 @pytest.fixture
@@ -187,8 +216,15 @@ def intent_object():
 def post_webhook(sign_stripe, settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
-    def post(event: dict, *, client=None, secret: str = WEBHOOK_SECRET, t: int | None = None, signature=None,
-             raw: str | None = None):
+    def post(
+        event: dict,
+        *,
+        client=None,
+        secret: str = WEBHOOK_SECRET,
+        t: int | None = None,
+        signature=None,
+        raw: str | None = None,
+    ):
         payload = raw if raw is not None else json.dumps(event)
         headers = {}
         sig = sign_stripe(payload, secret, t) if signature is None else signature
@@ -204,22 +240,44 @@ _ndc_counter = iter(range(1, 10_000_000))
 
 @pytest.fixture
 def make_product(db):
-    def make(*, on_hand: int = 100, tiers=((1, "0.50"), (30, "0.45"), (90, "0.40")), rx_required: bool = False,
-             threshold: int = 0, name: str | None = None, ndc: str | None = None) -> Product:
+    def make(
+        *,
+        on_hand: int = 100,
+        tiers=((1, "0.50"), (30, "0.45"), (90, "0.40")),
+        rx_required: bool = False,
+        threshold: int = 0,
+        name: str | None = None,
+        ndc: str | None = None,
+    ) -> Product:
         n = next(_ndc_counter)
         ndc = ndc or f"{90000000000 + n:011d}"
-        drug, _ = Drug.objects.get_or_create(name="Baclofen", defaults={"slug": "baclofen",
-                                                                        "active_ingredient": "baclofen"})
+        drug, _ = Drug.objects.get_or_create(
+            name="Baclofen", defaults={"slug": "baclofen", "active_ingredient": "baclofen"}
+        )
         product = Product.objects.create(
-            drug=drug, name=name or f"Baclofen 10 mg #{n}", slug=f"baclofen-10-{ndc}", ndc=ndc,
-            manufacturer="UPSHER SMITH LA", strength=Decimal("10"), strength_unit="mg", dosage_form="tablet",
-            route="oral", selling_unit="tablet", rx_required=rx_required, low_stock_threshold=threshold,
+            drug=drug,
+            name=name or f"Baclofen 10 mg #{n}",
+            slug=f"baclofen-10-{ndc}",
+            ndc=ndc,
+            manufacturer="UPSHER SMITH LA",
+            strength=Decimal("10"),
+            strength_unit="mg",
+            dosage_form="tablet",
+            route="oral",
+            selling_unit="tablet",
+            rx_required=rx_required,
+            low_stock_threshold=threshold,
         )
         for min_quantity, price in tiers:
             PriceTier.objects.create(product=product, min_quantity=min_quantity, unit_price=Decimal(price))
         if on_hand:
-            StockLot.objects.create(product=product, lot_number=f"LOT-{n}", quantity_received=on_hand,
-                                    quantity_on_hand=on_hand, expiry_date=timezone.localdate() + timedelta(days=365))
+            StockLot.objects.create(
+                product=product,
+                lot_number=f"LOT-{n}",
+                quantity_received=on_hand,
+                quantity_on_hand=on_hand,
+                expiry_date=timezone.localdate() + timedelta(days=365),
+            )
         return product
 
     return make
@@ -234,8 +292,11 @@ def make_user(db):
         n = next(_user_counter)
         username = name or f"shopper{n}"
         return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password="pw-For-tests-1",
-            is_staff=staff, is_superuser=staff,
+            username=username,
+            email=f"{username}@example.com",
+            password="pw-For-tests-1",
+            is_staff=staff,
+            is_superuser=staff,
         )
 
     return make
@@ -266,8 +327,14 @@ def shopper_client(shopper):
 
 @pytest.fixture
 def shipping():
-    return {"shipping_name": "Ada Lovelace", "shipping_line1": "1 Main St", "shipping_city": "Springfield",
-            "shipping_state": "IL", "shipping_postal_code": "62701", "shipping_country": "US"}
+    return {
+        "shipping_name": "Ada Lovelace",
+        "shipping_line1": "1 Main St",
+        "shipping_city": "Springfield",
+        "shipping_state": "IL",
+        "shipping_postal_code": "62701",
+        "shipping_country": "US",
+    }
 
 
 @pytest.fixture
@@ -276,8 +343,9 @@ def checkout_order(shipping):
 
     def checkout(client: APIClient, items: dict, *, expect: int = 201) -> dict:
         for product, quantity in items.items():
-            response = client.post(reverse("shop-api:cart-items"), {"product": product.ndc, "quantity": quantity},
-                                   format="json")
+            response = client.post(
+                reverse("shop-api:cart-items"), {"product": product.ndc, "quantity": quantity}, format="json"
+            )
             assert response.status_code == 201, response.json()
         response = client.post(reverse("shop-api:checkout"), shipping, format="json")
         assert response.status_code == expect, response.json()
@@ -287,8 +355,7 @@ def checkout_order(shipping):
 
 
 def _pay(client: APIClient, number: str, payment_method: str = "pm_card_visa"):
-    return client.post(reverse("shop-api:order-pay", args=[number]), {"payment_method": payment_method},
-                       format="json")
+    return client.post(reverse("shop-api:order-pay", args=[number]), {"payment_method": payment_method}, format="json")
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ _n = itertools.count(1)
 def make_user(*, name=None, pharmacist=False):
     n = next(_n)
     username = name or f"fshopper{n}"
-    user = get_user_model().objects.create_user(username=username, email=f"{username}@example.com",
-                                                password="pw-For-tests-1", is_staff=pharmacist)
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password="pw-For-tests-1", is_staff=pharmacist
+    )
     if pharmacist:
         user.groups.add(pharmacist_group())
     return user
@@ -39,17 +40,32 @@ def make_user(*, name=None, pharmacist=False):
 def make_product(*, drug_name="Baclofen", rx_required=True, lots=((100, 365),), name=None) -> Product:
     """A 10 mg oral tablet of ``drug_name`` with lots of (quantity, days until expiry)."""
     n = next(_n)
-    drug, _ = Drug.objects.get_or_create(name=drug_name, defaults={"slug": drug_name.lower(),
-                                                                   "active_ingredient": drug_name.lower()})
+    drug, _ = Drug.objects.get_or_create(
+        name=drug_name, defaults={"slug": drug_name.lower(), "active_ingredient": drug_name.lower()}
+    )
     ndc = f"{80000000000 + n:011d}"
     product = Product.objects.create(
-        drug=drug, name=name or f"{drug_name} 10 mg #{n}", slug=f"f-{ndc}", ndc=ndc, manufacturer="LAB",
-        strength=Decimal("10"), strength_unit="mg", dosage_form="tablet", route="oral", selling_unit="tablet",
-        rx_required=rx_required)
+        drug=drug,
+        name=name or f"{drug_name} 10 mg #{n}",
+        slug=f"f-{ndc}",
+        ndc=ndc,
+        manufacturer="LAB",
+        strength=Decimal("10"),
+        strength_unit="mg",
+        dosage_form="tablet",
+        route="oral",
+        selling_unit="tablet",
+        rx_required=rx_required,
+    )
     PriceTier.objects.create(product=product, min_quantity=1, unit_price=Decimal("0.50"))
     for i, (quantity, days) in enumerate(lots):
-        StockLot.objects.create(product=product, lot_number=f"L{n}-{i}", quantity_received=quantity,
-                                quantity_on_hand=quantity, expiry_date=timezone.localdate() + timedelta(days=days))
+        StockLot.objects.create(
+            product=product,
+            lot_number=f"L{n}-{i}",
+            quantity_received=quantity,
+            quantity_on_hand=quantity,
+            expiry_date=timezone.localdate() + timedelta(days=days),
+        )
     return product
 
 
@@ -58,13 +74,29 @@ def make_order(user, items: dict, *, status=OrderStatus.AWAITING_PRESCRIPTION_RE
     n = next(_n)
     total = sum(Decimal("0.50") * q for q in items.values())
     order = Order.objects.create(
-        number=f"PH-F{n:07d}", user=user, email=user.email, shipping_name="Ada Lovelace", shipping_line1="1 Main St",
-        shipping_city="Springfield", shipping_state="IL", shipping_postal_code="62701", currency="usd",
-        subtotal=total, total=total)
+        number=f"PH-F{n:07d}",
+        user=user,
+        email=user.email,
+        shipping_name="Ada Lovelace",
+        shipping_line1="1 Main St",
+        shipping_city="Springfield",
+        shipping_state="IL",
+        shipping_postal_code="62701",
+        currency="usd",
+        subtotal=total,
+        total=total,
+    )
     for product, quantity in items.items():
-        OrderLine.objects.create(order=order, product=product, product_name=product.name, ndc=product.ndc,
-                                 rx_required=product.rx_required, unit_price=Decimal("0.50"), quantity=quantity,
-                                 line_total=Decimal("0.50") * quantity)
+        OrderLine.objects.create(
+            order=order,
+            product=product,
+            product_name=product.name,
+            ndc=product.ndc,
+            rx_required=product.rx_required,
+            unit_price=Decimal("0.50"),
+            quantity=quantity,
+            line_total=Decimal("0.50") * quantity,
+        )
     stock_reserve(reference=order.stock_reference, lines=[(p.pk, q) for p, q in items.items()], ttl=None)
     order_transition(order=order, to=OrderStatus.PAID, actor="system")
     if status != OrderStatus.PAID:
@@ -77,9 +109,17 @@ def make_patient(user, **fields):
 
 
 def make_rx(patient, product, *, user=None, source=Prescription.Source.CLINIC, **fields) -> Prescription:
-    defaults = {"prescriber": PrescriberFactory(), "written_date": timezone.localdate(), "dose_amount": Decimal("10"),
-                "dose_unit": "mg", "route": "oral", "times_per_day": Decimal("3"), "quantity": 90,
-                "refills_authorized": 2, "days_supply": 30}
+    defaults = {
+        "prescriber": PrescriberFactory(),
+        "written_date": timezone.localdate(),
+        "dose_amount": Decimal("10"),
+        "dose_unit": "mg",
+        "route": "oral",
+        "times_per_day": Decimal("3"),
+        "quantity": 90,
+        "refills_authorized": 2,
+        "days_supply": 30,
+    }
     defaults.update(fields)
     return rx_services.prescription_create(user=user, patient=patient, source=source, product=product, **defaults)
 
@@ -97,8 +137,9 @@ def link(order, rx, *, product=None, user=None):
     if product is not None:
         lines = lines.filter(product=product)
     for line in lines:
-        OrderLinePrescription.objects.update_or_create(order_line=line, defaults={"prescription": rx,
-                                                                                  "linked_by": user})
+        OrderLinePrescription.objects.update_or_create(
+            order_line=line, defaults={"prescription": rx, "linked_by": user}
+        )
 
 
 def ready_order(owner, patient, pharmacist, items, **rx_fields):
@@ -128,14 +169,17 @@ HOOK_CALLS: list[dict] = []
 
 def note_allocation_hook(*, order, picks) -> None:
     """A fulfilment hook noting what was picked, allocated, dispensed and shipped when it was called."""
-    HOOK_CALLS.append({
-        "order": order.pk,
-        "picked": sorted((line.product_id, sum(a.quantity for a in allocations)) for line, allocations in picks),
-        "allocated": sum(StockAllocation.objects.filter(reference=order.stock_reference)
-                         .values_list("quantity", flat=True)),
-        "dispensed": Dispense.objects.filter(reference__startswith=order.stock_reference).count(),
-        "shipments": Shipment.objects.filter(order=order).count(),
-    })
+    HOOK_CALLS.append(
+        {
+            "order": order.pk,
+            "picked": sorted((line.product_id, sum(a.quantity for a in allocations)) for line, allocations in picks),
+            "allocated": sum(
+                StockAllocation.objects.filter(reference=order.stock_reference).values_list("quantity", flat=True)
+            ),
+            "dispensed": Dispense.objects.filter(reference__startswith=order.stock_reference).count(),
+            "shipments": Shipment.objects.filter(order=order).count(),
+        }
+    )
 
 
 def failing_allocation_hook(*, order, picks) -> None:

@@ -1,7 +1,13 @@
 """Helpers for the shop's page tests: a shipping address, the page's messages, the add-to-cart form."""
 
-SHIPPING = {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Springfield", "state": "IL",
-            "postal_code": "62701", "country": "US"}
+SHIPPING = {
+    "name": "Ada Lovelace",
+    "line1": "1 Main St",
+    "city": "Springfield",
+    "state": "IL",
+    "postal_code": "62701",
+    "country": "US",
+}
 
 
 def messages_of(response) -> list[str]:

@@ -15,14 +15,16 @@ def api(user):
     return client
 
 
-@pytest.mark.parametrize("path", ["/api/v1/orders/%00/", "/api/v1/orders/%00/payment/",
-                                  "/api/v1/orders/x%00y/prescriptions/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orders/%00/", "/api/v1/orders/%00/payment/", "/api/v1/orders/x%00y/prescriptions/"]
+)
 def test_an_order_number_with_a_nul_byte_is_not_found_in_the_api(owner, path):
     assert api(owner).get(path).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/orders/%00/cancel/", "/api/v1/orders/%00/pay/",
-                                  "/api/v1/orders/%00/setup-intent/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orders/%00/cancel/", "/api/v1/orders/%00/pay/", "/api/v1/orders/%00/setup-intent/"]
+)
 def test_posting_to_an_order_number_with_a_nul_byte_is_not_found(owner, path):
     assert api(owner).post(path, {"payment_method": "pm_card_visa"}, format="json").status_code == 404
 

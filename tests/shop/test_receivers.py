@@ -19,8 +19,16 @@ from tests.conftest import wait_for
 
 from .fulfilment_helpers import approve, link, make_order, make_patient, make_product, make_rx, make_user, png_file
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "pw-For-tests-1"
 
 
@@ -43,8 +51,9 @@ def test_one_approval_gates_each_waiting_order_once(monkeypatch, django_capture_
 @pytest.mark.browser
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(private_media, live_server, celery_worker,
-                                                                        monkeypatch):
+def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(
+    private_media, live_server, celery_worker, monkeypatch
+):
     # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain
     # synchronous ones made between browser steps.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -55,9 +64,15 @@ def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(private_me
     DrugRouteFactory(drug=product.drug, route="oral", max_daily_dose=Decimal("80"), min_age_years=12)
     order = make_order(shopper, {product: 90})
     # An upload, transcribed (90 mg a day is above the 80 mg maximum: a high finding to override).
-    rx = make_rx(patient, product, user=shopper, source=Prescription.Source.UPLOAD,
-                 file=ContentFile(png_file().read(), name="rx.png"), file_content_type="image/png",
-                 dose_amount=Decimal("30"))
+    rx = make_rx(
+        patient,
+        product,
+        user=shopper,
+        source=Prescription.Source.UPLOAD,
+        file=ContentFile(png_file().read(), name="rx.png"),
+        file_content_type="image/png",
+        dose_amount=Decimal("30"),
+    )
     link(order, rx, user=shopper)
     assert rx.findings.filter(severity="high").exists()
     order.refresh_from_db()
@@ -90,7 +105,10 @@ def test_pharmacist_approves_in_the_admin_and_the_waiting_order_ships(private_me
 
     rx.refresh_from_db()
     assert rx.status == Prescription.Status.APPROVED
-    wait_for(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED, timeout=20,
-             message="the approved order to be gated, fulfilled and shipped")
+    wait_for(
+        lambda: Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED,
+        timeout=20,
+        message="the approved order to be gated, fulfilled and shipped",
+    )
     moves = list(Order.objects.get(pk=order.pk).events.values_list("to_status", flat=True))
     assert moves[-4:] == ["awaiting_prescription_review", "ready_to_fulfil", "fulfilling", "shipped"]

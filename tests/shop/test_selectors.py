@@ -1,7 +1,6 @@
 """shop.selectors decide the joins once: the order list and the cart answer in a fixed number of
 queries, however many orders or lines."""
 
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -21,15 +21,27 @@ def test_the_map_names_every_status_and_only_known_ones():
 
 
 def test_the_happy_path_is_a_chain_of_allowed_moves():
-    path = ["pending_payment", "paid", "awaiting_prescription_review", "ready_to_fulfil", "fulfilling",
-            "shipped", "delivered"]
+    path = [
+        "pending_payment",
+        "paid",
+        "awaiting_prescription_review",
+        "ready_to_fulfil",
+        "fulfilling",
+        "shipped",
+        "delivered",
+    ]
     assert all(can_transition(a, b) for a, b in zip(path, path[1:], strict=False))
 
 
 def test_groups_derived_from_the_map():
     assert TERMINAL == {"cancelled", "expired", "refunded"}
     assert PAYABLE == {"pending_payment", "payment_failed"}
-    assert CANCELLABLE == {"pending_payment", "payment_failed", "paid", "awaiting_prescription_review",
-                           "ready_to_fulfil"}
+    assert CANCELLABLE == {
+        "pending_payment",
+        "payment_failed",
+        "paid",
+        "awaiting_prescription_review",
+        "ready_to_fulfil",
+    }
     assert "fulfilling" not in REFUNDABLE and "paid" in REFUNDABLE and "delivered" in REFUNDABLE
     assert allowed_targets("shipped") == ["delivered", "refunded"]

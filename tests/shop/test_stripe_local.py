@@ -65,16 +65,32 @@ def test_webhook_given_on_the_command_line_receives_signed_events():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shop.stripe_local", "--port", str(port), "--quiet",
-         "--webhook-url", f"http://127.0.0.1:{hook.server_port}/hook", "--webhook-secret", "whsec_cli"],
-        cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "shop.stripe_local",
+            "--port",
+            str(port),
+            "--quiet",
+            "--webhook-url",
+            f"http://127.0.0.1:{hook.server_port}/hook",
+            "--webhook-secret",
+            "whsec_cli",
+        ],
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
             try:
-                response = requests.post(f"http://127.0.0.1:{port}/v1/payment_intents", auth=("sk_test_x", ""),
-                                         data={"amount": 500, "currency": "usd", "payment_method": "pm_card_visa",
-                                               "confirm": "true"}, timeout=2)
+                response = requests.post(
+                    f"http://127.0.0.1:{port}/v1/payment_intents",
+                    auth=("sk_test_x", ""),
+                    data={"amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"},
+                    timeout=2,
+                )
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline, "launcher did not start"

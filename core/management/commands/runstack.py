@@ -33,9 +33,11 @@ class Command(BaseCommand):
             procs.append((name, subprocess.Popen(cmd, cwd=settings.BASE_DIR, start_new_session=True)))
             if name == "stripe":
                 time.sleep(1.0)
-        self.stdout.write(self.style.SUCCESS(
-            f"\nPharmacy is running: http://{addr}/  (admin: http://{addr}/admin/, API docs: http://{addr}/api/docs/)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nPharmacy is running: http://{addr}/  (admin: http://{addr}/admin/, API docs: http://{addr}/api/docs/)"
+            )
+        )
         if local_stripe:
             self.stdout.write("Payments use the local Stripe stand-in (test mode): pay with card 4242 4242 4242 4242.")
         self.stdout.write("Press Ctrl-C to stop the web server, the worker and beat.\n")
@@ -47,16 +49,56 @@ class Command(BaseCommand):
         python = sys.executable
         commands = []
         if local_stripe:
-            commands.append(("stripe", [python, "-m", "shop.stripe_local", "--port", str(settings.LOCALSTRIPE_PORT),
-                                        "--webhook-url", f"http://{addr}/api/v1/payments/stripe/webhook/",
-                                        "--webhook-secret", settings.STRIPE_WEBHOOK_SECRET]))
+            commands.append(
+                (
+                    "stripe",
+                    [
+                        python,
+                        "-m",
+                        "shop.stripe_local",
+                        "--port",
+                        str(settings.LOCALSTRIPE_PORT),
+                        "--webhook-url",
+                        f"http://{addr}/api/v1/payments/stripe/webhook/",
+                        "--webhook-secret",
+                        settings.STRIPE_WEBHOOK_SECRET,
+                    ],
+                )
+            )
         commands += [
             ("web", [python, "manage.py", "runserver", addr, "--noreload"]),
-            ("worker", [python, "-m", "celery", "-A", "pharmacy", "worker", "--loglevel", "INFO",
-                        "--pool", "solo" if settings.CELERY_BROKER_URL.startswith("filesystem") else "prefork",
-                        "--concurrency", "2"]),
-            ("beat", [python, "-m", "celery", "-A", "pharmacy", "beat", "--loglevel", "INFO",
-                      "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]),
+            (
+                "worker",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "pharmacy",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    "solo" if settings.CELERY_BROKER_URL.startswith("filesystem") else "prefork",
+                    "--concurrency",
+                    "2",
+                ],
+            ),
+            (
+                "beat",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "pharmacy",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                ],
+            ),
         ]
         return commands
 

@@ -41,9 +41,14 @@ class ClinicKitOrderListView(APIView):
         payload = KitOrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        kit = clinic_kit_order_create(clinic=clinic, user=request.user, pump_id=data["pump"],
-                                      appointment_id=data.get("appointment"), product_ndc=data.get("product") or "",
-                                      shipping={f: data.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS})
+        kit = clinic_kit_order_create(
+            clinic=clinic,
+            user=request.user,
+            pump_id=data["pump"],
+            appointment_id=data.get("appointment"),
+            product_ndc=data.get("product") or "",
+            shipping={f: data.get(f"shipping_{f}", "") for f in SHIPPING_FIELDS},
+        )
         kit = clinic_kit_orders(clinic).get(pk=kit.pk)
         return Response(KitOrderSerializer(kit).data, status=status.HTTP_201_CREATED)
 
@@ -90,6 +95,5 @@ class KitAlertResolveView(APIView):
             raise NotFound("Alert not found.")
         payload = KitAlertResolveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        alert = kit_alert_resolve(alert_id=pk, user=request.user,
-                                  resolution=payload.validated_data["resolution"])
+        alert = kit_alert_resolve(alert_id=pk, user=request.user, resolution=payload.validated_data["resolution"])
         return Response(KitAlertSerializer(alert).data)

@@ -76,8 +76,7 @@ class _ClinicScoped:
 
     def clinic(self) -> Clinic:
         if not hasattr(self, "_clinic"):
-            self._clinic = access.clinic_for(self.request.user, self.kwargs["clinic_id"],
-                                             manage=_changes(self.request))
+            self._clinic = access.clinic_for(self.request.user, self.kwargs["clinic_id"], manage=_changes(self.request))
         return self._clinic
 
 
@@ -93,13 +92,17 @@ class ClinicPatientListView(_ClinicScoped, generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        access.record_views(request, Patient.objects.filter(pk__in=_listed_ids(response)),
-                            detail=f"clinic {self.clinic().pk} patient list")
+        access.record_views(
+            request,
+            Patient.objects.filter(pk__in=_listed_ids(response)),
+            detail=f"clinic {self.clinic().pk} patient list",
+        )
         return response
 
     def perform_create(self, serializer):
-        patient = patient_services.patient_create(user=self.request.user, clinic_id=self.clinic().pk,
-                                                  request=self.request, **serializer.validated_data)
+        patient = patient_services.patient_create(
+            user=self.request.user, clinic_id=self.clinic().pk, request=self.request, **serializer.validated_data
+        )
         patient.pump_count = 0
         serializer.instance = patient
 
@@ -123,8 +126,9 @@ class ClinicPumpListView(_ClinicScoped, generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        access.record_views(request, Pump.objects.filter(pk__in=_listed_ids(response)),
-                            detail=f"clinic {self.clinic().pk} pump list")
+        access.record_views(
+            request, Pump.objects.filter(pk__in=_listed_ids(response)), detail=f"clinic {self.clinic().pk} pump list"
+        )
         return response
 
     def perform_create(self, serializer):
@@ -203,8 +207,7 @@ class PumpRefillListView(_PumpChildListView):
         return self.pump().refills.order_by("-filled_at", "-id")
 
     def perform_service(self, data):
-        return pump_services.pump_refill_record(pump=self.pump(), user=self.request.user, request=self.request,
-                                                **data)
+        return pump_services.pump_refill_record(pump=self.pump(), user=self.request.user, request=self.request, **data)
 
 
 class PumpAppointmentListView(_PumpChildListView):
@@ -219,8 +222,9 @@ class PumpAppointmentListView(_PumpChildListView):
         return self.pump().appointments.order_by("-scheduled_at", "-id")
 
     def perform_service(self, data):
-        return pump_services.pump_appointment_set(pump=self.pump(), user=self.request.user, request=self.request,
-                                                  **data)
+        return pump_services.pump_appointment_set(
+            pump=self.pump(), user=self.request.user, request=self.request, **data
+        )
 
 
 class PumpAppointmentDetailView(_PumpScoped, APIView):

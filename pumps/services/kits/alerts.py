@@ -50,15 +50,16 @@ def _notify(alert: KitAlert, level: int, now: datetime) -> None:
     recipients = _recipients(alert.clinic, level)
     subject = _subject(alert, level)
     KitAlertEscalation.objects.create(alert=alert, level=level, recipients=recipients, subject=subject, created_at=now)
-    body = (f"{alert.message}\n\nClinic: {alert.clinic.name}\nPump: {alert.pump_id}\n"
-            f"Opened: {alert.opened_at:%Y-%m-%d %H:%M %Z}. Escalation level {level}.\n\n"
-            "Abrupt discontinuation of intrathecal baclofen can be fatal. This alert escalates every "
-            f"{settings.KIT_ALERT_ESCALATE_HOURS:g} hours until someone resolves it in the back office.")
+    body = (
+        f"{alert.message}\n\nClinic: {alert.clinic.name}\nPump: {alert.pump_id}\n"
+        f"Opened: {alert.opened_at:%Y-%m-%d %H:%M %Z}. Escalation level {level}.\n\n"
+        "Abrupt discontinuation of intrathecal baclofen can be fatal. This alert escalates every "
+        f"{settings.KIT_ALERT_ESCALATE_HOURS:g} hours until someone resolves it in the back office."
+    )
 
     def send() -> None:
         try:
-            send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL,
-                      recipient_list=recipients)
+            send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)
         except Exception:  # the next escalation sends again; the notice is recorded either way
             log.exception("Could not send kit alert %s level %s", alert.pk, level)
 
@@ -66,8 +67,9 @@ def _notify(alert: KitAlert, level: int, now: datetime) -> None:
         transaction.on_commit(send)
 
 
-def kit_alert_raise(*, pump: Pump, reason: str, message: str, kit_order: KitOrder | None = None,
-                    now: datetime | None = None) -> tuple[KitAlert, bool]:
+def kit_alert_raise(
+    *, pump: Pump, reason: str, message: str, kit_order: KitOrder | None = None, now: datetime | None = None
+) -> tuple[KitAlert, bool]:
     """Open an alert (and notify level 0) unless the same one is open already. Returns (alert, created)."""
     now = now or timezone.now()
     open_alerts = KitAlert.objects.filter(pump_id=pump.pk, reason=reason, resolved_at__isnull=True)
@@ -76,8 +78,15 @@ def kit_alert_raise(*, pump: Pump, reason: str, message: str, kit_order: KitOrde
     if existing:
         return existing, False
     clinic_id = kit_order.clinic_id if kit_order else pump.clinic_id
-    alert = KitAlert(pump_id=pump.pk, kit_order=kit_order, clinic_id=clinic_id, reason=reason, message=message,
-                     opened_at=now, last_escalated_at=now)
+    alert = KitAlert(
+        pump_id=pump.pk,
+        kit_order=kit_order,
+        clinic_id=clinic_id,
+        reason=reason,
+        message=message,
+        opened_at=now,
+        last_escalated_at=now,
+    )
     try:
         with transaction.atomic():
             alert.save()
@@ -90,8 +99,9 @@ def kit_alert_raise(*, pump: Pump, reason: str, message: str, kit_order: KitOrde
     return alert, True
 
 
-def kit_alert_resolve(*, alert_id: int, user: "User | AnonymousUser | None" = None, resolution: str = "",
-                      now: datetime | None = None) -> KitAlert:
+def kit_alert_resolve(
+    *, alert_id: int, user: "User | AnonymousUser | None" = None, resolution: str = "", now: datetime | None = None
+) -> KitAlert:
     """Close an alert (staff); it stops escalating. Closing a closed alert changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -108,8 +118,14 @@ def kit_alert_resolve(*, alert_id: int, user: "User | AnonymousUser | None" = No
     return alert
 
 
-def kit_alerts_close(*, now: datetime, resolution: str, reasons: Iterable[str] | None = None,
-                     kit_order_id: int | None = None, pump_id: int | None = None) -> int:
+def kit_alerts_close(
+    *,
+    now: datetime,
+    resolution: str,
+    reasons: Iterable[str] | None = None,
+    kit_order_id: int | None = None,
+    pump_id: int | None = None,
+) -> int:
     """Close the open alerts whose cause is gone (of a kit order, or a pump's pump-level ones)."""
     qs = KitAlert.objects.filter(resolved_at__isnull=True)
     if kit_order_id is not None:
@@ -128,13 +144,16 @@ def kit_alerts_escalate(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     cutoff = now - timedelta(hours=settings.KIT_ALERT_ESCALATE_HOURS)
     escalated = []
-    for alert in KitAlert.objects.filter(resolved_at__isnull=True, last_escalated_at__lte=cutoff).select_related(
-            "clinic").order_by("pk"):
+    for alert in (
+        KitAlert.objects.filter(resolved_at__isnull=True, last_escalated_at__lte=cutoff)
+        .select_related("clinic")
+        .order_by("pk")
+    ):
         with transaction.atomic():
             # Conditional UPDATE: two runs at once escalate an alert once.
-            if not KitAlert.objects.filter(pk=alert.pk, level=alert.level, resolved_at__isnull=True,
-                                           last_escalated_at__lte=cutoff).update(level=alert.level + 1,
-                                                                                 last_escalated_at=now):
+            if not KitAlert.objects.filter(
+                pk=alert.pk, level=alert.level, resolved_at__isnull=True, last_escalated_at__lte=cutoff
+            ).update(level=alert.level + 1, last_escalated_at=now):
                 continue
             alert.level += 1
             alert.last_escalated_at = now
@@ -154,24 +173,35 @@ def kits_check_late(*, kit_ids: list[int], now: datetime | None = None) -> list[
         current = kit.refill_id == pump.current_refill_id
         pending = kit.status in KitOrder.PENDING
         deadline = pump.ship_by_deadline if current else None
-        late = pending and kit.ship_by is not None and (
-            today > kit.ship_by or (deadline is not None and now > deadline))
-        cannot = pending and current and (
-            pump.kit_feasible is False
-            or (kit.expected_delivery and kit.required_delivery and kit.expected_delivery > kit.required_delivery)
-            or (kit.expected_delivery and pump.next_appointment_at
-                and kit.expected_delivery > pharmacy_today(pump.next_appointment_at)))
+        late = (
+            pending and kit.ship_by is not None and (today > kit.ship_by or (deadline is not None and now > deadline))
+        )
+        cannot = (
+            pending
+            and current
+            and (
+                pump.kit_feasible is False
+                or (kit.expected_delivery and kit.required_delivery and kit.expected_delivery > kit.required_delivery)
+                or (
+                    kit.expected_delivery
+                    and pump.next_appointment_at
+                    and kit.expected_delivery > pharmacy_today(pump.next_appointment_at)
+                )
+            )
+        )
         with transaction.atomic():
             for reason, is_bad, text in (
                 (Reason.LATE, late, f"The kit had to ship by {kit.ship_by} and has not been dispatched."),
-                (Reason.CANNOT_ARRIVE, cannot,
-                 f"Expected delivery {kit.expected_delivery} is after the day it is needed "
-                 f"({kit.required_delivery}). Ship by the fastest means or move the appointment."),
+                (
+                    Reason.CANNOT_ARRIVE,
+                    cannot,
+                    f"Expected delivery {kit.expected_delivery} is after the day it is needed "
+                    f"({kit.required_delivery}). Ship by the fastest means or move the appointment.",
+                ),
             ):
                 if is_bad:
                     kit_alert_raise(pump=pump, kit_order=kit, reason=reason, message=text, now=now)
                     alerted.append(kit.pk)
                 else:
-                    kit_alerts_close(kit_order_id=kit.pk, reasons=[reason], now=now,
-                                     resolution="No longer the case.")
+                    kit_alerts_close(kit_order_id=kit.pk, reasons=[reason], now=now, resolution="No longer the case.")
     return alerted

@@ -77,21 +77,27 @@ def kit_order_cancel(*, kit_order_id: int, user: "User", reason: str, now: datet
         if kit is None or not access.can_manage_kit_order(user, kit):
             raise NotFound("Kit order not found.")
         if kit.status not in KitOrder.PENDING:
-            raise KitOrderNotCancellable(f"Kit order {kit.pk} is {kit.get_status_display().lower()}; "
-                                         "it cannot be cancelled.", data={"status": kit.status})
+            raise KitOrderNotCancellable(
+                f"Kit order {kit.pk} is {kit.get_status_display().lower()}; it cannot be cancelled.",
+                data={"status": kit.status},
+            )
         if kit.order_id:
             order = order_get_locked(order_id=kit.order_id)
             if order.status in CANCELLABLE:
-                order_cancel(order=order, actor=user,
-                             reason=f"Invoice voided: refill kit cancelled by the clinic: {reason}")
+                order_cancel(
+                    order=order, actor=user, reason=f"Invoice voided: refill kit cancelled by the clinic: {reason}"
+                )
             elif order.status not in (S.CANCELLED, S.EXPIRED):
                 raise KitOrderNotCancellable(
                     f"Kit order {kit.pk}'s order {order.number} is {order.get_status_display().lower()}; "
-                    "it cannot be cancelled.", data={"status": kit.status, "order_status": order.status})
+                    "it cannot be cancelled.",
+                    data={"status": kit.status, "order_status": order.status},
+                )
         _, label = actor_fields(user)
         kit.status = KitOrder.Status.CANCELLED
         kit.last_error = f"Cancelled by {label}: {reason}"
         kit.save(update_fields=["status", "last_error", "updated_at"])
         KitAlert.objects.filter(kit_order_id=kit.pk, resolved_at__isnull=True).update(
-            resolved_at=now, resolved_by=user, resolution=f"Kit cancelled by the clinic: {reason}")
+            resolved_at=now, resolved_by=user, resolution=f"Kit cancelled by the clinic: {reason}"
+        )
     return kit

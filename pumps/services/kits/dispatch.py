@@ -37,8 +37,11 @@ Fulfil = Callable[..., object]
 def kits_dispatch(*, now: datetime | None = None, fulfil: Fulfil = order_fulfil) -> list[int]:
     """Dispatch every kit whose ship-by day has come; returns the ids dispatched."""
     now = now or timezone.now()
-    ids = list(KitOrder.objects.filter(status__in=KitOrder.PENDING, ship_by__lte=pharmacy_today(now))
-               .order_by("ship_by", "pk").values_list("pk", flat=True))
+    ids = list(
+        KitOrder.objects.filter(status__in=KitOrder.PENDING, ship_by__lte=pharmacy_today(now))
+        .order_by("ship_by", "pk")
+        .values_list("pk", flat=True)
+    )
     dispatched = []
     for pk in ids:
         try:
@@ -48,8 +51,13 @@ def kits_dispatch(*, now: datetime | None = None, fulfil: Fulfil = order_fulfil)
             log.exception("Dispatch of kit order %s failed", pk)
             with transaction.atomic():
                 kit = KitOrder.objects.select_related("pump").get(pk=pk)
-                kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.DISPATCH_FAILED, now=now,
-                                message="The dispatch run failed unexpectedly; see the logs.")
+                kit_alert_raise(
+                    pump=kit.pump,
+                    kit_order=kit,
+                    reason=Reason.DISPATCH_FAILED,
+                    now=now,
+                    message="The dispatch run failed unexpectedly; see the logs.",
+                )
     kits_check_late(kit_ids=ids, now=now)
     return dispatched
 
@@ -80,52 +88,98 @@ def kit_order_dispatch(*, kit_order_id: int, now: datetime | None = None, fulfil
 def _dispatch_prepare(*, kit_order_id: int, now: datetime) -> tuple[KitOrder, int | None]:
     """Check and gate the kit under its lock; return the order id to fulfil, or None (nothing to do now)."""
     with transaction.atomic():
-        kit = (KitOrder.objects.select_for_update(of=("self",))
-               .select_related("pump", "clinic", "product", "standing_order__created_by").get(pk=kit_order_id))
+        kit = (
+            KitOrder.objects.select_for_update(of=("self",))
+            .select_related("pump", "clinic", "product", "standing_order__created_by")
+            .get(pk=kit_order_id)
+        )
         if kit.status not in KitOrder.PENDING:
             return kit, None
         if kit.refill_id != kit.pump.current_refill_id:
-            return kit_order_retire(kit_order_id=kit.pk, now=now,
-                                    reason="The pump was refilled (a new refill cycle) before this kit shipped."), None
-        if kit.order_id is None:
-            standing = kit.standing_order
-            if standing is None:
-                kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
-                                message="The kit has no order and no standing order to place it.")
-                return kit, None
-            try:
-                with transaction.atomic():
-                    kit_order_place(kit=kit, user=standing.created_by, shipping=standing.shipping, now=now)
-            except (InsufficientStock, Conflict) as exc:
-                kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
-                                message=f"No stock for the kit: {exc.message}")
-                return kit, None
+            return kit_order_retire(
+                kit_order_id=kit.pk,
+                now=now,
+                reason="The pump was refilled (a new refill cycle) before this kit shipped.",
+            ), None
+        if kit.order_id is None and not _dispatch_place_order(kit, now):
+            return kit, None
         assert kit.order_id is not None  # placed above
         order = order_get_locked(order_id=kit.order_id)
-        if order.status in (S.PAID, S.AWAITING_PRESCRIPTION_REVIEW):
-            kit_prescription_gate(kit=kit, order=order, now=now)
-        if order.status == S.AWAITING_PRESCRIPTION_REVIEW:
-            kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.NO_APPROVAL, now=now,
-                            message="The kit cannot ship: no approved intrathecal prescription covers it. "
-                                    "The patient's prescriptions are first in the pharmacist's queue.")
-            return kit, None
-        if order.status in (S.PENDING_PAYMENT, S.PAYMENT_FAILED):
-            kit_alert_raise(pump=kit.pump, kit_order=kit, reason=Reason.PAYMENT_PROBLEM, now=now,
-                            message=f"The kit's order {order.number} is not paid ({order.get_status_display()}).")
-            return kit, None
-        if order.status in (S.CANCELLED, S.EXPIRED, S.REFUNDED):
-            _kit_failed(kit, f"The kit's order {order.number} is {order.get_status_display().lower()}.",
-                        Reason.PAYMENT_PROBLEM if order.status == S.REFUNDED else Reason.DISPATCH_FAILED, now)
+        if _dispatch_blocked(kit, order, now):
             return kit, None
     # Ready (or an interrupted fulfilment to finish); shipped or delivered is simply recorded next.
     return kit, order.pk
 
 
+def _dispatch_place_order(kit: KitOrder, now: datetime) -> bool:
+    """Place the locked kit's order from its standing order; False (with an alert) when it cannot be placed."""
+    standing = kit.standing_order
+    if standing is None:
+        kit_alert_raise(
+            pump=kit.pump,
+            kit_order=kit,
+            reason=Reason.NO_STOCK,
+            now=now,
+            message="The kit has no order and no standing order to place it.",
+        )
+        return False
+    try:
+        with transaction.atomic():
+            kit_order_place(kit=kit, user=standing.created_by, shipping=standing.shipping, now=now)
+    except (InsufficientStock, Conflict) as exc:
+        kit_alert_raise(
+            pump=kit.pump,
+            kit_order=kit,
+            reason=Reason.NO_STOCK,
+            now=now,
+            message=f"No stock for the kit: {exc.message}",
+        )
+        return False
+    return True
+
+
+def _dispatch_blocked(kit: KitOrder, order: Order, now: datetime) -> bool:
+    """Gate the kit's locked order; True (with an alert, or the kit failed) when it cannot ship now."""
+    if order.status in (S.PAID, S.AWAITING_PRESCRIPTION_REVIEW):
+        kit_prescription_gate(kit=kit, order=order, now=now)
+    if order.status == S.AWAITING_PRESCRIPTION_REVIEW:
+        kit_alert_raise(
+            pump=kit.pump,
+            kit_order=kit,
+            reason=Reason.NO_APPROVAL,
+            now=now,
+            message="The kit cannot ship: no approved intrathecal prescription covers it. "
+            "The patient's prescriptions are first in the pharmacist's queue.",
+        )
+        return True
+    if order.status in (S.PENDING_PAYMENT, S.PAYMENT_FAILED):
+        kit_alert_raise(
+            pump=kit.pump,
+            kit_order=kit,
+            reason=Reason.PAYMENT_PROBLEM,
+            now=now,
+            message=f"The kit's order {order.number} is not paid ({order.get_status_display()}).",
+        )
+        return True
+    if order.status in (S.CANCELLED, S.EXPIRED, S.REFUNDED):
+        _kit_failed(
+            kit,
+            f"The kit's order {order.number} is {order.get_status_display().lower()}.",
+            Reason.PAYMENT_PROBLEM if order.status == S.REFUNDED else Reason.DISPATCH_FAILED,
+            now,
+        )
+        return True
+    return False
+
+
 def _dispatch_record(*, kit_order_id: int, now: datetime, error: tuple[str, str] | None = None) -> KitOrder:
     """Record under the kit's lock what fulfilment achieved: dispatched, or failed with an alert."""
     with transaction.atomic():
-        kit = (KitOrder.objects.select_for_update(of=("self",))
-               .select_related("pump", "clinic", "product").get(pk=kit_order_id))
+        kit = (
+            KitOrder.objects.select_for_update(of=("self",))
+            .select_related("pump", "clinic", "product")
+            .get(pk=kit_order_id)
+        )
         if kit.status not in KitOrder.PENDING:
             return kit
         assert kit.order_id is not None  # prepared: it has its order
@@ -140,8 +194,12 @@ def _dispatch_record(*, kit_order_id: int, now: datetime, error: tuple[str, str]
             kit_alerts_close(kit_order_id=kit.pk, reasons=None, now=now, resolution="Kit dispatched.")
         else:
             # Still fulfilling (no usable stock) or sent back to prescription review: not shipped.
-            _kit_failed(kit, f"Fulfilment left order {order.number} {order.get_status_display().lower()}.",
-                        Reason.NO_STOCK if order.status == S.FULFILLING else Reason.DISPATCH_FAILED, now)
+            _kit_failed(
+                kit,
+                f"Fulfilment left order {order.number} {order.get_status_display().lower()}.",
+                Reason.NO_STOCK if order.status == S.FULFILLING else Reason.DISPATCH_FAILED,
+                now,
+            )
     return kit
 
 

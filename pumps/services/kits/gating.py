@@ -36,10 +36,16 @@ def _covering_prescription(kit: KitOrder) -> Prescription | None:
 
 def _mark_queue_urgent(kit: KitOrder) -> list[int]:
     """Put the patient's queued intrathecal prescriptions first in the pharmacist's queue."""
-    ids = list(Prescription.objects.filter(patient_id=kit.patient_id, status__in=Prescription.QUEUE_STATUSES)
-               .filter(Q(route=Route.INTRATHECAL) | Q(product__route=Route.INTRATHECAL)
-                       | Q(product__is_refill_kit=True) | Q(product=kit.product))
-               .values_list("pk", flat=True))
+    ids = list(
+        Prescription.objects.filter(patient_id=kit.patient_id, status__in=Prescription.QUEUE_STATUSES)
+        .filter(
+            Q(route=Route.INTRATHECAL)
+            | Q(product__route=Route.INTRATHECAL)
+            | Q(product__is_refill_kit=True)
+            | Q(product=kit.product)
+        )
+        .values_list("pk", flat=True)
+    )
     for pk in ids:
         prescription_mark_urgent(prescription_id=pk, reason=f"Pump refill kit waiting (kit order {kit.pk})")
     return ids
@@ -55,10 +61,13 @@ def _link_prescription(kit: KitOrder, order: Order) -> int | None:
     if link is not None:
         return link.prescription_id
     cover = _covering_prescription(kit)
-    target = cover or (Prescription.objects.filter(patient_id=kit.patient_id)
-                       .filter(Q(route=Route.INTRATHECAL) | Q(product__route=Route.INTRATHECAL))
-                       .exclude(status__in=[Prescription.Status.REJECTED, Prescription.Status.EXPIRED])
-                       .order_by("-created_at", "-pk").first())
+    target = cover or (
+        Prescription.objects.filter(patient_id=kit.patient_id)
+        .filter(Q(route=Route.INTRATHECAL) | Q(product__route=Route.INTRATHECAL))
+        .exclude(status__in=[Prescription.Status.REJECTED, Prescription.Status.EXPIRED])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
     if target is None:
         return None
     OrderLinePrescription.objects.create(order_line=line, prescription=target)
@@ -74,13 +83,18 @@ def kit_prescription_gate(*, kit: KitOrder, order: Order, now: datetime) -> None
     """
     _link_prescription(kit, order)
     if order.status == S.PAID:
-        order_transition(order=order, to=S.AWAITING_PRESCRIPTION_REVIEW, actor=SYSTEM,
-                         reason="Pump refill kit: an approved intrathecal prescription must cover it (urgent).")
+        order_transition(
+            order=order,
+            to=S.AWAITING_PRESCRIPTION_REVIEW,
+            actor=SYSTEM,
+            reason="Pump refill kit: an approved intrathecal prescription must cover it (urgent).",
+        )
     if order.status == S.AWAITING_PRESCRIPTION_REVIEW:
         order_prescription_gate(order=order, actor=SYSTEM, reason="Covered by an approved intrathecal prescription.")
     if order.status == S.READY_TO_FULFIL:
-        kit_alerts_close(kit_order_id=kit.pk, reasons=[Reason.NO_APPROVAL], now=now,
-                         resolution="Prescription approved.")
+        kit_alerts_close(
+            kit_order_id=kit.pk, reasons=[Reason.NO_APPROVAL], now=now, resolution="Prescription approved."
+        )
     else:
         _mark_queue_urgent(kit)
 
@@ -101,8 +115,11 @@ def kits_prescription_changed(*, prescription_id: int) -> list[int]:
     rx = Prescription.objects.filter(pk=prescription_id).first()
     if rx is None:
         return []
-    waiting = list(KitOrder.objects.filter(patient_id=rx.patient_id, status__in=KitOrder.PENDING,
-                                           order__status=S.AWAITING_PRESCRIPTION_REVIEW).values_list("pk", flat=True))
+    waiting = list(
+        KitOrder.objects.filter(
+            patient_id=rx.patient_id, status__in=KitOrder.PENDING, order__status=S.AWAITING_PRESCRIPTION_REVIEW
+        ).values_list("pk", flat=True)
+    )
     for pk in waiting:
         kit_order_gate(kit_order_id=pk)
     return waiting

@@ -61,25 +61,34 @@ def kit_product_for(*, pump: Pump, product: Product | None = None) -> tuple[Prod
     if product is None:
         if concentration is None:
             raise ValidationError({"pump": "The pump has no refill or program: its concentration is unknown."})
-        product = (Product.objects.filter(is_refill_kit=True, is_active=True, route=Route.INTRATHECAL,
-                                          concentration_mcg_per_ml=concentration)
-                   .order_by("volume_ml", "pk").first())
+        product = (
+            Product.objects.filter(
+                is_refill_kit=True, is_active=True, route=Route.INTRATHECAL, concentration_mcg_per_ml=concentration
+            )
+            .order_by("volume_ml", "pk")
+            .first()
+        )
         if product is None:
             raise ValidationError({"product": f"No refill kit is sold at {concentration} mcg/mL."})
     else:
         if not (product.is_refill_kit and product.is_active and product.route == Route.INTRATHECAL):
             raise ValidationError({"product": "Choose an active intrathecal refill kit."})
         if concentration is not None and product.concentration_mcg_per_ml != concentration:
-            raise ValidationError({"product": f"The pump is filled at {concentration} mcg/mL; "
-                                              f"this kit is {product.concentration_mcg_per_ml} mcg/mL."})
+            raise ValidationError(
+                {
+                    "product": f"The pump is filled at {concentration} mcg/mL; "
+                    f"this kit is {product.concentration_mcg_per_ml} mcg/mL."
+                }
+            )
     volume = product.volume_ml or pump.reservoir_volume_ml
     quantity = max(1, math.ceil(pump.reservoir_volume_ml / volume))
     return product, quantity
 
 
 def _lock_pump(pump_id: int) -> Pump:
-    return (Pump.objects.select_for_update(of=("self",))
-            .select_related("patient__clinic", "current_refill").get(pk=pump_id))
+    return (
+        Pump.objects.select_for_update(of=("self",)).select_related("patient__clinic", "current_refill").get(pk=pump_id)
+    )
 
 
 def validated_shipping(shipping: Mapping[str, object]) -> dict[str, str]:
@@ -94,8 +103,11 @@ def validated_shipping(shipping: Mapping[str, object]) -> dict[str, str]:
 
 def _cycle_kit(pump: Pump) -> KitOrder | None:
     """The live (not cancelled) kit order of the pump's current refill cycle."""
-    return (KitOrder.objects.filter(pump=pump, refill_id=pump.current_refill_id)
-            .exclude(status=KitOrder.Status.CANCELLED).first())
+    return (
+        KitOrder.objects.filter(pump=pump, refill_id=pump.current_refill_id)
+        .exclude(status=KitOrder.Status.CANCELLED)
+        .first()
+    )
 
 
 def _kit_appointment(pump: Pump, appointment: RefillAppointment | None) -> RefillAppointment | None:
@@ -107,17 +119,33 @@ def _kit_appointment(pump: Pump, appointment: RefillAppointment | None) -> Refil
     return appointment
 
 
-def _new_kit(pump: Pump, *, refill_id: int, user: "User", appointment: RefillAppointment | None,
-             product: Product | None, standing_order: StandingOrder | None, now: datetime) -> KitOrder:
+def _new_kit(
+    pump: Pump,
+    *,
+    refill_id: int,
+    user: "User",
+    appointment: RefillAppointment | None,
+    product: Product | None,
+    standing_order: StandingOrder | None,
+    now: datetime,
+) -> KitOrder:
     """The (unsaved) kit order of the pump's current cycle (``refill_id``), with the pump's shipping dates."""
     kit_product, quantity = kit_product_for(pump=pump, product=product)
     return KitOrder(
-        pump=pump, patient=pump.patient, clinic=pump.patient.clinic, refill_id=refill_id,
-        appointment=appointment, product=kit_product, quantity=quantity,
+        pump=pump,
+        patient=pump.patient,
+        clinic=pump.patient.clinic,
+        refill_id=refill_id,
+        appointment=appointment,
+        product=kit_product,
+        quantity=quantity,
         source=KitOrder.Source.STANDING if standing_order is not None else KitOrder.Source.CLINIC,
-        standing_order=standing_order, ship_by=pump.ship_by, expected_delivery=pump.expected_delivery,
+        standing_order=standing_order,
+        ship_by=pump.ship_by,
+        expected_delivery=pump.expected_delivery,
         required_delivery=pump.required_delivery,
-        created_by=user if getattr(user, "is_authenticated", False) else None, created_at=now,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_at=now,
     )
 
 
@@ -133,8 +161,9 @@ def _save_new_kit(kit: KitOrder, pump: Pump, *, standing: bool) -> KitOrder:
             raise
         if standing:
             return existing
-        raise KitOrderExists("A kit is already ordered for this pump's refill cycle.",
-                             data={"kit_order": existing.pk}) from None
+        raise KitOrderExists(
+            "A kit is already ordered for this pump's refill cycle.", data={"kit_order": existing.pk}
+        ) from None
     return kit
 
 
@@ -146,13 +175,25 @@ def _standing_order_place(*, kit: KitOrder, pump: Pump, user: "User", shipping: 
     except (InsufficientStock, Conflict) as exc:
         kit.last_error = exc.message
         kit.save(update_fields=["last_error", "updated_at"])
-        kit_alert_raise(pump=pump, kit_order=kit, reason=Reason.NO_STOCK, now=now,
-                        message=f"The standing order could not place the kit order: {exc.message}")
+        kit_alert_raise(
+            pump=pump,
+            kit_order=kit,
+            reason=Reason.NO_STOCK,
+            now=now,
+            message=f"The standing order could not place the kit order: {exc.message}",
+        )
 
 
-def kit_order_create(*, pump: Pump, user: "User", shipping: Mapping[str, object],
-                     appointment: RefillAppointment | None = None, product: Product | None = None,
-                     standing_order: StandingOrder | None = None, now: datetime | None = None) -> KitOrder:
+def kit_order_create(
+    *,
+    pump: Pump,
+    user: "User",
+    shipping: Mapping[str, object],
+    appointment: RefillAppointment | None = None,
+    product: Product | None = None,
+    standing_order: StandingOrder | None = None,
+    now: datetime | None = None,
+) -> KitOrder:
     """Order a refill kit for the pump's current refill cycle (clinic staff, or a standing order).
 
     Clinic orders are all or nothing: no stock, no price or a kit already ordered for the cycle
@@ -173,16 +214,30 @@ def kit_order_create(*, pump: Pump, user: "User", shipping: Mapping[str, object]
         if existing is not None:
             if standing:
                 return existing
-            raise KitOrderExists(f"A kit is already ordered for this pump's refill cycle (kit order {existing.pk}).",
-                                 data={"kit_order": existing.pk})
+            raise KitOrderExists(
+                f"A kit is already ordered for this pump's refill cycle (kit order {existing.pk}).",
+                data={"kit_order": existing.pk},
+            )
         appointment = _kit_appointment(locked, appointment)
-        kit = _new_kit(locked, refill_id=locked.current_refill_id, user=user, appointment=appointment, product=product,
-                       standing_order=standing_order, now=now)
+        kit = _new_kit(
+            locked,
+            refill_id=locked.current_refill_id,
+            user=user,
+            appointment=appointment,
+            product=product,
+            standing_order=standing_order,
+            now=now,
+        )
         saved = _save_new_kit(kit, locked, standing=standing)
         if saved is not kit:
             return saved
-        kit_alerts_close(pump_id=locked.pk, kit_order_id=None, reasons=[Reason.NO_ORDER], now=now,
-                         resolution=f"Kit order {kit.pk} created.")
+        kit_alerts_close(
+            pump_id=locked.pk,
+            kit_order_id=None,
+            reasons=[Reason.NO_ORDER],
+            now=now,
+            resolution=f"Kit order {kit.pk} created.",
+        )
         if standing:
             _standing_order_place(kit=kit, pump=locked, user=user, shipping=ship, now=now)
         else:
@@ -190,8 +245,15 @@ def kit_order_create(*, pump: Pump, user: "User", shipping: Mapping[str, object]
     return kit
 
 
-def clinic_kit_order_create(*, clinic: Clinic, user: "User", pump_id: int, shipping: Mapping[str, object],
-                            appointment_id: int | None = None, product_ndc: str = "") -> KitOrder:
+def clinic_kit_order_create(
+    *,
+    clinic: Clinic,
+    user: "User",
+    pump_id: int,
+    shipping: Mapping[str, object],
+    appointment_id: int | None = None,
+    product_ndc: str = "",
+) -> KitOrder:
     """Order a kit for one of the clinic's pumps named by id (the API), with an appointment and a kit by NDC.
 
     Ids outside the clinic (another clinic's pump, another pump's appointment) or an unknown NDC are
@@ -217,14 +279,22 @@ def kit_order_place(*, kit: KitOrder, user: "User", shipping: dict[str, str], no
     """Create the kit's shop order (invoiced, stock held without expiry) and gate it. Call in a transaction."""
     # No TTL: a kit's stock is held until it is dispatched or the order is cancelled.
     order = order_place(
-        user=user, email=getattr(kit.clinic, "email", "") or getattr(user, "email", "") or "",
-        lines=[(kit.product, kit.quantity)], shipping=shipping, ttl=None, scheduled_dispatch=True, created_at=now,
+        user=user,
+        email=getattr(kit.clinic, "email", "") or getattr(user, "email", "") or "",
+        lines=[(kit.product, kit.quantity)],
+        shipping=shipping,
+        ttl=None,
+        scheduled_dispatch=True,
+        created_at=now,
         unpriced_hint="ask the pharmacy to price the kit",
         reason=f"Refill kit for pump {kit.pump_id} (kit order {kit.pk}); stock held until dispatch or cancel.",
     )
-    order_transition(order=order, to=S.PAID, actor=user,
-                     reason=f"Invoiced to the clinic account of {kit.clinic.name} (payment method "
-                            f"{PAYMENT_METHOD_INVOICE}).")
+    order_transition(
+        order=order,
+        to=S.PAID,
+        actor=user,
+        reason=f"Invoiced to the clinic account of {kit.clinic.name} (payment method {PAYMENT_METHOD_INVOICE}).",
+    )
     kit.order = order
     kit.last_error = ""
     kit.save(update_fields=["order", "last_error", "updated_at"])
@@ -233,14 +303,21 @@ def kit_order_place(*, kit: KitOrder, user: "User", shipping: dict[str, str], no
     return order
 
 
-def standing_order_set(*, pump: Pump, user: "User", shipping: Mapping[str, object], product: Product | None = None,
-                       active: bool = True) -> StandingOrder:
+def standing_order_set(
+    *, pump: Pump, user: "User", shipping: Mapping[str, object], product: Product | None = None, active: bool = True
+) -> StandingOrder:
     """Create or change the pump's standing kit order (clinic staff)."""
     ship = validated_shipping(shipping)
     if product is not None:
         kit_product_for(pump=pump, product=product)
     standing, _ = StandingOrder.objects.update_or_create(
-        pump=pump, defaults={"clinic_id": pump.clinic_id, "product": product, "active": active,
-                             "created_by": user, **{f"shipping_{f}": v for f, v in ship.items()}},
+        pump=pump,
+        defaults={
+            "clinic_id": pump.clinic_id,
+            "product": product,
+            "active": active,
+            "created_by": user,
+            **{f"shipping_{f}": v for f, v in ship.items()},
+        },
     )
     return standing

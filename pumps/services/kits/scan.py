@@ -72,8 +72,9 @@ def _live_kits(pumps: dict[int, Pump], now: datetime) -> tuple[list[KitOrder], s
     kits = [k for k in kits if k.status != KitOrder.Status.CANCELLED]
     stale = [k for k in kits if k.status in KitOrder.PENDING and k.refill_id != pumps[k.pump_id].current_refill_id]
     for kit in stale:
-        kit_order_retire(kit_order_id=kit.pk, now=now,
-                         reason="The pump was refilled (a new refill cycle) before this kit shipped.")
+        kit_order_retire(
+            kit_order_id=kit.pk, now=now, reason="The pump was refilled (a new refill cycle) before this kit shipped."
+        )
     return [k for k in kits if k not in stale], cancelled
 
 
@@ -105,10 +106,14 @@ def _scan_pump(pump: Pump, due: _DuePumps, result: ScanResult, now: datetime) ->
         # The clinic's cancellation stands (no kit is ordered again by itself), but a due pump
         # without a kit is never silent: staff confirm the refill is covered and resolve this.
         if pk not in due.open_no_order:
-            _alert_pump(pump, Reason.NO_ORDER,
-                        f"The clinic cancelled the kit for pump {pump} (must ship by {pump.ship_by}); no kit "
-                        "will ship for this refill cycle. Confirm the refill is covered another way, or "
-                        "order a kit now.", now)
+            _alert_pump(
+                pump,
+                Reason.NO_ORDER,
+                f"The clinic cancelled the kit for pump {pump} (must ship by {pump.ship_by}); no kit "
+                "will ship for this refill cycle. Confirm the refill is covered another way, or "
+                "order a kit now.",
+                now,
+            )
             result.alerted.append(pk)
         return
     if pump.current_refill_id is not None and (cycle in due.have_kit or cycle in due.cancelled):
@@ -116,19 +121,32 @@ def _scan_pump(pump: Pump, due: _DuePumps, result: ScanResult, now: datetime) ->
     order = due.standing.get(pk)
     if order is not None and pump.current_refill_id is not None:
         try:
-            kit = kit_order_create(pump=pump, user=order.created_by, shipping=order.shipping,
-                                   product=order.product, standing_order=order, now=now)
+            kit = kit_order_create(
+                pump=pump,
+                user=order.created_by,
+                shipping=order.shipping,
+                product=order.product,
+                standing_order=order,
+                now=now,
+            )
         except (ValidationError, DomainError) as exc:
-            text = exc.message if isinstance(exc, DomainError) else "; ".join(
-                m for msgs in exc.message_dict.values() for m in msgs)
+            text = (
+                exc.message
+                if isinstance(exc, DomainError)
+                else "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+            )
             _alert_pump(pump, Reason.NO_STOCK, f"The standing order could not order a kit: {text}", now)
             result.alerted.append(pk)
             return
         result.created.append(kit.pk)
     elif pk not in due.open_no_order:
-        _alert_pump(pump, Reason.NO_ORDER,
-                    f"The kit for pump {pump} must ship by {pump.ship_by}, but there is no kit order and no "
-                    "standing order. Order a kit now.", now)
+        _alert_pump(
+            pump,
+            Reason.NO_ORDER,
+            f"The kit for pump {pump} must ship by {pump.ship_by}, but there is no kit order and no "
+            "standing order. Order a kit now.",
+            now,
+        )
         result.alerted.append(pk)
 
 
@@ -147,10 +165,15 @@ def kits_scan(*, pump_ids: list[int] | None = None, now: datetime | None = None)
     due = _DuePumps(
         have_kit={(k.pump_id, k.refill_id) for k in kits},
         cancelled=cancelled,
-        standing={s.pump_id: s for s in StandingOrder.objects.filter(pump_id__in=ids, active=True)
-                  .select_related("created_by", "product")},
-        open_no_order=set(KitAlert.objects.filter(pump_id__in=ids, kit_order__isnull=True, reason=Reason.NO_ORDER,
-                                                  resolved_at__isnull=True).values_list("pump_id", flat=True)),
+        standing={
+            s.pump_id: s
+            for s in StandingOrder.objects.filter(pump_id__in=ids, active=True).select_related("created_by", "product")
+        },
+        open_no_order=set(
+            KitAlert.objects.filter(
+                pump_id__in=ids, kit_order__isnull=True, reason=Reason.NO_ORDER, resolved_at__isnull=True
+            ).values_list("pump_id", flat=True)
+        ),
     )
     for pk in ids:
         _scan_pump(pumps[pk], due, result, now)

@@ -39,5 +39,11 @@ from .findings import FindingData
 from .medications import CurrentMedication, current_medications
 from .runner import DurContext, dur_check, prescription_findings_refresh
 
-__all__ = ["CurrentMedication", "DurContext", "FindingData", "current_medications", "dur_check",
-           "prescription_findings_refresh"]
+__all__ = [
+    "CurrentMedication",
+    "DurContext",
+    "FindingData",
+    "current_medications",
+    "dur_check",
+    "prescription_findings_refresh",
+]

@@ -20,8 +20,13 @@ def daily_dose_of(rx: Prescription, limit: DrugRoute | None) -> DailyDose:
         return None
     unit = limit.dose_unit if limit else "mg"
     try:
-        mcg = dose.daily_dose(dose_amount=rx.dose_amount, dose_unit=rx.dose_unit, times_per_day=rx.times_per_day,
-                              target_unit="mcg", strength=rx.dose_strength())
+        mcg = dose.daily_dose(
+            dose_amount=rx.dose_amount,
+            dose_unit=rx.dose_unit,
+            times_per_day=rx.times_per_day,
+            target_unit="mcg",
+            strength=rx.dose_strength(),
+        )
     except dose.DoseError as exc:
         return str(exc)
     return dose.convert_mass(mcg, "mcg", unit), mcg, unit
@@ -40,18 +45,27 @@ def dose_checks(rx: Prescription, limit: DrugRoute | None, daily: DailyDose) -> 
     data = {"daily_dose": dose.fmt(amount), "unit": unit}
     out = []
     if limit.max_daily_dose is not None and amount > limit.max_daily_dose:
-        out.append(FindingData(
-            "HD", HIGH,
-            f"Daily dose {dose.fmt(amount)} {unit} ({how}) is above the maximum of {dose.fmt(limit.max_daily_dose)} "
-            f"{unit}/day for {drug_label(rx)}. Confirm the dose with the prescriber.",
-            {**data, "max_daily_dose": dose.fmt(limit.max_daily_dose)}))
+        out.append(
+            FindingData(
+                "HD",
+                HIGH,
+                f"Daily dose {dose.fmt(amount)} {unit} ({how}) is above the maximum of "
+                f"{dose.fmt(limit.max_daily_dose)} {unit}/day for {drug_label(rx)}. "
+                "Confirm the dose with the prescriber.",
+                {**data, "max_daily_dose": dose.fmt(limit.max_daily_dose)},
+            )
+        )
     if limit.min_daily_dose is not None and amount < limit.min_daily_dose:
-        out.append(FindingData(
-            "LD", MODERATE,
-            f"Daily dose {dose.fmt(amount)} {unit} ({how}) is below the usual minimum of "
-            f"{dose.fmt(limit.min_daily_dose)} {unit}/day for {drug_label(rx)}; check it is intended "
-            "(titration start, taper).",
-            {**data, "min_daily_dose": dose.fmt(limit.min_daily_dose)}))
+        out.append(
+            FindingData(
+                "LD",
+                MODERATE,
+                f"Daily dose {dose.fmt(amount)} {unit} ({how}) is below the usual minimum of "
+                f"{dose.fmt(limit.min_daily_dose)} {unit}/day for {drug_label(rx)}; check it is intended "
+                "(titration start, taper).",
+                {**data, "min_daily_dose": dose.fmt(limit.min_daily_dose)},
+            )
+        )
     return out
 
 
@@ -61,11 +75,15 @@ def age_check(rx: Prescription, patient: Patient, limit: DrugRoute | None, today
     age = patient.age_on(today)
     if age >= limit.min_age_years:
         return []
-    return [FindingData(
-        "PA", HIGH,
-        f"Patient is {age} years old; safety of {drug_label(rx)} below {limit.min_age_years} years is not "
-        "established. Confirm the indication and dose with the prescriber.",
-        {"age": age, "min_age_years": limit.min_age_years})]
+    return [
+        FindingData(
+            "PA",
+            HIGH,
+            f"Patient is {age} years old; safety of {drug_label(rx)} below {limit.min_age_years} years is not "
+            "established. Confirm the indication and dose with the prescriber.",
+            {"age": age, "min_age_years": limit.min_age_years},
+        )
+    ]
 
 
 RENALLY_IMPAIRED = (Patient.RenalImpairment.MILD, Patient.RenalImpairment.MODERATE, Patient.RenalImpairment.SEVERE)
@@ -87,9 +105,11 @@ def renal_check(rx: Prescription, patient: Patient, limit: DrugRoute | None, dai
         data["renal_max_daily_dose"] = dose.fmt(renal_max)
     if renal_max is not None and amount is not None and amount > renal_max:
         assert isinstance(daily, tuple)  # amount is daily[0]
-        message = (f"Patient has {level} renal impairment; daily dose {dose.fmt(amount)} {daily[2]} is above the "
-                   f"renal maximum of {dose.fmt(renal_max)} {limit.dose_unit}/day for {drug_label(rx)}. "
-                   "Reduce the dose with the prescriber before dispensing.")
+        message = (
+            f"Patient has {level} renal impairment; daily dose {dose.fmt(amount)} {daily[2]} is above the "
+            f"renal maximum of {dose.fmt(renal_max)} {limit.dose_unit}/day for {drug_label(rx)}. "
+            "Reduce the dose with the prescriber before dispensing."
+        )
         severity = HIGH
         data["daily_dose"] = dose.fmt(amount)
     else:
@@ -107,12 +127,17 @@ def quantity_check(rx: Prescription, quantity: int | None, daily: DailyDose) -> 
     if not quantity or not rx.days_supply or not daily or isinstance(daily, str):
         return []
     strength = rx.dose_strength()
-    needed = dose.units_needed(daily_dose_mcg=daily[1], days_supply=rx.days_supply, strength=strength) \
-        if strength else None
+    needed = (
+        dose.units_needed(daily_dose_mcg=daily[1], days_supply=rx.days_supply, strength=strength) if strength else None
+    )
     if needed is None or quantity <= needed:
         return []
-    return [FindingData(
-        "EX", MODERATE,
-        f"Quantity {quantity} is more than the {needed} unit(s) that {rx.days_supply} days at "
-        f"{dose.fmt(daily[0])} {daily[2]}/day need. Correct the quantity or the days supply.",
-        {"quantity": quantity, "needed": needed})]
+    return [
+        FindingData(
+            "EX",
+            MODERATE,
+            f"Quantity {quantity} is more than the {needed} unit(s) that {rx.days_supply} days at "
+            f"{dose.fmt(daily[0])} {daily[2]}/day need. Correct the quantity or the days supply.",
+            {"quantity": quantity, "needed": needed},
+        )
+    ]

@@ -26,33 +26,48 @@ class CurrentMedication:
     source: str
 
 
-def current_medications(*, patient: Patient, exclude_prescription_id: int | None = None,
-                        today: date) -> list[CurrentMedication]:
+def current_medications(
+    *, patient: Patient, exclude_prescription_id: int | None = None, today: date
+) -> list[CurrentMedication]:
     """Return the patient's current medications from linked products, free text and the
     patient's other active prescriptions (received, in review, needing information or approved,
     and not expired)."""
     meds: list[CurrentMedication] = []
     for product in patient.current_products.select_related("drug"):
-        meds.append(CurrentMedication(
-            label=f"{product.name} ({product.route}, current medication)",
-            ingredient=norm(product.drug.active_ingredient),
-            groups=frozenset(map(norm, product.drug.interaction_groups)),
-            route=product.route, drug_id=product.drug_id, source="product",
-        ))
+        meds.append(
+            CurrentMedication(
+                label=f"{product.name} ({product.route}, current medication)",
+                ingredient=norm(product.drug.active_ingredient),
+                groups=frozenset(map(norm, product.drug.interaction_groups)),
+                route=product.route,
+                drug_id=product.drug_id,
+                source="product",
+            )
+        )
     meds.extend(_medications_from_text(patient.current_medications_text))
-    others = (Prescription.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, drug__isnull=False)
-              # None (an unsaved prescription) excludes nothing: Django reads pk=None as pk__isnull=True.
-              .exclude(pk=exclude_prescription_id).select_related("drug"))  # type: ignore[misc]
+    others = (
+        Prescription.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, drug__isnull=False)
+        # None (an unsaved prescription) excludes nothing: Django reads pk=None as pk__isnull=True.
+        .exclude(pk=exclude_prescription_id)  # type: ignore[misc]
+        .select_related("drug")
+    )
     for rx in others:
         if rx.is_expired_on(today):
             continue
         assert rx.drug is not None  # filtered on drug__isnull=False
-        meds.append(CurrentMedication(
-            label=(f"prescription {rx.pk} for {rx.drug} ({rx.route or 'route not recorded'}, "
-                   f"{rx.get_status_display().lower()})"),
-            ingredient=norm(rx.drug.active_ingredient), groups=frozenset(map(norm, rx.drug.interaction_groups)),
-            route=rx.route, drug_id=rx.drug_id, source="prescription",
-        ))
+        meds.append(
+            CurrentMedication(
+                label=(
+                    f"prescription {rx.pk} for {rx.drug} ({rx.route or 'route not recorded'}, "
+                    f"{rx.get_status_display().lower()})"
+                ),
+                ingredient=norm(rx.drug.active_ingredient),
+                groups=frozenset(map(norm, rx.drug.interaction_groups)),
+                route=rx.route,
+                drug_id=rx.drug_id,
+                source="prescription",
+            )
+        )
     return meds
 
 
@@ -70,17 +85,31 @@ def _medications_from_text(text: str) -> list[CurrentMedication]:
         matched = False
         for pk, name, ingredient, groups in drugs:
             if contains_term(entry, ingredient) or contains_term(entry, name):
-                meds.append(CurrentMedication(
-                    label=f'"{entry}" (patient\'s medication list)', ingredient=norm(ingredient),
-                    groups=frozenset(map(norm, groups)), route=route, drug_id=pk, source="text"))
+                meds.append(
+                    CurrentMedication(
+                        label=f'"{entry}" (patient\'s medication list)',
+                        ingredient=norm(ingredient),
+                        groups=frozenset(map(norm, groups)),
+                        route=route,
+                        drug_id=pk,
+                        source="text",
+                    )
+                )
                 matched = True
                 break
         if not matched:
             for term in sorted(known_groups):
                 if contains_term(entry, term):
-                    meds.append(CurrentMedication(
-                        label=f'"{entry}" (patient\'s medication list)', ingredient=term,
-                        groups=frozenset({term}), route=route, drug_id=None, source="text"))
+                    meds.append(
+                        CurrentMedication(
+                            label=f'"{entry}" (patient\'s medication list)',
+                            ingredient=term,
+                            groups=frozenset({term}),
+                            route=route,
+                            drug_id=None,
+                            source="text",
+                        )
+                    )
                     break
     return meds
 
@@ -116,19 +145,31 @@ def interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[
             ways = []
             if ix.drug_id == drug.pk and term in med_terms:
                 ways.append((_route_matches(ix.route, rx.route), _route_matches(ix.interacting_route, med.route)))
-            if med.drug_id and ix.drug_id == med.drug_id and term in (
-                    own_terms if med.ingredient != own_ingredient else {own_ingredient}):
+            if (
+                med.drug_id
+                and ix.drug_id == med.drug_id
+                and term in (own_terms if med.ingredient != own_ingredient else {own_ingredient})
+            ):
                 ways.append((_route_matches(ix.interacting_route, rx.route), _route_matches(ix.route, med.route)))
             fitting = [w for w in ways if False not in w]
             if not fitting or (ix.pk, med.label) in seen:
                 continue
             _, other_route = max(fitting, key=lambda w: (w[0] is True) + (w[1] is True))
             seen.add((ix.pk, med.label))
-            note = (f" The route of {med.label} is not recorded; the warning applies to "
-                    f"{ix.interacting_route or ix.route} use." if other_route is None else "")
-            out.append(FindingData(ix.code or "DD", ix.severity,
-                                   f"{ix.message.strip()} Current medication: {med.label}.{note}",
-                                   {"interaction": ix.pk, "with": med.label}))
+            note = (
+                f" The route of {med.label} is not recorded; the warning applies to "
+                f"{ix.interacting_route or ix.route} use."
+                if other_route is None
+                else ""
+            )
+            out.append(
+                FindingData(
+                    ix.code or "DD",
+                    ix.severity,
+                    f"{ix.message.strip()} Current medication: {med.label}.{note}",
+                    {"interaction": ix.pk, "with": med.label},
+                )
+            )
     return out
 
 
@@ -140,11 +181,15 @@ def duplication_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[
         if med.ingredient != own:
             continue
         if med.route and rx.route and med.route != rx.route:
-            message = (f"Therapeutic duplication: {rx.drug} by two routes, {med.label} and this {rx.route} "
-                       f"prescription. Confirm with the prescriber that the {med.route} therapy is being "
-                       "withdrawn (slowly, where stopping abruptly is dangerous) or is meant to continue.")
+            message = (
+                f"Therapeutic duplication: {rx.drug} by two routes, {med.label} and this {rx.route} "
+                f"prescription. Confirm with the prescriber that the {med.route} therapy is being "
+                "withdrawn (slowly, where stopping abruptly is dangerous) or is meant to continue."
+            )
         else:
-            message = (f"Therapeutic duplication: {med.label} is the same drug as this prescription. Confirm "
-                       "which one the patient should take before dispensing both.")
+            message = (
+                f"Therapeutic duplication: {med.label} is the same drug as this prescription. Confirm "
+                "which one the patient should take before dispensing both."
+            )
         out.append(FindingData("TD", MODERATE, message, {"with": med.label}))
     return out

@@ -30,8 +30,9 @@ class DurContext:
     reference: str = ""
 
 
-def dur_check(*, prescription: Prescription, quantity: int | None = None,
-              context: DurContext | None = None) -> list[FindingData]:
+def dur_check(
+    *, prescription: Prescription, quantity: int | None = None, context: DurContext | None = None
+) -> list[FindingData]:
     """Return the DUR findings for ``prescription``, for a fill of ``quantity`` units
     (default: the quantity per fill) in ``context`` (default: today).
 
@@ -71,6 +72,8 @@ def prescription_findings_refresh(*, prescription: Prescription, context: DurCon
     with transaction.atomic():
         prescription.findings.all().delete()
         return Finding.objects.bulk_create(
-            [Finding(prescription=prescription, code=f.code, severity=f.severity, message=f.message, data=f.data)
-             for f in data]
+            [
+                Finding(prescription=prescription, code=f.code, severity=f.severity, message=f.message, data=f.data)
+                for f in data
+            ]
         )

@@ -30,5 +30,10 @@ from .errors import FhirInvalid, FhirNotPermitted, element_path
 from .medication_dispense import medication_dispense_resource
 from .medication_request import medication_request_import
 
-__all__ = ["FhirInvalid", "FhirNotPermitted", "element_path", "medication_dispense_resource",
-           "medication_request_import"]
+__all__ = [
+    "FhirInvalid",
+    "FhirNotPermitted",
+    "element_path",
+    "medication_dispense_resource",
+    "medication_request_import",
+]

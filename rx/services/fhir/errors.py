@@ -42,8 +42,13 @@ def pydantic_to_fhir_invalid(exc: PydanticValidationError) -> FhirInvalid:
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if not element:
         named = re.findall(r"'([A-Za-z]+)'", message)
-        element = (re.sub(r"(CodeableConcept|Reference|Boolean|Quantity)$", "", named[0]) + "[x]"
-                   if len(named) > 1 else named[0] if named else "MedicationRequest")
+        element = (
+            re.sub(r"(CodeableConcept|Reference|Boolean|Quantity)$", "", named[0]) + "[x]"
+            if len(named) > 1
+            else named[0]
+            if named
+            else "MedicationRequest"
+        )
     return FhirInvalid(element, " ".join(message.split()))
 
 

@@ -16,17 +16,31 @@ def _dosage(rx: Prescription) -> list[dict[str, Any]]:
         return [{"text": rx.sig}] if rx.sig else []
     dosage: dict[str, Any] = {
         "text": rx.sig or None,
-        "timing": {"repeat": {"frequency": int(rx.times_per_day) if rx.times_per_day == int(rx.times_per_day)
-                              else 1, "period": 1 if rx.times_per_day == int(rx.times_per_day)
-                              else float(1 / rx.times_per_day), "periodUnit": "d"}},
+        "timing": {
+            "repeat": {
+                "frequency": int(rx.times_per_day) if rx.times_per_day == int(rx.times_per_day) else 1,
+                "period": 1 if rx.times_per_day == int(rx.times_per_day) else float(1 / rx.times_per_day),
+                "periodUnit": "d",
+            }
+        },
         "asNeededBoolean": rx.as_needed,
-        "doseAndRate": [{"doseQuantity": {"value": float(rx.dose_amount), "unit": rx.dose_unit,
-                                          "system": UCUM, "code": {"unit": "{tbl}"}.get(rx.dose_unit, rx.dose_unit)}}],
+        "doseAndRate": [
+            {
+                "doseQuantity": {
+                    "value": float(rx.dose_amount),
+                    "unit": rx.dose_unit,
+                    "system": UCUM,
+                    "code": {"unit": "{tbl}"}.get(rx.dose_unit, rx.dose_unit),
+                }
+            }
+        ],
     }
     if rx.route:
         code = SNOMED_FOR_ROUTE.get(rx.route)
-        dosage["route"] = {"text": rx.route, **({"coding": [{"system": SNOMED, "code": code, "display": rx.route}]}
-                                               if code else {})}
+        dosage["route"] = {
+            "text": rx.route,
+            **({"coding": [{"system": SNOMED, "code": code, "display": rx.route}]} if code else {}),
+        }
     return [{k: v for k, v in dosage.items() if v is not None}]
 
 
@@ -35,8 +49,10 @@ def medication_dispense_resource(*, dispense: Dispense) -> dict[str, Any]:
     rx = dispense.prescription
     product = dispense.product or rx.product
     if product is not None:
-        medication = {"coding": [{"system": NDC_SYSTEM, "code": ndc_rules.format_ndc(product.ndc),
-                                  "display": product.name}], "text": product.name}
+        medication = {
+            "coding": [{"system": NDC_SYSTEM, "code": ndc_rules.format_ndc(product.ndc), "display": product.name}],
+            "text": product.name,
+        }
     else:
         medication = {"text": str(rx.drug or "medication")}
     data: dict[str, Any] = {
@@ -57,7 +73,8 @@ def medication_dispense_resource(*, dispense: Dispense) -> dict[str, Any]:
         data["whenHandedOver"] = dispense.handed_over_at.isoformat()
     if dispense.dispensed_by_id:
         assert dispense.dispensed_by is not None  # dispensed_by_id is set
-        data["performer"] = [{"actor": {"display": dispense.dispensed_by.get_full_name()
-                                        or dispense.dispensed_by.get_username()}}]
+        data["performer"] = [
+            {"actor": {"display": dispense.dispensed_by.get_full_name() or dispense.dispensed_by.get_username()}}
+        ]
     resource = MedicationDispense.model_validate(data)
     return cast(dict[str, Any], json.loads(resource.model_dump_json()))

@@ -25,17 +25,20 @@ if TYPE_CHECKING:
 
 # Model field -> the request element it comes from, to name the element in errors.
 FIELD_ELEMENTS = {
-    "route": "dosageInstruction[0].route", "product": "medicationCodeableConcept", "dose_amount":
-    "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_unit": "dosageInstruction[0].doseAndRate[0].doseQuantity",
-    "times_per_day": "dosageInstruction[0].timing", "quantity": "dispenseRequest.quantity",
+    "route": "dosageInstruction[0].route",
+    "product": "medicationCodeableConcept",
+    "dose_amount": "dosageInstruction[0].doseAndRate[0].doseQuantity",
+    "dose_unit": "dosageInstruction[0].doseAndRate[0].doseQuantity",
+    "times_per_day": "dosageInstruction[0].timing",
+    "quantity": "dispenseRequest.quantity",
     "refills_authorized": "dispenseRequest.numberOfRepeatsAllowed",
-    "days_supply": "dispenseRequest.expectedSupplyDuration", "written_date": "authoredOn",
+    "days_supply": "dispenseRequest.expectedSupplyDuration",
+    "written_date": "authoredOn",
     "valid_until": "dispenseRequest.validityPeriod",
 }
 
 
-def medication_request_import(*, payload: object, user: User,
-                              request: HttpRequest | None = None) -> Prescription:
+def medication_request_import(*, payload: object, user: User, request: HttpRequest | None = None) -> Prescription:
     """Validate a FHIR R4 MedicationRequest and create the prescription it carries.
 
     ``user`` must be clinic staff (for their clinic's patients) or pharmacy staff. Returns the
@@ -85,8 +88,9 @@ def medication_request_import(*, payload: object, user: User,
         with transaction.atomic():
             patient = request_patient(resource, user, request)
             fields["prescriber"] = request_prescriber(resource)
-            return prescription_create(user=user, patient=patient, source=Prescription.Source.FHIR,
-                                       request=request, **fields)
+            return prescription_create(
+                user=user, patient=patient, source=Prescription.Source.FHIR, request=request, **fields
+            )
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
         raise FhirInvalid(FIELD_ELEMENTS.get(name, name), " ".join(messages)) from exc

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 def request_product(resource: MedicationRequest) -> Product:
     concept = resource.medicationCodeableConcept
     if concept is None:
-        raise FhirInvalid("medicationCodeableConcept", "Send the medication as a CodeableConcept with an NDC coding "
-                                                       "(medicationReference is not supported).")
+        raise FhirInvalid(
+            "medicationCodeableConcept",
+            "Send the medication as a CodeableConcept with an NDC coding (medicationReference is not supported).",
+        )
     codes = [c.code for c in concept.coding or [] if (c.system or "").strip() == NDC_SYSTEM and c.code]
     if not codes:
         raise FhirInvalid("medicationCodeableConcept.coding", f"No coding with system {NDC_SYSTEM}.")
@@ -87,13 +89,21 @@ def request_directions(resource: MedicationRequest, product: Product) -> dict[st
     unit_text = (quantity.code or quantity.unit or "").strip()
     unit = DOSE_UNITS.get(unit_text.lower()) or DOSE_UNITS.get(unit_text)
     if unit is None:
-        raise FhirInvalid(f"{element}.doseAndRate[0].doseQuantity.unit", f"Unknown dose unit {unit_text!r}; "
-                                                                         "use mg, mcg, mL or a tablet count.")
+        raise FhirInvalid(
+            f"{element}.doseAndRate[0].doseQuantity.unit",
+            f"Unknown dose unit {unit_text!r}; use mg, mcg, mL or a tablet count.",
+        )
     times = _times_per_day(dosage.timing, f"{element}.timing")
     route = _route(dosage, product)
     sig = (dosage.text or f"{quantity.value} {unit_text} {route} {times} times a day").strip()
-    return {"dose_amount": Decimal(str(quantity.value)), "dose_unit": unit, "times_per_day": times, "route": route,
-            "as_needed": bool(dosage.asNeededBoolean), "sig": sig}
+    return {
+        "dose_amount": Decimal(str(quantity.value)),
+        "dose_unit": unit,
+        "times_per_day": times,
+        "route": route,
+        "as_needed": bool(dosage.asNeededBoolean),
+        "sig": sig,
+    }
 
 
 def request_dispense(resource: MedicationRequest) -> dict[str, Any]:

@@ -40,8 +40,11 @@ def _contained(resource: MedicationRequest, reference: str | None, resource_type
 def _sole_clinic(user: User, element: str) -> int:
     clinics = list(ClinicMembership.objects.filter(user=user).values_list("clinic_id", flat=True))
     if len(clinics) != 1:
-        raise FhirInvalid(element, "A contained Patient needs a sender who belongs to exactly one clinic; "
-                                   "reference an existing patient (Patient/<id>) instead.")
+        raise FhirInvalid(
+            element,
+            "A contained Patient needs a sender who belongs to exactly one clinic; "
+            "reference an existing patient (Patient/<id>) instead.",
+        )
     return clinics[0]
 
 
@@ -66,11 +69,16 @@ def request_patient(resource: MedicationRequest, user: User, request: HttpReques
         fit(given, 100, "contained.Patient.name.given")
         sex = {"female": "F", "male": "M", "other": "O"}.get(contained.gender or "", "U")
         patient, created = Patient.objects.get_or_create(
-            clinic_id=clinic_id, first_name=given, last_name=family, date_of_birth=contained.birthDate,
-            defaults={"sex": sex})
+            clinic_id=clinic_id,
+            first_name=given,
+            last_name=family,
+            date_of_birth=contained.birthDate,
+            defaults={"sex": sex},
+        )
         if created:
-            audit.audit_record(user=user, action=audit.Action.CREATE, obj=patient, request=request,
-                               detail="FHIR contained Patient")
+            audit.audit_record(
+                user=user, action=audit.Action.CREATE, obj=patient, request=request, detail="FHIR contained Patient"
+            )
         return patient
     match = re.fullmatch(r"Patient/(\d+)", ref)
     if not match:
@@ -113,6 +121,12 @@ def request_prescriber(resource: MedicationRequest) -> Prescriber:
     fit(npi, 10, "requester.identifier")
     fit(_identifier(idents, DEA_SYSTEMS), 9, "requester.identifier")
     fit(name, 200, "requester.name")
-    return prescriber_get_or_create(name=name or f"NPI {npi}", npi=npi, dea_number=_identifier(idents, DEA_SYSTEMS),
-                                    phone=telecom.get("phone") or "", fax=telecom.get("fax") or "",
-                                    email=telecom.get("email") or "", validate=False)
+    return prescriber_get_or_create(
+        name=name or f"NPI {npi}",
+        npi=npi,
+        dea_number=_identifier(idents, DEA_SYSTEMS),
+        phone=telecom.get("phone") or "",
+        fax=telecom.get("fax") or "",
+        email=telecom.get("email") or "",
+        validate=False,
+    )

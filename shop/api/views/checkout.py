@@ -17,8 +17,14 @@ class CheckoutView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=s.CheckoutSerializer, responses={201: inline_serializer(
-        "CheckoutResult", {"order": s.OrderSerializer(), "payment": s.PaymentInfoSerializer()})})
+    @extend_schema(
+        request=s.CheckoutSerializer,
+        responses={
+            201: inline_serializer(
+                "CheckoutResult", {"order": s.OrderSerializer(), "payment": s.PaymentInfoSerializer()}
+            )
+        },
+    )
     def post(self, request):
         data = s.CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)

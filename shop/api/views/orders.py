@@ -43,7 +43,8 @@ class OrderCancelView(APIView):
         data = s.CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = order_for_user(user=request.user, number=number)
-        order_cancel(order=order, actor=request.user,
-                     reason=data.validated_data["reason"] or "Cancelled by the customer.")
+        order_cancel(
+            order=order, actor=request.user, reason=data.validated_data["reason"] or "Cancelled by the customer."
+        )
         order = selectors.order_detail_for_user(request.user).get(pk=order.pk)
         return Response(s.OrderSerializer(order).data)

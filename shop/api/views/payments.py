@@ -17,16 +17,21 @@ class OrderPayView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=s.PaySerializer, responses={
-        200: s.PayResultSerializer, 402: OpenApiResponse(description="The card was declined; the order stays payable."),
-        409: OpenApiResponse(description="The order cannot be paid in its current status."),
-        503: OpenApiResponse(description="Stripe could not be reached."),
-    })
+    @extend_schema(
+        request=s.PaySerializer,
+        responses={
+            200: s.PayResultSerializer,
+            402: OpenApiResponse(description="The card was declined; the order stays payable."),
+            409: OpenApiResponse(description="The order cannot be paid in its current status."),
+            503: OpenApiResponse(description="Stripe could not be reached."),
+        },
+    )
     def post(self, request, number):
         data = s.PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = payments.order_pay(user=request.user, number=number,
-                                    payment_method=data.validated_data["payment_method"])
+        result = payments.order_pay(
+            user=request.user, number=number, payment_method=data.validated_data["payment_method"]
+        )
         return Response(s.PayResultSerializer(asdict(result)).data)
 
 
@@ -58,12 +63,29 @@ class StripeWebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=None, responses={200: inline_serializer("WebhookAck", {
-        "received": serializers.BooleanField(), "duplicate": serializers.BooleanField(),
-        "processed": serializers.BooleanField()}), 400: OpenApiResponse(description="Bad signature.")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "WebhookAck",
+                {
+                    "received": serializers.BooleanField(),
+                    "duplicate": serializers.BooleanField(),
+                    "processed": serializers.BooleanField(),
+                },
+            ),
+            400: OpenApiResponse(description="Bad signature."),
+        },
+    )
     def post(self, request):
         outcome = webhooks.stripe_webhook_receive(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
-        return Response({"received": True, "event": outcome.event_id, "duplicate": outcome.duplicate,
-                         "processed": outcome.processed})
+        return Response(
+            {
+                "received": True,
+                "event": outcome.event_id,
+                "duplicate": outcome.duplicate,
+                "processed": outcome.processed,
+            }
+        )

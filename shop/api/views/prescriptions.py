@@ -22,21 +22,43 @@ from ..serializers import LineCoverSerializer, LinkSerializer
 
 
 def _status_body(order):
-    return {"order": order.number, "status": order.status,
-            "lines": LineCoverSerializer(order_rx_status(order=order), many=True).data}
+    return {
+        "order": order.number,
+        "status": order.status,
+        "lines": LineCoverSerializer(order_rx_status(order=order), many=True).data,
+    }
 
 
 class OrderPrescriptionsView(APIView):
     permission_classes = [permissions.AllowAny]  # anyone but the owner gets 404
     parser_classes = [JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(responses=inline_serializer("OrderPrescriptions", {
-        "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)}))
+    @extend_schema(
+        responses=inline_serializer(
+            "OrderPrescriptions",
+            {
+                "order": serializers.CharField(),
+                "status": serializers.CharField(),
+                "lines": LineCoverSerializer(many=True),
+            },
+        )
+    )
     def get(self, request, number):
         return Response(_status_body(order_for_user(user=request.user, number=number)))
 
-    @extend_schema(request=LinkSerializer, responses={201: inline_serializer("OrderPrescriptionsLinked", {
-        "order": serializers.CharField(), "status": serializers.CharField(), "lines": LineCoverSerializer(many=True)})})
+    @extend_schema(
+        request=LinkSerializer,
+        responses={
+            201: inline_serializer(
+                "OrderPrescriptionsLinked",
+                {
+                    "order": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "lines": LineCoverSerializer(many=True),
+                },
+            )
+        },
+    )
     def post(self, request, number):
         order_for_user(user=request.user, number=number)  # 404 before validating anything
         # A JSON body that is not an object (a list, a string, a number) goes to the serializer
@@ -50,17 +72,30 @@ class OrderPrescriptionsView(APIView):
         form.is_valid(raise_exception=True)
         v = form.validated_data
         if v.get("prescription") is not None:
-            links.order_prescription_link(user=request.user, number=number, prescription_id=v["prescription"],
-                                          line_ids=v.get("lines"))
+            links.order_prescription_link(
+                user=request.user, number=number, prescription_id=v["prescription"], line_ids=v.get("lines")
+            )
         elif v.get("file") is not None:
-            links.order_prescription_upload(user=request.user, number=number, patient_id=v["patient"], file=v["file"],
-                                            line_ids=v.get("lines"), notes=v["notes"], request=request)
+            links.order_prescription_upload(
+                user=request.user,
+                number=number,
+                patient_id=v["patient"],
+                file=v["file"],
+                line_ids=v.get("lines"),
+                notes=v["notes"],
+                request=request,
+            )
         elif v.get("prescriber") is not None:
-            links.order_prescription_transfer(user=request.user, number=number, patient_id=v["patient"],
-                                              prescriber=v["prescriber"], line_ids=v.get("lines"),
-                                              transfer_pharmacy=v["transfer_pharmacy"], notes=v["notes"],
-                                              request=request)
+            links.order_prescription_transfer(
+                user=request.user,
+                number=number,
+                patient_id=v["patient"],
+                prescriber=v["prescriber"],
+                line_ids=v.get("lines"),
+                transfer_pharmacy=v["transfer_pharmacy"],
+                notes=v["notes"],
+                request=request,
+            )
         else:  # pragma: no cover - validate() requires one
             raise DomainError("prescription: nothing to link.")
-        return Response(_status_body(order_for_user(user=request.user, number=number)),
-                        status=status.HTTP_201_CREATED)
+        return Response(_status_body(order_for_user(user=request.user, number=number)), status=status.HTTP_201_CREATED)

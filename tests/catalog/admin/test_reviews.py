@@ -23,9 +23,11 @@ def post_review(client, product, **overrides):
 
 
 def moderate(client, action, reviews):
-    return client.post("/admin/catalog/review/", {
-        "action": action, "_selected_action": [r.pk for r in reviews], "index": "0",
-    }, follow=True)
+    return client.post(
+        "/admin/catalog/review/",
+        {"action": action, "_selected_action": [r.pk for r in reviews], "index": "0"},
+        follow=True,
+    )
 
 
 def summary(product):

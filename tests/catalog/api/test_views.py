@@ -33,10 +33,17 @@ def baclofen():
     """The seed SKU: baclofen 10 mg oral tablet, seed tiers, 1000 tablets in stock."""
     drug = DrugFactory(name="Baclofen", slug="baclofen", active_ingredient="baclofen")
     DrugRouteFactory(drug=drug, route="oral", max_daily_dose=Decimal("80"), min_age_years=12)
-    DrugRouteFactory(drug=drug, route="intrathecal", dose_unit="mcg", max_daily_dose=Decimal("1000"),
-                     min_age_years=4, black_box_warning="Abrupt discontinuation ... has resulted in death.")
-    return ProductFactory(drug=drug, name="baclofen 10 mg tablet", slug="baclofen-10-mg-tablet",
-                          ndc="00832102400", stock=1000)
+    DrugRouteFactory(
+        drug=drug,
+        route="intrathecal",
+        dose_unit="mcg",
+        max_daily_dose=Decimal("1000"),
+        min_age_years=4,
+        black_box_warning="Abrupt discontinuation ... has resulted in death.",
+    )
+    return ProductFactory(
+        drug=drug, name="baclofen 10 mg tablet", slug="baclofen-10-mg-tablet", ndc="00832102400", stock=1000
+    )
 
 
 def names(response):
@@ -49,6 +56,7 @@ def approve(*reviews):
 
 
 # --- list, filters, ordering ----------------------------------------------------------------
+
 
 def test_list_is_paginated_and_shows_only_active_products(client):
     ProductFactory.create_batch(3)
@@ -99,8 +107,9 @@ def test_in_stock_counts_unexpired_lots_less_active_reservations(client):
     expired = ProductFactory(name="B expired")
     StockLotFactory(product=expired, quantity=9, expiry_date=timezone.localdate() - timedelta(days=1))
     held = ProductFactory(name="C all held", stock=2)
-    StockReservation.objects.create(product=held, reference="order:1", quantity=2,
-                                    expires_at=timezone.now() + timedelta(minutes=10))
+    StockReservation.objects.create(
+        product=held, reference="order:1", quantity=2, expires_at=timezone.now() + timedelta(minutes=10)
+    )
     ProductFactory(name="D never stocked")
     assert names(client.get(LIST_URL, {"in_stock": "true"})) == [stocked.name]
     assert names(client.get(LIST_URL, {"in_stock": "false"})) == ["B expired", "C all held", "D never stocked"]
@@ -111,8 +120,9 @@ def test_in_stock_counts_unexpired_lots_less_active_reservations(client):
 def test_a_reservation_outlasting_its_lot_shows_zero_available_never_negative(client):
     product = ProductFactory(name="Held then expired", ndc="00832102401", tiers=[(1, "1.00")])
     lot = StockLotFactory(product=product, quantity=4)
-    StockReservation.objects.create(product=product, reference="order:1", quantity=4,
-                                    expires_at=timezone.now() + timedelta(minutes=10))
+    StockReservation.objects.create(
+        product=product, reference="order:1", quantity=4, expires_at=timezone.now() + timedelta(minutes=10)
+    )
     StockLot.objects.filter(pk=lot.pk).update(expiry_date=timezone.localdate() - timedelta(days=1))
     assert stock_available(product_ids=[product.pk]) == {product.pk: 0}
     row = client.get(LIST_URL).json()["results"][0]
@@ -132,8 +142,11 @@ def test_ordering_by_price_uses_the_single_unit_tier_and_puts_unpriced_last(clie
 
 def test_ordering_by_rating_uses_approved_reviews_and_puts_unrated_last(client):
     good, poor, unrated = ProductFactory(name="Good"), ProductFactory(name="Poor"), ProductFactory(name="Unrated")
-    approve(ReviewFactory(product=good, rating=5), ReviewFactory(product=good, rating=4),
-            ReviewFactory(product=poor, rating=2))
+    approve(
+        ReviewFactory(product=good, rating=5),
+        ReviewFactory(product=good, rating=4),
+        ReviewFactory(product=poor, rating=2),
+    )
     ReviewFactory(product=unrated, rating=5)  # pending: does not count
     assert names(client.get(LIST_URL, {"ordering": "-rating"})) == ["Good", "Poor", "Unrated"]
     assert names(client.get(LIST_URL, {"ordering": "rating"})) == ["Poor", "Good", "Unrated"]
@@ -188,8 +201,12 @@ def test_unknown_ordering_is_a_400_naming_ordering_and_listing_the_allowed_value
 
 def test_garbage_that_cannot_be_misread_is_ignored_not_an_error(client):
     ProductFactory()
-    assert client.get(LIST_URL, {"in_stock": "maybe", "rx_required": "🙂", "unknown": "1",
-                                 "page_size": "lots"}).status_code == 200
+    assert (
+        client.get(
+            LIST_URL, {"in_stock": "maybe", "rx_required": "🙂", "unknown": "1", "page_size": "lots"}
+        ).status_code
+        == 200
+    )
     assert client.get(LIST_URL, {"page_size": "100000"}).json()["count"] == 1
 
 
@@ -200,11 +217,14 @@ def test_page_past_the_end_is_404(client):
 
 # --- detail ----------------------------------------------------------------------------------
 
+
 def test_detail_has_every_field_of_the_product_page(client, baclofen):
-    MonographSection.objects.create(drug=baclofen.drug, product=baclofen, kind="uses", title="Uses",
-                                    body="Spasticity.", position=1)
-    MonographSection.objects.create(drug=baclofen.drug, kind="overview", title="Overview",
-                                    body="For every baclofen product.", position=0)
+    MonographSection.objects.create(
+        drug=baclofen.drug, product=baclofen, kind="uses", title="Uses", body="Spasticity.", position=1
+    )
+    MonographSection.objects.create(
+        drug=baclofen.drug, kind="overview", title="Overview", body="For every baclofen product.", position=0
+    )
     response = client.get(detail_url("00832102400"))
     assert response.status_code == 200
     body = response.json()
@@ -216,7 +236,11 @@ def test_detail_has_every_field_of_the_product_page(client, baclofen):
     assert body["is_generic"] is True and body["brand_name"] == ""
     assert body["strength"] == "10.000" and body["strength_unit"] == "mg"
     assert (body["dosage_form"], body["route"], body["selling_unit"], body["pack_size"]) == (
-        "tablet", "oral", "tablet", 1)
+        "tablet",
+        "oral",
+        "tablet",
+        1,
+    )
     assert body["rx_required"] is True
     assert body["price_tiers"][0] == {"min_quantity": 1, "max_quantity": 29, "unit_price": "2.48"}
     assert body["availability"] == {"quantity_available": 1000, "in_stock": True}
@@ -228,8 +252,13 @@ def test_detail_has_every_field_of_the_product_page(client, baclofen):
     assert facts["fda_approved"] == "1977-11-01"
     assert facts["dea_schedule"] == ""
     assert facts["black_box_warning"] == ""  # the warning is for the intrathecal route only
-    assert facts["route_limits"] == {"route": "oral", "dose_unit": "mg", "max_daily_dose": "80.000",
-                                     "min_daily_dose": None, "min_age_years": 12}
+    assert facts["route_limits"] == {
+        "route": "oral",
+        "dose_unit": "mg",
+        "max_daily_dose": "80.000",
+        "min_daily_dose": None,
+        "min_age_years": 12,
+    }
     assert body["monograph"] == [
         {"kind": "overview", "title": "Overview", "body": "For every baclofen product."},
         {"kind": "uses", "title": "Uses", "body": "Spasticity."},
@@ -237,8 +266,14 @@ def test_detail_has_every_field_of_the_product_page(client, baclofen):
 
 
 def test_detail_shows_the_black_box_warning_of_the_products_route(client, baclofen):
-    ProductFactory(drug=baclofen.drug, name="baclofen 40 mg/20 mL", ndc="70121153401", route="intrathecal",
-                   dosage_form="injection", selling_unit="ampule")
+    ProductFactory(
+        drug=baclofen.drug,
+        name="baclofen 40 mg/20 mL",
+        ndc="70121153401",
+        route="intrathecal",
+        dosage_form="injection",
+        selling_unit="ampule",
+    )
     facts = client.get(detail_url("70121153401")).json()["drug_facts"]
     assert facts["black_box_warning"].startswith("Abrupt discontinuation")
     assert facts["route_limits"]["dose_unit"] == "mcg"
@@ -281,6 +316,7 @@ def test_unknown_or_inactive_ndc_is_404(client):
 
 # --- quote -----------------------------------------------------------------------------------
 
+
 def quote(client, ndc, **params):
     return client.get(f"/api/v1/products/{ndc}/quote/", params)
 
@@ -292,8 +328,14 @@ def quote(client, ndc, **params):
 def test_quote_prices_the_quantity_at_its_tier(client, baclofen, quantity, unit_price, total):
     response = quote(client, "00832-1024-00", quantity=quantity)
     assert response.status_code == 200
-    assert response.json() == {"ndc": "00832102400", "quantity": quantity, "unit_price": unit_price,
-                               "total": total, "available": True, "quantity_available": 1000}
+    assert response.json() == {
+        "ndc": "00832102400",
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "total": total,
+        "available": True,
+        "quantity_available": 1000,
+    }
 
 
 def test_quote_says_unavailable_beyond_stock_but_still_prices(client, baclofen):
@@ -336,6 +378,7 @@ def test_quote_checks_the_ndc_first(client):
 
 # --- reviews ---------------------------------------------------------------------------------
 
+
 def reviews_url(ndc="00832102400"):
     return f"/api/v1/products/{ndc}/reviews/"
 
@@ -368,8 +411,9 @@ def test_reviews_list_has_no_ordering_parameter_so_ordering_is_ignored(client, b
 def test_signed_in_customer_writes_a_pending_review(client, baclofen):
     user = UserFactory()
     client.force_authenticate(user)
-    response = client.post(reviews_url("00832-1024-00"), {"rating": 5, "title": " Great ", "body": "Helps."},
-                           format="json")
+    response = client.post(
+        reviews_url("00832-1024-00"), {"rating": 5, "title": " Great ", "body": "Helps."}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["moderation_status"] == "pending"
     review = Review.objects.get()
@@ -420,6 +464,7 @@ def test_reviews_of_unknown_or_malformed_ndc(client):
 
 # --- receiving lots (staff) ------------------------------------------------------------------
 
+
 def lots_url(ndc="00832102400"):
     return f"/api/v1/products/{ndc}/lots/"
 
@@ -440,7 +485,11 @@ def test_staff_receives_a_lot_and_availability_rises(staff_client, baclofen):
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["ndc"], body["lot_number"], body["quantity_received"], body["quantity_on_hand"]) == (
-        "00832102400", "B2401", 500, 500)
+        "00832102400",
+        "B2401",
+        500,
+        500,
+    )
     assert StockLot.objects.filter(product=baclofen, lot_number="B2401").exists()
     assert staff_client.get(detail_url("00832102400")).json()["availability"]["quantity_available"] == 1500
 

@@ -20,12 +20,18 @@ GAP_AT_ONE = "The first tier must start at quantity 1 so every quantity has a pr
 def test_a_valid_schedule_is_priced_and_quoted_at_the_tier_of_the_quantity():
     prices = product_pricing(ProductFactory())
     assert prices.priced
-    assert prices.tiers == prices.schedule == (
-        pricing.Tier(1, Decimal("2.48")), pricing.Tier(30, Decimal("2.31")), pricing.Tier(90, Decimal("0.17")))
+    assert (
+        prices.tiers
+        == prices.schedule
+        == (pricing.Tier(1, Decimal("2.48")), pricing.Tier(30, Decimal("2.31")), pricing.Tier(90, Decimal("0.17")))
+    )
     assert prices.first_quote == pricing.Quote(quantity=1, unit_price=Decimal("2.48"), total=Decimal("2.48"))
     assert prices.quote(89) == pricing.Quote(quantity=89, unit_price=Decimal("2.31"), total=Decimal("205.59"))
-    assert prices.ranges == [pricing.TierRange(1, 29, Decimal("2.48")), pricing.TierRange(30, 89, Decimal("2.31")),
-                             pricing.TierRange(90, None, Decimal("0.17"))]
+    assert prices.ranges == [
+        pricing.TierRange(1, 29, Decimal("2.48")),
+        pricing.TierRange(30, 89, Decimal("2.31")),
+        pricing.TierRange(90, None, Decimal("0.17")),
+    ]
     assert prices.lowest_unit_price == Decimal("0.17")
 
 
@@ -61,7 +67,11 @@ def test_quote_adds_the_units_available_only_when_asked():
     product = Product.objects.get(pk=ProductFactory(stock=40).pk)
     quote = product_quote(product=product, quantity=30)
     assert (quote.unit_price, quote.total, quote.quantity_available, quote.available) == (
-        Decimal("2.31"), Decimal("69.30"), 40, True)
+        Decimal("2.31"),
+        Decimal("69.30"),
+        40,
+        True,
+    )
     assert not product_quote(product=product, quantity=41).available
     unasked = product_quote(product=product, quantity=30, with_availability=False)
     assert (unasked.quantity_available, unasked.available) == (None, False)

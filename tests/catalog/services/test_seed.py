@@ -9,15 +9,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from catalog.models import (
-    Drug,
-    DrugInteraction,
-    DrugRoute,
-    MonographSection,
-    PriceTier,
-    Product,
-    StockLot,
-)
+from catalog.models import Drug, DrugInteraction, DrugRoute, MonographSection, PriceTier, Product, StockLot
 from catalog.services import stock
 from catalog.services.quotes import product_pricing
 from catalog.services.seed import SEED_DIR, seed_catalogue_read
@@ -30,12 +22,34 @@ SEED_MODELS = [Drug, DrugRoute, DrugInteraction, Product, PriceTier, StockLot, M
 
 TABLET_SECTIONS = ["Uses", "Dosage and Administration", "Cautions", "Drug Interactions", "Pharmacokinetics"]
 INJECTION_SECTIONS = [
-    "Warning", "Common Uses", "What is this medicine?", "How to Use This Medicine", "Lifestyle & Tips",
-    "Adult Dosing", "Pediatric Dosing", "Dose Adjustments", "Mechanism of Action", "Pharmacokinetics",
-    "Pharmacodynamics", "Side Effects", "Seek Immediate Medical Attention If You Experience",
-    "Before Using This Medicine", "Precautions & Cautions", "Overdose Information", "Major Interactions",
-    "Moderate Interactions", "Baseline Monitoring", "Routine Monitoring", "Symptom Monitoring", "Pregnancy",
-    "Lactation", "Pediatric Use", "Geriatric Use", "Clinical Pearls", "Alternative Therapies", "Cost & Coverage",
+    "Warning",
+    "Common Uses",
+    "What is this medicine?",
+    "How to Use This Medicine",
+    "Lifestyle & Tips",
+    "Adult Dosing",
+    "Pediatric Dosing",
+    "Dose Adjustments",
+    "Mechanism of Action",
+    "Pharmacokinetics",
+    "Pharmacodynamics",
+    "Side Effects",
+    "Seek Immediate Medical Attention If You Experience",
+    "Before Using This Medicine",
+    "Precautions & Cautions",
+    "Overdose Information",
+    "Major Interactions",
+    "Moderate Interactions",
+    "Baseline Monitoring",
+    "Routine Monitoring",
+    "Symptom Monitoring",
+    "Pregnancy",
+    "Lactation",
+    "Pediatric Use",
+    "Geriatric Use",
+    "Clinical Pearls",
+    "Alternative Therapies",
+    "Cost & Coverage",
     "General Drug Facts",
 ]
 
@@ -69,13 +83,21 @@ def test_seed_loads_route_limits_as_clinical_data():
     load_seed()
     oral = DrugRoute.objects.get(route="oral")
     assert (oral.dose_unit, oral.max_daily_dose, oral.min_daily_dose, oral.min_age_years) == (
-        "mg", Decimal("80"), Decimal("15"), 12)
+        "mg",
+        Decimal("80"),
+        Decimal("15"),
+        12,
+    )
     assert oral.black_box_warning == ""
     assert "reduce the dose in impaired renal function" in oral.renal_caution
     assert oral.renal_max_daily_dose is None
     intrathecal = DrugRoute.objects.get(route="intrathecal")
-    assert (intrathecal.dose_unit, intrathecal.max_daily_dose, intrathecal.min_daily_dose,
-            intrathecal.min_age_years) == ("mcg", Decimal("1000"), None, 4)
+    assert (
+        intrathecal.dose_unit,
+        intrathecal.max_daily_dose,
+        intrathecal.min_daily_dose,
+        intrathecal.min_age_years,
+    ) == ("mcg", Decimal("1000"), None, 4)
     assert intrathecal.black_box_warning.startswith("Abrupt discontinuation of intrathecal baclofen")
     assert "multi-organ system failure, and death" in intrathecal.black_box_warning
 
@@ -100,10 +122,17 @@ def test_seed_loads_the_tablet_with_its_tiers_and_stock():
     assert product.manufacturer == "UPSHER SMITH LA"
     assert product.is_generic and product.rx_required
     assert (product.strength, product.strength_unit, product.dosage_form, product.route) == (
-        Decimal("10"), "mg", "tablet", "oral")
+        Decimal("10"),
+        "mg",
+        "tablet",
+        "oral",
+    )
     assert (product.selling_unit, product.pack_size) == ("tablet", 1)
     assert [(t.min_quantity, t.unit_price) for t in product.price_tiers.all()] == [
-        (1, Decimal("2.48")), (30, Decimal("2.31")), (90, Decimal("0.17"))]
+        (1, Decimal("2.48")),
+        (30, Decimal("2.31")),
+        (90, Decimal("0.17")),
+    ]
     # The page's prices, kept as published: 90 tablets cost less than 89.
     prices = product_pricing(product)
     assert prices.quote(29).total == Decimal("71.92")
@@ -125,7 +154,10 @@ def test_seed_loads_the_intrathecal_vial_without_price_or_stock():
     assert product.rx_required
     assert (product.dosage_form, product.route, product.selling_unit) == ("injection", "intrathecal", "vial")
     assert (product.concentration_mcg_per_ml, product.volume_ml, product.strength_text) == (
-        Decimal("2000"), Decimal("20"), "40 mg/20 mL")
+        Decimal("2000"),
+        Decimal("20"),
+        "40 mg/20 mL",
+    )
     assert not product.price_tiers.exists()
     assert not product.lots.exists()
 
@@ -137,7 +169,12 @@ def test_seed_loads_every_monograph_section_in_page_order():
     assert [s.title for s in tablet.monograph.order_by("position")] == TABLET_SECTIONS
     assert [s.title for s in injection.monograph.order_by("position")] == INJECTION_SECTIONS
     assert list(tablet.monograph.order_by("position").values_list("kind", flat=True)) == [
-        "uses", "dosage", "cautions", "interactions", "pharmacokinetics"]
+        "uses",
+        "dosage",
+        "cautions",
+        "interactions",
+        "pharmacokinetics",
+    ]
     dosage = tablet.monograph.get(title="Dosage and Administration").body
     assert "#### Oral Dosage" in dosage and "#### Intrathecal Dosage" in dosage
     assert "total dosage should not exceed 80 mg daily" in dosage
@@ -156,7 +193,12 @@ def test_seed_run_twice_changes_nothing():
     assert "loaded" in first_output
     assert "nothing changed" in second_output
     assert {name: len(rows) for name, rows in before.items()} == {
-        "Drug": 1, "DrugRoute": 2, "DrugInteraction": 9, "Product": 2, "PriceTier": 3, "StockLot": 1,
+        "Drug": 1,
+        "DrugRoute": 2,
+        "DrugInteraction": 9,
+        "Product": 2,
+        "PriceTier": 3,
+        "StockLot": 1,
         "MonographSection": len(TABLET_SECTIONS) + len(INJECTION_SECTIONS),
     }
 

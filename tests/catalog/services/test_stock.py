@@ -17,13 +17,26 @@ def make_product(ndc="00832102400", on_hand=10, lots=None):
         name="Baclofen", defaults={"slug": "baclofen", "active_ingredient": "baclofen"}
     )
     product = Product.objects.create(
-        drug=drug, name=f"Baclofen {ndc}", slug=f"baclofen-{ndc}", ndc=ndc, manufacturer="UPSHER SMITH LA",
-        strength=Decimal("10"), strength_unit="mg", dosage_form="tablet", route="oral", selling_unit="tablet",
+        drug=drug,
+        name=f"Baclofen {ndc}",
+        slug=f"baclofen-{ndc}",
+        ndc=ndc,
+        manufacturer="UPSHER SMITH LA",
+        strength=Decimal("10"),
+        strength_unit="mg",
+        dosage_form="tablet",
+        route="oral",
+        selling_unit="tablet",
     )
     today = timezone.localdate()
     for i, (qty, days) in enumerate(lots or [(on_hand, 365)]):
-        StockLot.objects.create(product=product, lot_number=f"L{i}", expiry_date=today + timedelta(days=days),
-                                quantity_received=qty, quantity_on_hand=qty)
+        StockLot.objects.create(
+            product=product,
+            lot_number=f"L{i}",
+            expiry_date=today + timedelta(days=days),
+            quantity_received=qty,
+            quantity_on_hand=qty,
+        )
     return product
 
 

@@ -34,23 +34,26 @@ def test_catalogue_lists_active_products_with_price_and_stock(client, seeded):
     assert "In stock · 1,000 tablets available" in page
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"search": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"search": "00832-1024-00"}, ["Baclofen 10 mg tablet"]),
-    ({"search": "00832102400"}, ["Baclofen 10 mg tablet"]),
-    ({"search": "BACLOFEN"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"search": "tizanidine"}, []),
-    ({"route": "oral"}, ["Baclofen 10 mg tablet"]),
-    ({"route": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"dosage_form": "injection"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"rx_required": "true"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"rx_required": "false"}, []),
-    ({"in_stock": "true"}, ["Baclofen 10 mg tablet"]),
-    ({"in_stock": "false"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"ordering": "name"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-    ({"ordering": "-name"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL", "Baclofen 10 mg tablet"]),
-    ({"ordering": "-price"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"search": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"search": "00832-1024-00"}, ["Baclofen 10 mg tablet"]),
+        ({"search": "00832102400"}, ["Baclofen 10 mg tablet"]),
+        ({"search": "BACLOFEN"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"search": "tizanidine"}, []),
+        ({"route": "oral"}, ["Baclofen 10 mg tablet"]),
+        ({"route": "intrathecal"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"dosage_form": "injection"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"rx_required": "true"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"rx_required": "false"}, []),
+        ({"in_stock": "true"}, ["Baclofen 10 mg tablet"]),
+        ({"in_stock": "false"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"ordering": "name"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+        ({"ordering": "-name"}, ["Baclofen 40 mg/20 mL intrathecal injection, 20 mL", "Baclofen 10 mg tablet"]),
+        ({"ordering": "-price"}, ["Baclofen 10 mg tablet", "Baclofen 40 mg/20 mL intrathecal injection, 20 mL"]),
+    ],
+)
 def test_catalogue_search_and_filters(client, seeded, params, expected):
     response = client.get("/", params)
     assert response.status_code == 200

@@ -29,13 +29,27 @@ def test_tablet_page_shows_everything_on_the_seed_page(client, seeded):
     assert response.status_code == 200
     page = text(response)
     for expected in [
-        "Baclofen 10 mg tablet", "UPSHER SMITH LA", "00832-1024-00", "00832102400", "Prescription Required",
-        "In stock", "Generic", "1,000 tablets Available", "As low as $0.17 / tablet",
-        "1–29 tablets $2.48 / tablet", "30–89 tablets $2.31 / tablet", "90+ tablets $0.17 / tablet",
-        "Total Price: $2.48", "Add to Cart",
-        "Antispasticity agent", "Centrally acting skeletal muscle relaxant; GABA-B receptor agonist",
-        "Category C", "Mar 1992", "Not controlled",
-        "Write Your Own Review", "No reviews yet.",
+        "Baclofen 10 mg tablet",
+        "UPSHER SMITH LA",
+        "00832-1024-00",
+        "00832102400",
+        "Prescription Required",
+        "In stock",
+        "Generic",
+        "1,000 tablets Available",
+        "As low as $0.17 / tablet",
+        "1–29 tablets $2.48 / tablet",
+        "30–89 tablets $2.31 / tablet",
+        "90+ tablets $0.17 / tablet",
+        "Total Price: $2.48",
+        "Add to Cart",
+        "Antispasticity agent",
+        "Centrally acting skeletal muscle relaxant; GABA-B receptor agonist",
+        "Category C",
+        "Mar 1992",
+        "Not controlled",
+        "Write Your Own Review",
+        "No reviews yet.",
     ]:
         assert expected in page, expected
     html = response.content.decode()
@@ -57,8 +71,11 @@ def test_tablet_page_add_to_cart_form_follows_the_shop_contract(client, seeded):
     assert re.search(r'<input type="number" id="quantity" name="quantity" value="1" min="1" max="1000"', form)
     assert re.search(r'<button type="submit"[^>]*>Add to Cart</button>', form)
     tiers = json.loads(re.search(r'<script id="price-tiers" type="application/json">(.*?)</script>', html).group(1))
-    assert tiers == [{"min_quantity": 1, "unit_price": "2.48"}, {"min_quantity": 30, "unit_price": "2.31"},
-                     {"min_quantity": 90, "unit_price": "0.17"}]
+    assert tiers == [
+        {"min_quantity": 1, "unit_price": "2.48"},
+        {"min_quantity": 30, "unit_price": "2.31"},
+        {"min_quantity": 90, "unit_price": "0.17"},
+    ]
 
 
 def test_intrathecal_page_shows_black_box_warning_and_price_on_request(client, seeded):
@@ -66,10 +83,19 @@ def test_intrathecal_page_shows_black_box_warning_and_price_on_request(client, s
     assert response.status_code == 200
     page = text(response)
     for expected in [
-        "Baclofen 40 mg/20 mL intrathecal injection, 20 mL", "MYLAN", "67457-0000-20", "67457000020",
-        "Prescription Required", "Not in stock", "Black box warning",
+        "Baclofen 40 mg/20 mL intrathecal injection, 20 mL",
+        "MYLAN",
+        "67457-0000-20",
+        "67457000020",
+        "Prescription Required",
+        "Not in stock",
+        "Black box warning",
         "Abrupt discontinuation of intrathecal baclofen, regardless of the cause, has resulted in severe withdrawal",
-        "Price on request", "not yet purchasable", "2,000 mcg/mL", "20 mL", "BAK loe fen",
+        "Price on request",
+        "not yet purchasable",
+        "2,000 mcg/mL",
+        "20 mL",
+        "BAK loe fen",
     ]:
         assert expected in page, expected
     # The warning sits above the buy box and the monograph, where it cannot be missed.
@@ -78,9 +104,17 @@ def test_intrathecal_page_shows_black_box_warning_and_price_on_request(client, s
     assert 'id="add-to-cart"' not in html
     for section in Product.objects.get(slug=INJECTION.split("/")[2]).monograph.all():
         assert f"<h3>{section.title.replace('&', '&amp;')}</h3>" in html, section.title
-    for group in ["Overview", "Patient advice", "Dosage and administration", "Pharmacology and pharmacokinetics",
-                  "Cautions and adverse effects", "Drug interactions", "Monitoring", "Special patient groups",
-                  "Clinical information"]:
+    for group in [
+        "Overview",
+        "Patient advice",
+        "Dosage and administration",
+        "Pharmacology and pharmacokinetics",
+        "Cautions and adverse effects",
+        "Drug interactions",
+        "Monitoring",
+        "Special patient groups",
+        "Clinical information",
+    ]:
         assert f">{group}</h2>" in html, group
     assert "<li>Rash</li>" in html  # nested list items of Side Effects
 
@@ -95,8 +129,10 @@ def test_out_of_stock_priced_product_disables_add_to_cart(client):
 def test_review_form_for_signed_in_user_and_sign_in_link_for_anonymous(client, seeded):
     anonymous = client.get(TABLET).content.decode()
     assert 'action="/products/baclofen-10-mg-tablet/reviews/"' not in anonymous
-    assert 'href="/accounts/login/?next=/products/baclofen-10-mg-tablet/%23reviews">Sign in</a> to write a review' \
+    assert (
+        'href="/accounts/login/?next=/products/baclofen-10-mg-tablet/%23reviews">Sign in</a> to write a review'
         in anonymous
+    )
     client.force_login(UserFactory())
     html = client.get(TABLET).content.decode()
     form = re.search(r'<form method="post" action="/products/baclofen-10-mg-tablet/reviews/".*?</form>', html, re.S)
@@ -109,8 +145,9 @@ def test_review_form_for_signed_in_user_and_sign_in_link_for_anonymous(client, s
 
 def test_average_rating_and_count_come_from_approved_reviews(client, seeded, admin_user):
     product = Product.objects.get(slug="baclofen-10-mg-tablet")
-    reviews = [review_create(product=product, user=UserFactory(), rating=r, title=f"Rated {r}", body="ok")
-               for r in (4, 5, 1)]
+    reviews = [
+        review_create(product=product, user=UserFactory(), rating=r, title=f"Rated {r}", body="ok") for r in (4, 5, 1)
+    ]
     review_moderate(reviews=reviews[:2], status=Review.Status.APPROVED, moderator=admin_user)
     page = text(client.get(TABLET))
     assert "4.5 out of 5 · 2 reviews" in page

@@ -17,8 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def add_reviews(product, moderator, count, *, start=1, status=Review.Status.APPROVED):
     """Reviews titled "Review <n>"; review 1 is the newest, each next one a minute older."""
-    reviews = [review_create(product=product, user=UserFactory(), rating=4, title=f"Review {n}", body="b")
-               for n in range(start, start + count)]
+    reviews = [
+        review_create(product=product, user=UserFactory(), rating=4, title=f"Review {n}", body="b")
+        for n in range(start, start + count)
+    ]
     base = timezone.now()
     for n, review in enumerate(reviews, start=start):
         Review.objects.filter(pk=review.pk).update(created_at=base - timedelta(minutes=n))

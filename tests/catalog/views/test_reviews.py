@@ -33,7 +33,13 @@ def test_review_from_the_page_is_created_pending_and_not_shown_yet(client, produ
     assert response["Location"] == "/products/baclofen-10-mg-tablet/#reviews"
     review = Review.objects.get()
     assert (review.user, review.product, review.rating, review.title, review.body, review.status) == (
-        user, product, 4, "Helps my spasms", "Less stiffness at night.", Review.Status.PENDING)
+        user,
+        product,
+        4,
+        "Helps my spasms",
+        "Less stiffness at night.",
+        Review.Status.PENDING,
+    )
     page = client.get(response["Location"]).content.decode()
     assert "Your review will appear here once our team has approved it." in page
     assert "(pending: it will appear once approved)" in page

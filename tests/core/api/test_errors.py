@@ -9,8 +9,17 @@ from tests.core.factories import UserFactory
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/v1/pumps/abc/", "/api/v1/patients/1.5/", "/api/v1/cart/items/abc/",
-                                  "/api/v1/clinics/x/pumps/", "/api/v1/kit-alerts/-1/resolve/", "/api/v1/nothing/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/pumps/abc/",
+        "/api/v1/patients/1.5/",
+        "/api/v1/cart/items/abc/",
+        "/api/v1/clinics/x/pumps/",
+        "/api/v1/kit-alerts/-1/resolve/",
+        "/api/v1/nothing/",
+    ],
+)
 def test_an_api_path_no_view_matches_is_a_json_404(path):
     response = api(UserFactory()).patch(path, {"quantity": 2}, format="json")
 
@@ -32,8 +41,9 @@ def test_a_storefront_path_no_view_matches_is_still_the_html_404_page(client):
 def test_too_many_form_fields_is_a_json_400_naming_the_limit_and_adds_nothing_to_the_cart(settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
     body = "&".join(f"field{i}=1" for i in range(20))
-    response = post_raw(api(UserFactory()), "/api/v1/cart/items/", body,
-                        content_type="application/x-www-form-urlencoded")
+    response = post_raw(
+        api(UserFactory()), "/api/v1/cart/items/", body, content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"

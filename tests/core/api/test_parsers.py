@@ -24,8 +24,7 @@ def test_a_json_body_nested_too_deeply_is_a_400_parse_error_and_adds_nothing_to_
     response = post_raw(api(UserFactory()), "/api/v1/cart/items/", TOO_DEEP)
 
     assert response.status_code == 400
-    assert response.json() == {"code": "parse_error",
-                               "detail": "JSON parse error - the body is nested too deeply."}
+    assert response.json() == {"code": "parse_error", "detail": "JSON parse error - the body is nested too deeply."}
     assert not CartLine.objects.exists()
 
 
@@ -40,8 +39,12 @@ def test_a_too_deeply_nested_body_to_a_view_with_its_own_parsers_is_a_400_and_sa
 
 @pytest.mark.django_db
 def test_a_too_deeply_nested_fhir_json_body_is_a_400_and_imports_nothing():
-    response = post_raw(api(UserFactory(is_staff=True, is_superuser=True)), "/api/v1/fhir/MedicationRequest",
-                        TOO_DEEP, content_type="application/fhir+json")
+    response = post_raw(
+        api(UserFactory(is_staff=True, is_superuser=True)),
+        "/api/v1/fhir/MedicationRequest",
+        TOO_DEEP,
+        content_type="application/fhir+json",
+    )
 
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
@@ -59,8 +62,11 @@ def test_a_multi_megabyte_json_body_is_a_413_and_adds_nothing_to_the_cart():
     response = post_raw(api(UserFactory()), "/api/v1/cart/items/", padded_json(3 * 1024 * 1024))
 
     assert response.status_code == 413
-    assert response.json() == {"code": "request_too_large", "detail": "The JSON body is larger than 1048576 bytes.",
-                               "max_bytes": 1048576}
+    assert response.json() == {
+        "code": "request_too_large",
+        "detail": "The JSON body is larger than 1048576 bytes.",
+        "max_bytes": 1048576,
+    }
     assert not CartLine.objects.exists()
 
 
@@ -81,8 +87,12 @@ def test_the_json_limit_comes_from_api_max_json_bytes_and_a_body_at_the_limit_is
 @pytest.mark.django_db
 def test_a_too_large_json_body_to_a_view_with_its_own_parsers_is_a_413_and_imports_nothing(settings):
     settings.API_MAX_JSON_BYTES = 100
-    response = post_raw(api(UserFactory(is_staff=True, is_superuser=True)), "/api/v1/fhir/MedicationRequest",
-                        padded_json(5000), content_type="application/fhir+json")
+    response = post_raw(
+        api(UserFactory(is_staff=True, is_superuser=True)),
+        "/api/v1/fhir/MedicationRequest",
+        padded_json(5000),
+        content_type="application/fhir+json",
+    )
 
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
@@ -139,8 +149,11 @@ def _views(resolver=None):
 
 
 def test_every_api_view_parses_json_with_the_project_parser():
-    views = [view for view in _views()
-             if view.__module__.split(".")[0] in {"core", "catalog", "rx", "shop", "pumps", "pharmacy"}]
+    views = [
+        view
+        for view in _views()
+        if view.__module__.split(".")[0] in {"core", "catalog", "rx", "shop", "pumps", "pharmacy"}
+    ]
     assert views
     offenders = sorted(
         f"{view.__module__}.{view.__name__}"

@@ -10,8 +10,13 @@ User = get_user_model()
 
 
 def register(client, **overrides):
-    data = {"username": "maria", "email": "maria@example.com",
-            "password1": "Spasm-free-2026!", "password2": "Spasm-free-2026!", **overrides}
+    data = {
+        "username": "maria",
+        "email": "maria@example.com",
+        "password1": "Spasm-free-2026!",
+        "password2": "Spasm-free-2026!",
+        **overrides,
+    }
     return client.post("/accounts/register/", data)
 
 
@@ -25,12 +30,15 @@ def test_registration_creates_the_account_and_signs_in(client):
     assert "Signed in as <strong>maria</strong>" in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("password", "This password is too common."),
-    ("12345678901", "This password is entirely numeric."),
-    ("Ab1!", "This password is too short."),
-    ("maria@example", "The password is too similar to the email address."),
-])
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password", "This password is too common."),
+        ("12345678901", "This password is entirely numeric."),
+        ("Ab1!", "This password is too short."),
+        ("maria@example", "The password is too similar to the email address."),
+    ],
+)
 def test_registration_rejects_weak_passwords_and_saves_nothing(client, password, message):
     response = register(client, password1=password, password2=password)
     assert response.status_code == 400
@@ -59,8 +67,9 @@ def test_login_and_logout(client):
     response = client.post("/accounts/login/", {"username": "maria", "password": "wrong"})
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
-    response = client.post("/accounts/login/", {"username": "maria", "password": DEFAULT_PASSWORD,
-                                                "next": "/products/x/"})
+    response = client.post(
+        "/accounts/login/", {"username": "maria", "password": DEFAULT_PASSWORD, "next": "/products/x/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/products/x/"
     assert client.session.get("_auth_user_id")
     assert client.get("/accounts/logout/").status_code == 405  # logout is POST only
@@ -71,6 +80,7 @@ def test_login_and_logout(client):
 
 def test_login_refuses_an_offsite_next(client):
     UserFactory(username="maria")
-    response = client.post("/accounts/login/", {"username": "maria", "password": DEFAULT_PASSWORD,
-                                                "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/login/", {"username": "maria", "password": DEFAULT_PASSWORD, "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"

@@ -22,8 +22,9 @@ def test_admin_lists_kits_and_resolves_alerts_with_the_action(client, db):
         assert client.get(reverse(f"admin:pumps_{name}_changelist")).status_code == 200
     assert client.get(reverse("admin:pumps_kitalert_change", args=[alert.pk])).status_code == 200
 
-    response = client.post(reverse("admin:pumps_kitalert_changelist"),
-                           {"action": "resolve", "_selected_action": [alert.pk]})
+    response = client.post(
+        reverse("admin:pumps_kitalert_changelist"), {"action": "resolve", "_selected_action": [alert.pk]}
+    )
 
     assert response.status_code == 302
     alert.refresh_from_db()

@@ -19,8 +19,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _inline_management(prefix, total, initial):
-    return {f"{prefix}-TOTAL_FORMS": str(total), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
 
 
 def test_admin_refill_inline_goes_through_the_service_and_recomputes(client, clinic_pumps):
@@ -32,16 +36,30 @@ def test_admin_refill_inline_goes_through_the_service_and_recomputes(client, cli
     filled_at = timezone.now() - timedelta(hours=2)
     appointment = pump.appointments.get()
     data = {
-        "patient": pump.patient_id, "manufacturer": pump.manufacturer, "model": pump.model,
-        "serial_number": pump.serial_number, "reservoir_volume_ml": "20", "alarm_volume_ml": "2",
-        "implanted_on": "2024-06-01", "active": "on", "notes": "",
-        **_inline_management("programs", 1, 1), "programs-0-id": pump.programs.get().pk, "programs-0-pump": pump.pk,
-        **_inline_management("refills", 2, 1), "refills-0-id": pump.refills.get().pk, "refills-0-pump": pump.pk,
-        "refills-1-pump": pump.pk, "refills-1-filled_at_0": timezone.localtime(filled_at).strftime("%Y-%m-%d"),
+        "patient": pump.patient_id,
+        "manufacturer": pump.manufacturer,
+        "model": pump.model,
+        "serial_number": pump.serial_number,
+        "reservoir_volume_ml": "20",
+        "alarm_volume_ml": "2",
+        "implanted_on": "2024-06-01",
+        "active": "on",
+        "notes": "",
+        **_inline_management("programs", 1, 1),
+        "programs-0-id": pump.programs.get().pk,
+        "programs-0-pump": pump.pk,
+        **_inline_management("refills", 2, 1),
+        "refills-0-id": pump.refills.get().pk,
+        "refills-0-pump": pump.pk,
+        "refills-1-pump": pump.pk,
+        "refills-1-filled_at_0": timezone.localtime(filled_at).strftime("%Y-%m-%d"),
         "refills-1-filled_at_1": timezone.localtime(filled_at).strftime("%H:%M:%S"),
-        "refills-1-volume_filled_ml": "18", "refills-1-concentration_mcg_per_ml": "2000",
-        "refills-1-residual_withdrawn_ml": "1.5", "refills-1-notes": "",
-        **_inline_management("appointments", 1, 1), "appointments-0-id": appointment.pk,
+        "refills-1-volume_filled_ml": "18",
+        "refills-1-concentration_mcg_per_ml": "2000",
+        "refills-1-residual_withdrawn_ml": "1.5",
+        "refills-1-notes": "",
+        **_inline_management("appointments", 1, 1),
+        "appointments-0-id": appointment.pk,
         "appointments-0-pump": pump.pk,
         "appointments-0-scheduled_at_0": timezone.localtime(appointment.scheduled_at).strftime("%Y-%m-%d"),
         "appointments-0-scheduled_at_1": timezone.localtime(appointment.scheduled_at).strftime("%H:%M:%S"),
@@ -64,15 +82,30 @@ def test_admin_refill_over_the_reservoir_is_refused(client, clinic_pumps):
     url = reverse("admin:pumps_pump_change", args=[pump.pk])
     appointment = pump.appointments.get()
     data = {
-        "patient": pump.patient_id, "manufacturer": pump.manufacturer, "model": pump.model,
-        "serial_number": pump.serial_number, "reservoir_volume_ml": "20", "alarm_volume_ml": "2",
-        "implanted_on": "2024-06-01", "active": "on", "notes": "",
-        **_inline_management("programs", 1, 1), "programs-0-id": pump.programs.get().pk, "programs-0-pump": pump.pk,
-        **_inline_management("refills", 2, 1), "refills-0-id": pump.refills.get().pk, "refills-0-pump": pump.pk,
-        "refills-1-pump": pump.pk, "refills-1-filled_at_0": timezone.localdate().strftime("%Y-%m-%d"),
-        "refills-1-filled_at_1": "00:00:01", "refills-1-volume_filled_ml": "25",
-        "refills-1-concentration_mcg_per_ml": "2000", "refills-1-residual_withdrawn_ml": "0", "refills-1-notes": "",
-        **_inline_management("appointments", 1, 1), "appointments-0-id": appointment.pk,
+        "patient": pump.patient_id,
+        "manufacturer": pump.manufacturer,
+        "model": pump.model,
+        "serial_number": pump.serial_number,
+        "reservoir_volume_ml": "20",
+        "alarm_volume_ml": "2",
+        "implanted_on": "2024-06-01",
+        "active": "on",
+        "notes": "",
+        **_inline_management("programs", 1, 1),
+        "programs-0-id": pump.programs.get().pk,
+        "programs-0-pump": pump.pk,
+        **_inline_management("refills", 2, 1),
+        "refills-0-id": pump.refills.get().pk,
+        "refills-0-pump": pump.pk,
+        "refills-1-pump": pump.pk,
+        "refills-1-filled_at_0": timezone.localdate().strftime("%Y-%m-%d"),
+        "refills-1-filled_at_1": "00:00:01",
+        "refills-1-volume_filled_ml": "25",
+        "refills-1-concentration_mcg_per_ml": "2000",
+        "refills-1-residual_withdrawn_ml": "0",
+        "refills-1-notes": "",
+        **_inline_management("appointments", 1, 1),
+        "appointments-0-id": appointment.pk,
         "appointments-0-pump": pump.pk,
         "appointments-0-scheduled_at_0": timezone.localtime(appointment.scheduled_at).strftime("%Y-%m-%d"),
         "appointments-0-scheduled_at_1": timezone.localtime(appointment.scheduled_at).strftime("%H:%M:%S"),
@@ -94,8 +127,9 @@ def test_admin_shows_the_schedule_read_only(client, clinic_pumps):
 def test_pump_admin_is_closed_to_staff_without_the_pharmacist_group_and_audits_its_list(db):
     pump = make_pump()
     support = UserFactory(username="support", is_staff=True)
-    support.user_permissions.add(*Permission.objects.filter(content_type__app_label="pumps",
-                                                            codename__in=["view_pump", "change_pump"]))
+    support.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="pumps", codename__in=["view_pump", "change_pump"])
+    )
     client = Client()
     client.force_login(support)
     assert client.get("/admin/pumps/pump/").status_code == 403
@@ -105,8 +139,9 @@ def test_pump_admin_is_closed_to_staff_without_the_pharmacist_group_and_audits_i
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
     assert client.get("/admin/pumps/pump/").status_code == 200
-    assert AuditLog.objects.filter(object_type="pumps.pump", object_id=str(pump.pk), user=admin,
-                                   detail="admin list").exists()
+    assert AuditLog.objects.filter(
+        object_type="pumps.pump", object_id=str(pump.pk), user=admin, detail="admin list"
+    ).exists()
 
 
 def test_the_admin_audits_the_change_form_it_shows_and_each_save(client, clinic_pumps):
@@ -115,11 +150,20 @@ def test_the_admin_audits_the_change_form_it_shows_and_each_save(client, clinic_
     pump = clinic_pumps["fine"]
     url = reverse("admin:pumps_pump_change", args=[pump.pk])
     client.get(url)
-    data = {"patient": pump.patient_id, "manufacturer": pump.manufacturer, "model": pump.model,
-            "serial_number": pump.serial_number, "reservoir_volume_ml": "20", "alarm_volume_ml": "3",
-            "implanted_on": "2024-06-01", "active": "on", "notes": "",
-            **_inline_management("programs", 0, 0), **_inline_management("refills", 0, 0),
-            **_inline_management("appointments", 0, 0)}
+    data = {
+        "patient": pump.patient_id,
+        "manufacturer": pump.manufacturer,
+        "model": pump.model,
+        "serial_number": pump.serial_number,
+        "reservoir_volume_ml": "20",
+        "alarm_volume_ml": "3",
+        "implanted_on": "2024-06-01",
+        "active": "on",
+        "notes": "",
+        **_inline_management("programs", 0, 0),
+        **_inline_management("refills", 0, 0),
+        **_inline_management("appointments", 0, 0),
+    }
 
     assert client.post(url, data).status_code == 302
 

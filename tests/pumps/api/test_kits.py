@@ -31,14 +31,18 @@ def url(clinic):
 
 
 def test_clinic_staff_order_a_kit_invoiced_to_the_clinic_with_stock_held_until_dispatch(kit_world):
-    response = client_for(kit_world.staff).post(url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING},
-                                                format="json")
+    response = client_for(kit_world.staff).post(
+        url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING}, format="json"
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
     kit = KitOrder.objects.get(pk=body["id"])
-    assert (kit.pump_id, kit.refill_id, kit.patient_id) == (kit_world.pump.pk, kit_world.pump.current_refill_id,
-                                                            kit_world.pump.patient_id)
+    assert (kit.pump_id, kit.refill_id, kit.patient_id) == (
+        kit_world.pump.pk,
+        kit_world.pump.current_refill_id,
+        kit_world.pump.patient_id,
+    )
     assert kit.appointment is not None and kit.source == KitOrder.Source.CLINIC
     assert (kit.ship_by, kit.expected_delivery) == (kit_world.pump.ship_by, kit_world.pump.expected_delivery)
     order = kit.order
@@ -53,8 +57,12 @@ def test_clinic_staff_order_a_kit_invoiced_to_the_clinic_with_stock_held_until_d
 @pytest.mark.parametrize("who", ["other_clinic_staff", "shopper", "pharmacist", "admin"])
 def test_only_the_clinics_own_staff_see_or_order_its_kits(kit_world, who):
     client_for(kit_world.staff).post(url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING}, format="json")
-    user = {"other_clinic_staff": kit_world.other_staff, "shopper": UserFactory(), "pharmacist": pharmacist(),
-            "admin": UserFactory(is_staff=True, is_superuser=True)}[who]
+    user = {
+        "other_clinic_staff": kit_world.other_staff,
+        "shopper": UserFactory(),
+        "pharmacist": pharmacist(),
+        "admin": UserFactory(is_staff=True, is_superuser=True),
+    }[who]
 
     assert client_for(user).get(url(kit_world.clinic)).status_code == 404
     response = client_for(user).post(url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING}, format="json")
@@ -65,8 +73,9 @@ def test_only_the_clinics_own_staff_see_or_order_its_kits(kit_world, who):
 
 def test_anonymous_users_cannot_list_or_order_kits(kit_world):
     assert client_for(None).get(url(kit_world.clinic)).status_code in (401, 403)
-    assert client_for(None).post(url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING},
-                                 format="json").status_code in (401, 403)
+    assert client_for(None).post(
+        url(kit_world.clinic), {"pump": kit_world.pump.pk, **SHIPPING}, format="json"
+    ).status_code in (401, 403)
     assert not KitOrder.objects.exists()
 
 
@@ -153,8 +162,12 @@ def test_clinic_staff_cancel_a_kit_stock_released_invoice_voided_alerts_resolved
 
 @pytest.mark.parametrize("who", ["other_clinic_staff", "shopper", "pharmacist", "admin"])
 def test_anyone_but_the_clinics_staff_gets_404_and_nothing_changes(ordered_kit, who):
-    user = {"other_clinic_staff": ordered_kit.other_staff, "shopper": UserFactory(), "pharmacist": pharmacist(),
-            "admin": UserFactory(is_staff=True, is_superuser=True)}[who]
+    user = {
+        "other_clinic_staff": ordered_kit.other_staff,
+        "shopper": UserFactory(),
+        "pharmacist": pharmacist(),
+        "admin": UserFactory(is_staff=True, is_superuser=True),
+    }[who]
 
     response = client_for(user).post(cancel_url(ordered_kit.kit), {"reason": CANCEL_REASON}, format="json")
 
@@ -163,8 +176,10 @@ def test_anyone_but_the_clinics_staff_gets_404_and_nothing_changes(ordered_kit, 
 
 
 def test_a_kit_of_another_clinic_is_404_even_for_staff_of_both(ordered_kit):
-    other_kit_url = reverse("pumps-api:clinic-kit-order-cancel",
-                            kwargs={"clinic_id": ordered_kit.clinic.pk + 10_000, "pk": ordered_kit.kit.pk})
+    other_kit_url = reverse(
+        "pumps-api:clinic-kit-order-cancel",
+        kwargs={"clinic_id": ordered_kit.clinic.pk + 10_000, "pk": ordered_kit.kit.pk},
+    )
     response = client_for(ordered_kit.staff).post(other_kit_url, {"reason": CANCEL_REASON}, format="json")
     assert response.status_code == 404
     assert_nothing_cancelled(ordered_kit)
@@ -215,8 +230,10 @@ def alerts(db):
     """Three open alerts on one pump (one per reason), levels 2, 1, 0, and a resolved one."""
     pump = due_pump()
     clinic = pump.patient.clinic
-    open_ = [KitAlert.objects.create(pump=pump, clinic=clinic, reason=reason, level=level)
-             for reason, level in (("no_order", 0), ("late", 2), ("cannot_arrive", 1))]
+    open_ = [
+        KitAlert.objects.create(pump=pump, clinic=clinic, reason=reason, level=level)
+        for reason, level in (("no_order", 0), ("late", 2), ("cannot_arrive", 1))
+    ]
     resolved = KitAlert.objects.create(pump=pump, clinic=clinic, reason="no_stock", level=5)
     KitAlert.objects.filter(pk=resolved.pk).update(resolved_at=resolved.opened_at, resolution="done")
     return [open_[1], open_[2], open_[0]]

@@ -33,17 +33,34 @@ def world():
     admin = UserFactory(is_superuser=True, is_staff=True)
     shopper = UserFactory()
     PatientFactory(account=shopper)
-    return {"clinic_a": clinic_a, "staff_a": staff_a, "clinic_b": clinic_b, "staff_b": staff_b, "pump_a": pump_a,
-            "pump_b": pump_b, "pharmacist": pharmacist, "admin": admin, "shopper": shopper}
+    return {
+        "clinic_a": clinic_a,
+        "staff_a": staff_a,
+        "clinic_b": clinic_b,
+        "staff_b": staff_b,
+        "pump_a": pump_a,
+        "pump_b": pump_b,
+        "pharmacist": pharmacist,
+        "admin": admin,
+        "shopper": shopper,
+    }
 
 
 def pump_urls(pump):
-    return [reverse(name, args=[pump.pk]) for name in (
-        "pumps-api:pump", "pumps-api:pump-programs", "pumps-api:pump-refills", "pumps-api:pump-appointments",
-        "pumps-api:pump-schedule")]
+    return [
+        reverse(name, args=[pump.pk])
+        for name in (
+            "pumps-api:pump",
+            "pumps-api:pump-programs",
+            "pumps-api:pump-refills",
+            "pumps-api:pump-appointments",
+            "pumps-api:pump-schedule",
+        )
+    ]
 
 
 # --- visibility ---------------------------------------------------------------------------
+
 
 def test_staff_see_only_their_clinics(world):
     response = client_for(world["staff_a"]).get(reverse("pumps-api:clinics"))
@@ -80,8 +97,12 @@ def test_shopper_sees_no_clinic(world):
 
 def test_anonymous_is_refused_everywhere(world):
     client = client_for()
-    urls = [reverse("pumps-api:clinics"), reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]),
-            reverse("pumps-api:clinic-patients", args=[world["clinic_a"].pk]), *pump_urls(world["pump_a"])]
+    urls = [
+        reverse("pumps-api:clinics"),
+        reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]),
+        reverse("pumps-api:clinic-patients", args=[world["clinic_a"].pk]),
+        *pump_urls(world["pump_a"]),
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code in (401, 403), url
@@ -117,13 +138,21 @@ def test_pharmacists_and_admins_read_but_do_not_change(world, who):
     PrescriptionFactory(patient=pump.patient, status=Prescription.Status.IN_REVIEW)
     for url in pump_urls(pump):
         assert client.get(url).status_code == 200, url
-    response = client.post(reverse("pumps-api:pump-programs", args=[pump.pk]),
-                           {"daily_dose_mcg": "600", "concentration_mcg_per_ml": "2000"}, format="json")
+    response = client.post(
+        reverse("pumps-api:pump-programs", args=[pump.pk]),
+        {"daily_dose_mcg": "600", "concentration_mcg_per_ml": "2000"},
+        format="json",
+    )
     assert response.status_code == 403
     assert client.patch(reverse("pumps-api:pump", args=[pump.pk]), {"notes": "x"}, format="json").status_code == 403
-    assert client.post(reverse("pumps-api:clinic-patients", args=[world["clinic_a"].pk]),
-                       {"first_name": "A", "last_name": "B", "date_of_birth": "1970-01-01"},
-                       format="json").status_code == 403
+    assert (
+        client.post(
+            reverse("pumps-api:clinic-patients", args=[world["clinic_a"].pk]),
+            {"first_name": "A", "last_name": "B", "date_of_birth": "1970-01-01"},
+            format="json",
+        ).status_code
+        == 403
+    )
     assert pump.programs.count() == 1
 
 
@@ -131,8 +160,11 @@ def test_views_and_changes_are_audited(world):
     client = client_for(world["staff_a"])
     pump = world["pump_a"]
     client.get(reverse("pumps-api:pump-schedule", args=[pump.pk]))
-    client.post(reverse("pumps-api:pump-programs", args=[pump.pk]),
-                {"daily_dose_mcg": "550", "concentration_mcg_per_ml": "2000"}, format="json")
+    client.post(
+        reverse("pumps-api:pump-programs", args=[pump.pk]),
+        {"daily_dose_mcg": "550", "concentration_mcg_per_ml": "2000"},
+        format="json",
+    )
     rows = AuditLog.objects.filter(user=world["staff_a"])
     assert rows.filter(action="view", object_type="pumps.pump", object_id=str(pump.pk), detail="schedule").exists()
     assert rows.filter(action="create", object_type="pumps.pumpprogram").exists()
@@ -141,19 +173,26 @@ def test_views_and_changes_are_audited(world):
 def test_every_read_and_change_writes_exactly_its_audit_rows(world):
     client = client_for(world["staff_a"])
     pump, clinic = world["pump_a"], world["clinic_a"]
-    appointment = client.post(reverse("pumps-api:pump-appointments", args=[pump.pk]),
-                              {"scheduled_at": (timezone.now() + timedelta(days=30)).isoformat()}, format="json").json()
+    appointment = client.post(
+        reverse("pumps-api:pump-appointments", args=[pump.pk]),
+        {"scheduled_at": (timezone.now() + timedelta(days=30)).isoformat()},
+        format="json",
+    ).json()
     client.get(reverse("pumps-api:clinic-pumps", args=[clinic.pk]))
     client.get(reverse("pumps-api:clinic-patients", args=[clinic.pk]))
     client.get(reverse("pumps-api:pump", args=[pump.pk]))
     client.get(reverse("pumps-api:pump-refills", args=[pump.pk]))
     client.patch(reverse("pumps-api:pump", args=[pump.pk]), {"notes": "Seen."}, format="json")
-    client.patch(reverse("pumps-api:pump-appointment", args=[pump.pk, appointment["id"]]), {"status": "done"},
-                 format="json")
+    client.patch(
+        reverse("pumps-api:pump-appointment", args=[pump.pk, appointment["id"]]), {"status": "done"}, format="json"
+    )
     client.delete(reverse("pumps-api:pump", args=[pump.pk]))
 
-    rows = list(AuditLog.objects.filter(user=world["staff_a"]).order_by("id")
-                .values_list("action", "object_type", "object_id", "detail"))
+    rows = list(
+        AuditLog.objects.filter(user=world["staff_a"])
+        .order_by("id")
+        .values_list("action", "object_type", "object_id", "detail")
+    )
     assert rows == [
         ("create", "pumps.refillappointment", str(appointment["id"]), ""),
         ("view", "pumps.pump", str(pump.pk), f"clinic {clinic.pk} pump list"),
@@ -170,8 +209,11 @@ def test_a_refused_change_writes_no_audit_row(world):
     client = client_for(world["staff_a"])
     pump = world["pump_a"]
 
-    response = client.post(reverse("pumps-api:pump-programs", args=[pump.pk]),
-                           {"daily_dose_mcg": "0", "concentration_mcg_per_ml": "2000"}, format="json")
+    response = client.post(
+        reverse("pumps-api:pump-programs", args=[pump.pk]),
+        {"daily_dose_mcg": "0", "concentration_mcg_per_ml": "2000"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert not AuditLog.objects.filter(user=world["staff_a"]).exists()
@@ -179,18 +221,30 @@ def test_a_refused_change_writes_no_audit_row(world):
 
 # --- patients and pumps -------------------------------------------------------------------
 
+
 def test_staff_add_a_clinic_patient_and_a_pump(world):
     client = client_for(world["staff_a"])
     clinic = world["clinic_a"]
-    response = client.post(reverse("pumps-api:clinic-patients", args=[clinic.pk]),
-                           {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10", "sex": "F"},
-                           format="json")
+    response = client.post(
+        reverse("pumps-api:clinic-patients", args=[clinic.pk]),
+        {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10", "sex": "F"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     patient = Patient.objects.get(pk=response.json()["id"])
     assert patient.clinic == clinic and patient.account is None
-    response = client.post(reverse("pumps-api:clinic-pumps", args=[clinic.pk]), {
-        "patient": patient.pk, "model": "8637-40", "serial_number": "NGV123", "alarm_volume_ml": "2.5",
-        "implanted_on": "2024-02-01", "battery_replacement_on": "2030-02-01"}, format="json")
+    response = client.post(
+        reverse("pumps-api:clinic-pumps", args=[clinic.pk]),
+        {
+            "patient": patient.pk,
+            "model": "8637-40",
+            "serial_number": "NGV123",
+            "alarm_volume_ml": "2.5",
+            "implanted_on": "2024-02-01",
+            "battery_replacement_on": "2030-02-01",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["manufacturer"] == "medtronic" and body["reservoir_volume_ml"] == "40.00"
@@ -202,16 +256,19 @@ def test_clinic_patient_created_through_the_service_is_audited_once_and_bad_inpu
     client = client_for(world["staff_a"])
     url = reverse("pumps-api:clinic-patients", args=[world["clinic_a"].pk])
     before = Patient.objects.count()
-    response = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "not-a-date",
-                                 "sex": "F"}, format="json")
+    response = client.post(
+        url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "not-a-date", "sex": "F"}, format="json"
+    )
     assert response.status_code == 400 and "date_of_birth" in response.json()["errors"], response.json()
     assert Patient.objects.count() == before
-    future = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2999-01-01",
-                               "sex": "F"}, format="json")
+    future = client.post(
+        url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "2999-01-01", "sex": "F"}, format="json"
+    )
     assert future.status_code == 400 and "date_of_birth" in future.json()["errors"], future.json()
     assert Patient.objects.count() == before
-    response = client.post(url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10",
-                                 "sex": "F"}, format="json")
+    response = client.post(
+        url, {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": "1970-12-10", "sex": "F"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["pump_count"] == 0
     created = AuditLog.objects.filter(action=AuditLog.Action.CREATE, object_id=str(response.json()["id"]))
@@ -220,32 +277,50 @@ def test_clinic_patient_created_through_the_service_is_audited_once_and_bad_inpu
 
 def test_pump_for_another_clinics_patient_is_refused(world):
     other = clinic_patient(world["clinic_b"])
-    response = client_for(world["staff_a"]).post(reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]), {
-        "patient": other.pk, "model": "8637-20", "serial_number": "Z9", "alarm_volume_ml": "2",
-        "implanted_on": "2024-02-01"}, format="json")
+    response = client_for(world["staff_a"]).post(
+        reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]),
+        {
+            "patient": other.pk,
+            "model": "8637-20",
+            "serial_number": "Z9",
+            "alarm_volume_ml": "2",
+            "implanted_on": "2024-02-01",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "patient" in response.json()["errors"]
     assert not Pump.objects.filter(serial_number="Z9").exists()
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"model": "nope"}, "model"),
-    ({"alarm_volume_ml": "0"}, "alarm_volume_ml"),
-    ({"alarm_volume_ml": "25"}, "alarm_volume_ml"),
-    ({"reservoir_volume_ml": "30"}, "reservoir_volume_ml"),
-    ({"implanted_on": "yesterday"}, "implanted_on"),
-    ({"serial_number": ""}, "serial_number"),
-    ({"implanted_on": "9999-12-31"}, "implanted_on"),
-    ({"implanted_on": "1970-01-01"}, "implanted_on"),
-    ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
-    ({"battery_replacement_on": "2023-12-31"}, "battery_replacement_on"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"model": "nope"}, "model"),
+        ({"alarm_volume_ml": "0"}, "alarm_volume_ml"),
+        ({"alarm_volume_ml": "25"}, "alarm_volume_ml"),
+        ({"reservoir_volume_ml": "30"}, "reservoir_volume_ml"),
+        ({"implanted_on": "yesterday"}, "implanted_on"),
+        ({"serial_number": ""}, "serial_number"),
+        ({"implanted_on": "9999-12-31"}, "implanted_on"),
+        ({"implanted_on": "1970-01-01"}, "implanted_on"),
+        ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
+        ({"battery_replacement_on": "2023-12-31"}, "battery_replacement_on"),
+    ],
+)
 def test_bad_pump_input_is_a_400_naming_the_field(world, payload, field):
     patient = clinic_patient(world["clinic_a"])
-    data = {"patient": patient.pk, "model": "8637-20", "serial_number": "Q1", "alarm_volume_ml": "2",
-            "implanted_on": "2024-02-01", **payload}
-    response = client_for(world["staff_a"]).post(reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]), data,
-                                                 format="json")
+    data = {
+        "patient": patient.pk,
+        "model": "8637-20",
+        "serial_number": "Q1",
+        "alarm_volume_ml": "2",
+        "implanted_on": "2024-02-01",
+        **payload,
+    }
+    response = client_for(world["staff_a"]).post(
+        reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]), data, format="json"
+    )
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
     assert field in response.json()["detail"]
@@ -255,17 +330,28 @@ def test_bad_pump_input_is_a_400_naming_the_field(world, payload, field):
 def test_duplicate_serial_is_a_400_naming_serial_number(world):
     pump = world["pump_a"]
     patient = clinic_patient(world["clinic_a"])
-    response = client_for(world["staff_a"]).post(reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]), {
-        "patient": patient.pk, "model": pump.model, "serial_number": pump.serial_number, "alarm_volume_ml": "2",
-        "implanted_on": "2024-02-01"}, format="json")
+    response = client_for(world["staff_a"]).post(
+        reverse("pumps-api:clinic-pumps", args=[world["clinic_a"].pk]),
+        {
+            "patient": patient.pk,
+            "model": pump.model,
+            "serial_number": pump.serial_number,
+            "alarm_volume_ml": "2",
+            "implanted_on": "2024-02-01",
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "serial_number" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"implanted_on": "9999-12-31"}, "implanted_on"),
-    ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"implanted_on": "9999-12-31"}, "implanted_on"),
+        ({"battery_replacement_on": "9999-12-31"}, "battery_replacement_on"),
+    ],
+)
 def test_patch_with_implausible_pump_dates_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]
     response = client_for(world["staff_a"]).patch(reverse("pumps-api:pump", args=[pump.pk]), payload, format="json")
@@ -290,16 +376,20 @@ def test_patch_pump_recomputes_and_delete_retires(world):
 
 # --- programs, refills, appointments --------------------------------------------------------
 
-@pytest.mark.parametrize("payload, field", [
-    ({"daily_dose_mcg": "0"}, "daily_dose_mcg"),
-    ({"daily_dose_mcg": "-100"}, "daily_dose_mcg"),
-    ({"daily_dose_mcg": "abc"}, "daily_dose_mcg"),
-    ({"concentration_mcg_per_ml": "0"}, "concentration_mcg_per_ml"),
-    ({"concentration_mcg_per_ml": "123456789"}, "concentration_mcg_per_ml"),
-    ({"effective_at": "2025-13-01T00:00:00Z"}, "effective_at"),
-    ({"effective_at": "0001-01-01T00:00:00Z"}, "effective_at"),
-    ({"effective_at": "9999-12-31T00:00:00Z"}, "effective_at"),
-])
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"daily_dose_mcg": "0"}, "daily_dose_mcg"),
+        ({"daily_dose_mcg": "-100"}, "daily_dose_mcg"),
+        ({"daily_dose_mcg": "abc"}, "daily_dose_mcg"),
+        ({"concentration_mcg_per_ml": "0"}, "concentration_mcg_per_ml"),
+        ({"concentration_mcg_per_ml": "123456789"}, "concentration_mcg_per_ml"),
+        ({"effective_at": "2025-13-01T00:00:00Z"}, "effective_at"),
+        ({"effective_at": "0001-01-01T00:00:00Z"}, "effective_at"),
+        ({"effective_at": "9999-12-31T00:00:00Z"}, "effective_at"),
+    ],
+)
 def test_bad_program_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]
     data = {"daily_dose_mcg": "600", "concentration_mcg_per_ml": "2000", **payload}
@@ -313,8 +403,11 @@ def test_bad_program_is_a_400_naming_the_field(world, payload, field):
 def test_program_post_recomputes_the_schedule(world):
     pump = world["pump_a"]
     client = client_for(world["staff_a"])
-    response = client.post(reverse("pumps-api:pump-programs", args=[pump.pk]),
-                           {"daily_dose_mcg": "1000", "concentration_mcg_per_ml": "2000"}, format="json")
+    response = client.post(
+        reverse("pumps-api:pump-programs", args=[pump.pk]),
+        {"daily_dose_mcg": "1000", "concentration_mcg_per_ml": "2000"},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     schedule = client.get(reverse("pumps-api:pump-schedule", args=[pump.pk])).json()
     assert schedule["flow_ml_per_day"] == "0.5"
@@ -322,19 +415,26 @@ def test_program_post_recomputes_the_schedule(world):
     assert str(pump.alarm_date) == schedule["alarm_date"]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"volume_filled_ml": "25"}, "volume_filled_ml"),
-    ({"volume_filled_ml": "0"}, "volume_filled_ml"),
-    ({"concentration_mcg_per_ml": "-5"}, "concentration_mcg_per_ml"),
-    ({"filled_at": "2099-01-01T10:00:00Z"}, "filled_at"),
-    ({"filled_at": None}, "filled_at"),
-    ({"filled_at": "0001-01-01T00:00:00Z"}, "filled_at"),
-    ({"filled_at": "2024-05-31T12:00:00Z"}, "filled_at"),  # before the implant (2024-06-01)
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"volume_filled_ml": "25"}, "volume_filled_ml"),
+        ({"volume_filled_ml": "0"}, "volume_filled_ml"),
+        ({"concentration_mcg_per_ml": "-5"}, "concentration_mcg_per_ml"),
+        ({"filled_at": "2099-01-01T10:00:00Z"}, "filled_at"),
+        ({"filled_at": None}, "filled_at"),
+        ({"filled_at": "0001-01-01T00:00:00Z"}, "filled_at"),
+        ({"filled_at": "2024-05-31T12:00:00Z"}, "filled_at"),  # before the implant (2024-06-01)
+    ],
+)
 def test_bad_refill_is_a_400_naming_the_field(world, payload, field):
     pump = world["pump_a"]
-    data = {"filled_at": (timezone.now() - timedelta(hours=1)).isoformat(), "volume_filled_ml": "20",
-            "concentration_mcg_per_ml": "2000", **payload}
+    data = {
+        "filled_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "volume_filled_ml": "20",
+        "concentration_mcg_per_ml": "2000",
+        **payload,
+    }
     response = client_for(world["staff_a"]).post(reverse("pumps-api:pump-refills", args=[pump.pk]), data, format="json")
     assert response.status_code == 400, response.json()
     assert field in response.json()["errors"]
@@ -344,15 +444,23 @@ def test_bad_refill_is_a_400_naming_the_field(world, payload, field):
 def test_refill_post_records_and_recomputes(world):
     pump = world["pump_a"]
     filled_at = timezone.now() - timedelta(hours=1)
-    response = client_for(world["staff_a"]).post(reverse("pumps-api:pump-refills", args=[pump.pk]), {
-        "filled_at": filled_at.isoformat(), "volume_filled_ml": "19.5", "concentration_mcg_per_ml": "2000",
-        "residual_withdrawn_ml": "2.4"}, format="json")
+    response = client_for(world["staff_a"]).post(
+        reverse("pumps-api:pump-refills", args=[pump.pk]),
+        {
+            "filled_at": filled_at.isoformat(),
+            "volume_filled_ml": "19.5",
+            "concentration_mcg_per_ml": "2000",
+            "residual_withdrawn_ml": "2.4",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     pump.refresh_from_db()
     assert pump.current_refill.volume_filled_ml == Decimal("19.5")
     # 17.5 mL above the alarm at 0.25 mL/day: 70 days.
-    assert pump.alarm_date == local_event_date(start=filled_at, moment=filled_at + timedelta(days=70),
-                                               zone=ZoneInfo(pump.patient.clinic.time_zone))
+    assert pump.alarm_date == local_event_date(
+        start=filled_at, moment=filled_at + timedelta(days=70), zone=ZoneInfo(pump.patient.clinic.time_zone)
+    )
 
 
 def test_appointment_must_be_in_the_future(world):
@@ -370,26 +478,38 @@ def test_late_appointment_is_flagged_in_the_schedule(world):
     pump = world["pump_a"]
     client = client_for(world["staff_a"])
     late = pump.alarm_at + timedelta(days=2)
-    response = client.post(reverse("pumps-api:pump-appointments", args=[pump.pk]), {"scheduled_at": late.isoformat()},
-                           format="json")
+    response = client.post(
+        reverse("pumps-api:pump-appointments", args=[pump.pk]), {"scheduled_at": late.isoformat()}, format="json"
+    )
     assert response.status_code == 201, response.json()
     schedule = client.get(reverse("pumps-api:pump-schedule", args=[pump.pk])).json()
     assert schedule["has_critical_warning"] is True
     assert {"code": "appointment_after_alarm", "severity": "critical"}.items() <= {
-        k: v for w in schedule["warnings"] if w["code"] == "appointment_after_alarm" for k, v in w.items()}.items()
+        k: v for w in schedule["warnings"] if w["code"] == "appointment_after_alarm" for k, v in w.items()
+    }.items()
     appointment_id = response.json()["id"]
-    response = client.patch(reverse("pumps-api:pump-appointment", args=[pump.pk, appointment_id]),
-                            {"status": "cancelled"}, format="json")
+    response = client.patch(
+        reverse("pumps-api:pump-appointment", args=[pump.pk, appointment_id]), {"status": "cancelled"}, format="json"
+    )
     assert response.status_code == 200
     assert "appointment_after_alarm" not in [
-        w["code"] for w in client.get(reverse("pumps-api:pump-schedule", args=[pump.pk])).json()["warnings"]]
+        w["code"] for w in client.get(reverse("pumps-api:pump-schedule", args=[pump.pk])).json()["warnings"]
+    ]
 
 
 def test_schedule_endpoint_returns_every_date_and_the_seed_flow(world):
     pump = world["pump_a"]
     body = client_for(world["staff_a"]).get(reverse("pumps-api:pump-schedule", args=[pump.pk])).json()
-    for key in ("alarm_date", "empty_date", "refill_due", "ship_by", "expected_delivery", "stability_limit_date",
-                "flow_ml_per_day", "warnings"):
+    for key in (
+        "alarm_date",
+        "empty_date",
+        "refill_due",
+        "ship_by",
+        "expected_delivery",
+        "stability_limit_date",
+        "flow_ml_per_day",
+        "warnings",
+    ):
         assert key in body
     assert body["flow_ml_per_day"] == "0.25"
     assert Decimal("17.49") <= Decimal(body["current_volume_ml"]) <= Decimal("17.5")  # 10 days at 0.25, rounded down

@@ -32,8 +32,7 @@ def test_clinic_time_zone_accepts_an_iana_name():
 
 def test_database_refuses_bad_reservoirs_alarms_doses_and_volumes():
     pump = make_pump(fill_at=FILL)
-    for update in ({"reservoir_volume_ml": 30}, {"alarm_volume_ml": 0}, {"alarm_volume_ml": 25},
-                   {"model": "8637-40"}):
+    for update in ({"reservoir_volume_ml": 30}, {"alarm_volume_ml": 0}, {"alarm_volume_ml": 25}, {"model": "8637-40"}):
         with pytest.raises(IntegrityError), transaction.atomic():
             Pump.objects.filter(pk=pump.pk).update(**update)
     for update in ({"daily_dose_mcg": 0}, {"concentration_mcg_per_ml": -1}):

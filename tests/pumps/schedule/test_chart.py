@@ -12,8 +12,7 @@ from pumps.schedule.schedule import compute_schedule
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
-SHIPPING = ShippingPolicy(time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2,
-                          safety_margin_days=1)
+SHIPPING = ShippingPolicy(time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2, safety_margin_days=1)
 FILL = datetime(2025, 1, 6, 10, 0, tzinfo=NY).astimezone(UTC)
 
 
@@ -23,14 +22,21 @@ def ny(*args):
 
 def seed_schedule(*, appointment_at, refill=True):
     return compute_schedule(
-        pump=PumpSpec(D("20"), D("2")), refill=Refill(FILL, D("20"), D("2000")) if refill else None,
-        programs=[Program(FILL, D("500"), D("2000"))], appointment_at=appointment_at, buffer_days=7,
-        clinic_time_zone="America/New_York", shipping=SHIPPING, now=FILL + timedelta(days=20))
+        pump=PumpSpec(D("20"), D("2")),
+        refill=Refill(FILL, D("20"), D("2000")) if refill else None,
+        programs=[Program(FILL, D("500"), D("2000"))],
+        appointment_at=appointment_at,
+        buffer_days=7,
+        clinic_time_zone="America/New_York",
+        shipping=SHIPPING,
+        now=FILL + timedelta(days=20),
+    )
 
 
 def chart_of(schedule, today=date(2025, 1, 26)):
-    return volume_chart(schedule, reservoir_ml=D("20"), alarm_volume_ml=D("2"), time_zone="America/New_York",
-                        today=today)
+    return volume_chart(
+        schedule, reservoir_ml=D("20"), alarm_volume_ml=D("2"), time_zone="America/New_York", today=today
+    )
 
 
 def markers(chart):
@@ -51,13 +57,17 @@ def test_the_seed_example_on_time():
         ("empty", "Empty Mar 27", 0, 880.233, False),
         ("stability", "180-day limit Jul 05 (off the chart)", 4, 936.0, True),
     ]
-    assert [(round(z.x, 3), round(z.w, 3), z.label) for z in chart.zones] == [(723.07, 70.977, ""),
-                                                                              (794.047, 141.953, "")]
+    assert [(round(z.x, 3), round(z.w, 3), z.label) for z in chart.zones] == [
+        (723.07, 70.977, ""),
+        (794.047, 141.953, ""),
+    ]
     assert len(chart.x_ticks) == 13 and chart.x_ticks[:2] == [(64.0, "Jan 06"), (134.9767441860465, "Jan 13")]
     assert chart.y_ticks == [(380.0, "0 mL"), (300.0, "5 mL"), (220.0, "10 mL"), (140.0, "15 mL"), (60.0, "20 mL")]
     assert not chart.critical
-    assert chart.summary == ("On track: the kit ships by 2025-03-07 and arrives 2025-03-11; refill due 2025-03-12; "
-                             "alarm 2025-03-19; empty 2025-03-27.")
+    assert chart.summary == (
+        "On track: the kit ships by 2025-03-07 and arrives 2025-03-11; refill due 2025-03-12; "
+        "alarm 2025-03-19; empty 2025-03-27."
+    )
 
 
 def test_a_late_appointment_is_drawn_red_and_labelled_late_and_the_summary_says_why():

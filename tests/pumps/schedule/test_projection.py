@@ -39,8 +39,9 @@ def test_flow_is_dose_over_concentration():
 
 def test_volume_projection_is_linear_between_program_changes():
     fill = ny(2025, 1, 6, 10, 0)
-    p = project(refill=Refill(fill, D("20"), D("2000")), programs=[Program(fill, D("500"), D("2000"))],
-                alarm_volume_ml=D("2"))
+    p = project(
+        refill=Refill(fill, D("20"), D("2000")), programs=[Program(fill, D("500"), D("2000"))], alarm_volume_ml=D("2")
+    )
     assert p.volume_at(fill + timedelta(days=40)) == D("10")
     assert p.volume_at(fill + timedelta(days=100)) == D("0")
     assert p.volume_at(fill - timedelta(days=1)) == D("20")
@@ -66,22 +67,30 @@ def test_a_projection_needs_a_program():
 def test_programs_before_the_fill_give_way_to_the_latest_and_later_ones_start_new_segments():
     fill = ny(2025, 1, 6, 10, 0)
     change = fill + timedelta(days=20)
-    p = project(refill=Refill(fill, D("20"), D("2000")),
-                programs=[Program(change, D("1000"), D("2000")),
-                          Program(fill - timedelta(days=90), D("100"), D("2000")),
-                          Program(fill - timedelta(days=3), D("500"), D("2000"))],
-                alarm_volume_ml=D("2"))
+    p = project(
+        refill=Refill(fill, D("20"), D("2000")),
+        programs=[
+            Program(change, D("1000"), D("2000")),
+            Program(fill - timedelta(days=90), D("100"), D("2000")),
+            Program(fill - timedelta(days=3), D("500"), D("2000")),
+        ],
+        alarm_volume_ml=D("2"),
+    )
     assert [(s.start, s.end, s.start_volume_ml, s.flow_ml_per_day) for s in p.segments] == [
-        (fill, change, D("20"), D("0.25")), (change, None, D("15"), D("0.5"))]
+        (fill, change, D("20"), D("0.25")),
+        (change, None, D("15"), D("0.5")),
+    ]
     assert p.flow_at(fill + timedelta(days=1)) == D("0.25") and p.flow_at(change) == D("0.5")
     assert (p.alarm_at, p.empty_at) == (change + timedelta(days=26), change + timedelta(days=30))
 
 
 def test_a_segment_says_none_when_the_volume_is_reached_only_after_it_ends():
     fill = ny(2025, 1, 6, 10, 0)
-    p = project(refill=Refill(fill, D("20"), D("2000")),
-                programs=[Program(fill, D("500"), D("2000")), Program(fill + timedelta(days=10), D("500"), D("2000"))],
-                alarm_volume_ml=D("2"))
+    p = project(
+        refill=Refill(fill, D("20"), D("2000")),
+        programs=[Program(fill, D("500"), D("2000")), Program(fill + timedelta(days=10), D("500"), D("2000"))],
+        alarm_volume_ml=D("2"),
+    )
     assert p.segments[0].moment_volume_reaches(D("2")) is None
     assert p.segments[1].moment_volume_reaches(D("2")) == fill + timedelta(days=72)
     assert p.segments[1].moment_volume_reaches(D("18")) == p.segments[1].start  # already below
@@ -89,8 +98,9 @@ def test_a_segment_says_none_when_the_volume_is_reached_only_after_it_ends():
 
 def test_tiny_flows_are_clamped_to_the_horizon():
     fill = ny(2025, 1, 6, 10, 0)
-    p = project(refill=Refill(fill, D("20"), D("2000")), programs=[Program(fill, D("0.001"), D("2000"))],
-                alarm_volume_ml=D("2"))
+    p = project(
+        refill=Refill(fill, D("20"), D("2000")), programs=[Program(fill, D("0.001"), D("2000"))], alarm_volume_ml=D("2")
+    )
     assert p.empty_at == fill + timedelta(days=HORIZON_DAYS)
 
 

@@ -13,8 +13,7 @@ from pumps.schedule.schedule import CRITICAL, WARNING, compute_schedule
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
-SHIPPING = ShippingPolicy(time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2,
-                          safety_margin_days=1)
+SHIPPING = ShippingPolicy(time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2, safety_margin_days=1)
 
 
 def ny(*args):
@@ -22,8 +21,21 @@ def ny(*args):
     return datetime(*args, tzinfo=NY).astimezone(UTC)
 
 
-def schedule(*, fill=None, volume="20", conc="2000", programs=None, alarm="2", reservoir="20", appointment=None,
-             buffer=7, now=None, battery=None, tz="America/New_York", shipping=SHIPPING):
+def schedule(
+    *,
+    fill=None,
+    volume="20",
+    conc="2000",
+    programs=None,
+    alarm="2",
+    reservoir="20",
+    appointment=None,
+    buffer=7,
+    now=None,
+    battery=None,
+    tz="America/New_York",
+    shipping=SHIPPING,
+):
     fill = fill or ny(2025, 1, 6, 10, 0)
     programs = programs if programs is not None else [Program(fill, D("500"), D(conc))]
     return compute_schedule(
@@ -43,6 +55,7 @@ def codes(s):
 
 
 # --- the seed example ------------------------------------------------------------------------
+
 
 def test_seed_example_flow_alarm_on_day_72_and_empty_on_day_80():
     fill = ny(2025, 1, 6, 10, 0)
@@ -77,8 +90,11 @@ def test_dose_change_mid_interval_counts_from_the_volume_left_at_the_change():
     assert s.empty_at == change + timedelta(days=30)
     assert s.alarm_date == date(2025, 2, 21)  # day 46
     assert s.flow_ml_per_day == D("0.25")  # as seen at the fill
-    later = schedule(fill=fill, programs=[Program(fill, D("500"), D("2000")), Program(change, D("1000"), D("2000"))],
-                     now=change + timedelta(days=1))
+    later = schedule(
+        fill=fill,
+        programs=[Program(fill, D("500"), D("2000")), Program(change, D("1000"), D("2000"))],
+        now=change + timedelta(days=1),
+    )
     assert later.flow_ml_per_day == D("0.5")
     assert later.current_volume_ml == D("14.5")
 
@@ -100,16 +116,20 @@ def test_titration_up_then_down():
 
 def test_dose_change_after_the_alarm_changes_only_the_empty_date():
     fill = ny(2025, 1, 6, 10, 0)
-    s = schedule(fill=fill, programs=[Program(fill, D("500"), D("2000")),
-                                      Program(fill + timedelta(days=76), D("250"), D("2000"))])
+    s = schedule(
+        fill=fill,
+        programs=[Program(fill, D("500"), D("2000")), Program(fill + timedelta(days=76), D("250"), D("2000"))],
+    )
     assert s.alarm_at == fill + timedelta(days=72)
     assert s.empty_at == fill + timedelta(days=76 + 8)  # 1 mL left at day 76, 0.125 mL/day
 
 
 def test_programs_before_the_fill_only_the_latest_counts_and_order_does_not_matter():
     fill = ny(2025, 1, 6, 10, 0)
-    programs = [Program(fill - timedelta(days=3), D("500"), D("2000")),
-                Program(fill - timedelta(days=90), D("100"), D("2000"))]
+    programs = [
+        Program(fill - timedelta(days=3), D("500"), D("2000")),
+        Program(fill - timedelta(days=90), D("100"), D("2000")),
+    ]
     assert schedule(fill=fill, programs=programs).alarm_at == fill + timedelta(days=72)
 
 
@@ -137,6 +157,7 @@ def test_concentration_not_reprogrammed_at_refill_is_critical():
 
 
 # --- 180-day limit and buffer ------------------------------------------------------------
+
 
 def test_180_day_limit_wins_over_a_slow_flow():
     fill = ny(2025, 1, 6, 10, 0)
@@ -181,6 +202,7 @@ def test_negative_buffer_and_overfull_refill_are_refused():
 
 
 # --- DST and local dates -----------------------------------------------------------------
+
 
 def test_alarm_date_over_a_dst_change_keeps_the_wall_clock_day_count():
     # Filled at 23:30 EST on 1 March; 72 days later in absolute time is 00:30 EDT on 13 May,
@@ -297,15 +319,29 @@ def test_appointment_in_the_past_is_overdue():
 
 
 def test_missing_refill_or_program_gives_an_incomplete_critical_schedule():
-    s = compute_schedule(pump=PumpSpec(D("20"), D("2")), refill=None, programs=[], appointment_at=None,
-                         buffer_days=7, clinic_time_zone="America/New_York", shipping=SHIPPING,
-                         now=ny(2025, 1, 6, 10, 0))
+    s = compute_schedule(
+        pump=PumpSpec(D("20"), D("2")),
+        refill=None,
+        programs=[],
+        appointment_at=None,
+        buffer_days=7,
+        clinic_time_zone="America/New_York",
+        shipping=SHIPPING,
+        now=ny(2025, 1, 6, 10, 0),
+    )
     assert codes(s) == {"schedule_incomplete": CRITICAL}
     assert s.alarm_date is None and s.ship_by is None
     fill = ny(2025, 1, 6, 10, 0)
-    s = compute_schedule(pump=PumpSpec(D("20"), D("2")), refill=Refill(fill, D("20"), D("2000")), programs=[],
-                         appointment_at=None, buffer_days=7, clinic_time_zone="America/New_York",
-                         shipping=SHIPPING, now=fill)
+    s = compute_schedule(
+        pump=PumpSpec(D("20"), D("2")),
+        refill=Refill(fill, D("20"), D("2000")),
+        programs=[],
+        appointment_at=None,
+        buffer_days=7,
+        clinic_time_zone="America/New_York",
+        shipping=SHIPPING,
+        now=fill,
+    )
     assert "program" in s.warnings[0].message
 
 

@@ -46,8 +46,9 @@ def exact_volume(refill, programs, moment):
 
 def test_a_year_of_refills_for_300_pumps_keeps_every_kit_on_time_and_flags_every_late_appointment():
     rng = random.Random(20250106)
-    policy = ShippingPolicy(time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2,
-                            safety_margin_days=1)
+    policy = ShippingPolicy(
+        time_zone="America/New_York", cutoff=time(15, 0), lead_business_days=2, safety_margin_days=1
+    )
     stats = {"checks": 0, "feasible": 0, "infeasible": 0, "late_appointments": 0, "titrations": 0, "cycles": 0}
 
     for _ in range(PUMPS):
@@ -71,10 +72,19 @@ def test_a_year_of_refills_for_300_pumps_keeps_every_kit_on_time_and_flags_every
             refill = Refill(fill, volume, conc)
             spec = PumpSpec(reservoir, alarm, battery)
 
-            def compute(now, appointment_at, programs=programs, refill=refill, spec=spec, zone=zone,
-                        buffer_days=buffer_days):
-                return compute_schedule(pump=spec, refill=refill, programs=programs, appointment_at=appointment_at,
-                                        buffer_days=buffer_days, clinic_time_zone=zone.key, shipping=policy, now=now)
+            def compute(
+                now, appointment_at, programs=programs, refill=refill, spec=spec, zone=zone, buffer_days=buffer_days
+            ):
+                return compute_schedule(
+                    pump=spec,
+                    refill=refill,
+                    programs=programs,
+                    appointment_at=appointment_at,
+                    buffer_days=buffer_days,
+                    clinic_time_zone=zone.key,
+                    shipping=policy,
+                    now=now,
+                )
 
             # The clinic books the appointment a few days after the refill, around the due date;
             # about one in six is booked too late (inside or past the alarm).

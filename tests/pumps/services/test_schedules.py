@@ -56,9 +56,13 @@ def test_signal_is_sent_after_commit_with_the_pump_ids(django_capture_on_commit_
     pump_schedule_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("600"),
-                                           concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(3),
-                                           now=FILL + days(3))
+            pump_services.pump_program_set(
+                pump=pump,
+                daily_dose_mcg=Decimal("600"),
+                concentration_mcg_per_ml=Decimal("2000"),
+                effective_at=FILL + days(3),
+                now=FILL + days(3),
+            )
         assert received == []  # nothing before commit
         for callback in callbacks:
             callback()
@@ -71,8 +75,9 @@ def test_no_signal_when_the_change_is_rolled_back(django_capture_on_commit_callb
     pump = make_pump(fill_at=FILL)
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(ValidationError):
-            pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("0"),
-                                           concentration_mcg_per_ml=Decimal("2000"), now=FILL)
+            pump_services.pump_program_set(
+                pump=pump, daily_dose_mcg=Decimal("0"), concentration_mcg_per_ml=Decimal("2000"), now=FILL
+            )
     assert callbacks == []
 
 
@@ -118,9 +123,13 @@ def test_concurrent_changes_to_one_pump_never_store_a_schedule_that_misses_one()
         try:
             barrier.wait()
             if kind == "program":
-                pump_services.pump_program_set(pump=pump, daily_dose_mcg=Decimal("1000"),
-                                               concentration_mcg_per_ml=Decimal("2000"), effective_at=FILL + days(10),
-                                               now=FILL + days(11))
+                pump_services.pump_program_set(
+                    pump=pump,
+                    daily_dose_mcg=Decimal("1000"),
+                    concentration_mcg_per_ml=Decimal("2000"),
+                    effective_at=FILL + days(10),
+                    now=FILL + days(11),
+                )
             else:
                 pump_services.pump_appointment_set(pump=pump, scheduled_at=ny(2025, 3, 1, 9, 0), now=FILL + days(11))
         except Exception as exc:  # noqa: BLE001 - reported below

@@ -22,8 +22,16 @@ def page(db):
     kit_product()
     clinic, staff = clinic_with_staff(name="Clinic A")
     pump = due_pump(clinic)
-    return type("Page", (), {"clinic": clinic, "staff": staff, "pump": pump,
-                             "url": reverse("pumps:clinic-kits", kwargs={"clinic_id": clinic.pk})})
+    return type(
+        "Page",
+        (),
+        {
+            "clinic": clinic,
+            "staff": staff,
+            "pump": pump,
+            "url": reverse("pumps:clinic-kits", kwargs={"clinic_id": clinic.pk}),
+        },
+    )
 
 
 def test_clinic_staff_order_a_kit_from_the_page_and_see_it_listed(client, page):

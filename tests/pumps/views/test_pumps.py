@@ -31,8 +31,15 @@ def test_pump_page_draws_the_chart_with_every_marker(client, clinic_pumps):
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and 'role="img"' in html
-    for text in ("Low-reservoir alarm 2 mL", "Alarm ", "Empty ", "180-day limit", "LATE Appointment", "Kit arrives",
-                 "Critical: this patient"):
+    for text in (
+        "Low-reservoir alarm 2 mL",
+        "Alarm ",
+        "Empty ",
+        "180-day limit",
+        "LATE Appointment",
+        "Kit arrives",
+        "Critical: this patient",
+    ):
         assert text in html, text
     fine = client.get(reverse("pumps:pump-detail", args=[clinic_pumps["fine"].pk])).content.decode()
     assert "On track" in fine and "LATE" not in fine
@@ -70,8 +77,9 @@ def test_the_pages_write_one_view_row_per_pump_shown(client, clinic_pumps):
     client.get(reverse("pumps:clinic-pumps", args=[clinic_pumps["clinic"].pk]))
     client.get(reverse("pumps:pump-detail", args=[late.pk]))
 
-    rows = list(AuditLog.objects.filter(user=clinic_pumps["staff"]).order_by("id")
-                .values_list("action", "object_id", "detail"))
+    rows = list(
+        AuditLog.objects.filter(user=clinic_pumps["staff"]).order_by("id").values_list("action", "object_id", "detail")
+    )
     dashboard = f"clinic {clinic_pumps['clinic'].pk} pump dashboard"
     assert sorted(rows[:2]) == sorted([("view", str(late.pk), dashboard), ("view", str(fine.pk), dashboard)])
     assert rows[2:] == [("view", str(late.pk), "pump page")]

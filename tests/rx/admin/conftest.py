@@ -23,8 +23,15 @@ def queue(clinical, cast):
     """Oldest routine, a newer urgent intrathecal one, one needing information, one approved."""
     now = timezone.now()
     old = make_rx(cast.patient_a, clinical.tablet, created_at=now - timedelta(days=2))
-    urgent = make_rx(cast.patient_ca, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                     quantity=1, created_at=now - timedelta(hours=1))
+    urgent = make_rx(
+        cast.patient_ca,
+        clinical.vial,
+        dose_amount=Decimal("500"),
+        dose_unit="mcg",
+        times_per_day=1,
+        quantity=1,
+        created_at=now - timedelta(hours=1),
+    )
     waiting = make_rx(cast.patient_b, clinical.tablet, created_at=now - timedelta(days=1))
     prescription_request_information(prescription_id=waiting.pk, pharmacist=cast.pharmacist, message="Dose?")
     done = approve(make_rx(cast.patient_cb, clinical.tablet, created_at=now - timedelta(days=3)), cast.pharmacist)

@@ -15,8 +15,11 @@ pytestmark = pytest.mark.django_db
 def test_staff_without_the_pharmacist_group_gets_no_patient_admin_even_with_model_permissions(clinical, cast):
     client = Client()
     user = UserFactory(username="support", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="rx", codename__in=["view_patient", "change_patient", "add_patient"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="rx", codename__in=["view_patient", "change_patient", "add_patient"]
+        )
+    )
     client.force_login(user)
     cast.patient_a.account = user
     cast.patient_a.save()
@@ -27,9 +30,12 @@ def test_staff_without_the_pharmacist_group_gets_no_patient_admin_even_with_mode
 
 def test_staff_with_clinic_permissions_cannot_add_themselves_to_a_clinic(clinical, cast):
     user = UserFactory(username="support", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="rx", codename__in=["view_clinic", "change_clinic", "add_clinicmembership",
-                                                     "change_clinicmembership"]))
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="rx",
+            codename__in=["view_clinic", "change_clinic", "add_clinicmembership", "change_clinicmembership"],
+        )
+    )
     client = Client()
     client.force_login(user)
     url = f"/admin/rx/clinic/{cast.clinic_b.pk}/change/"
@@ -45,9 +51,11 @@ def test_a_patient_changed_or_added_in_the_admin_gets_one_audit_row_naming_the_f
     data["allergies"] = "penicillin"
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
-    assert list(AuditLog.objects.filter(object_type="rx.patient", action__in=["change", "create"])
-                .values_list("username", "action", "object_id", "detail")) == [
-        ("admin", "change", str(cast.patient_a.pk), "admin: allergies")]
+    assert list(
+        AuditLog.objects.filter(object_type="rx.patient", action__in=["change", "create"]).values_list(
+            "username", "action", "object_id", "detail"
+        )
+    ) == [("admin", "change", str(cast.patient_a.pk), "admin: allergies")]
     added = admin_form_data(client.get("/admin/rx/patient/add/"))
     added.update(account=cast.shopper_b.pk, first_name="Nia", last_name="New", date_of_birth="2001-02-03")
     assert client.post("/admin/rx/patient/add/", added).status_code == 302

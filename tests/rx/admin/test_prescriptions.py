@@ -12,18 +12,35 @@ from tests.rx.prescription_helpers import png_bytes
 pytestmark = pytest.mark.django_db
 
 
-def test_pharmacist_transcribes_an_upload_and_findings_follow(clinical, cast, pharmacist_client, private_media,
-                                                              prescriber):
-    rx = prescription_create(user=cast.shopper_a, patient=cast.patient_a, source=Prescription.Source.UPLOAD,
-                             file=ContentFile(png_bytes(), name="x.png"), file_content_type="image/png")
+def test_pharmacist_transcribes_an_upload_and_findings_follow(
+    clinical, cast, pharmacist_client, private_media, prescriber
+):
+    rx = prescription_create(
+        user=cast.shopper_a,
+        patient=cast.patient_a,
+        source=Prescription.Source.UPLOAD,
+        file=ContentFile(png_bytes(), name="x.png"),
+        file_content_type="image/png",
+    )
     url = f"/admin/rx/prescription/{rx.pk}/change/"
     form = pharmacist_client.get(url)
     assert form.status_code == 200 and f'src="/rx/prescriptions/{rx.pk}/file/"' in form.content.decode()
     data = admin_form_data(form)
-    data.update({"prescriber": prescriber.pk, "written_date": timezone.localdate().isoformat(),
-                 "product": clinical.tablet.pk, "dose_amount": "30", "dose_unit": "mg", "route": "oral",
-                 "times_per_day": "3", "quantity": "270", "refills_authorized": "0", "days_supply": "30",
-                 "priority": "0"})
+    data.update(
+        {
+            "prescriber": prescriber.pk,
+            "written_date": timezone.localdate().isoformat(),
+            "product": clinical.tablet.pk,
+            "dose_amount": "30",
+            "dose_unit": "mg",
+            "route": "oral",
+            "times_per_day": "3",
+            "quantity": "270",
+            "refills_authorized": "0",
+            "days_supply": "30",
+            "priority": "0",
+        }
+    )
     response = pharmacist_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     rx.refresh_from_db()

@@ -44,19 +44,25 @@ def test_staff_outside_the_pharmacist_group_cannot_open_the_queue(queue):
 
 def waiting_lines_panel(prescription, user):
     """A stand-in for the shop's RX_REVIEW_CONTEXT_PROVIDERS entry (named by dotted path in the test)."""
-    return {"title": "Order lines waiting on this prescription",
-            "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/",
-                      "detail": f"90 x tablet for Rx {prescription.pk}"}]}
+    return {
+        "title": "Order lines waiting on this prescription",
+        "rows": [{"label": "PH-1234 line 1", "url": "/admin/x/", "detail": f"90 x tablet for Rx {prescription.pk}"}],
+    }
 
 
-def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharmacist_client, settings,
-                                                          private_media):
+def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharmacist_client, settings, private_media):
     cast.patient_a.current_medications_text = "morphine 10 mg at night"
     cast.patient_a.save()
     earlier = approve(make_rx(cast.patient_a, clinical.generic_tablet), cast.pharmacist)
-    rx = make_rx(cast.patient_a, clinical.tablet, user=cast.shopper_a, source=Prescription.Source.UPLOAD,
-                 file=ContentFile(png_bytes(), name="x.png"), file_content_type="image/png",
-                 dose_amount=Decimal("30"))
+    rx = make_rx(
+        cast.patient_a,
+        clinical.tablet,
+        user=cast.shopper_a,
+        source=Prescription.Source.UPLOAD,
+        file=ContentFile(png_bytes(), name="x.png"),
+        file_content_type="image/png",
+        dose_amount=Decimal("30"),
+    )
     settings.RX_REVIEW_CONTEXT_PROVIDERS = [f"{__name__}.waiting_lines_panel"]
     response = pharmacist_client.get(review_url(rx))
     assert response.status_code == 200
@@ -70,13 +76,15 @@ def test_review_page_shows_everything_the_pharmacist_needs(clinical, cast, pharm
     assert f"<td>{earlier.pk}</td>" in page  # the patient's other prescriptions
     rx.refresh_from_db()
     assert rx.status == Status.IN_REVIEW
-    assert AuditLog.objects.filter(action="view", object_type="rx.prescription", object_id=str(rx.pk),
-                                   user=cast.pharmacist).exists()
+    assert AuditLog.objects.filter(
+        action="view", object_type="rx.prescription", object_id=str(rx.pk), user=cast.pharmacist
+    ).exists()
     assert AuditLog.objects.filter(action="view", object_type="rx.patient", object_id=str(cast.patient_a.pk)).exists()
 
 
-def test_approving_in_the_admin_needs_a_reason_for_each_high_finding(clinical, cast, pharmacist_client,
-                                                                     django_capture_on_commit_callbacks, mailoutbox):
+def test_approving_in_the_admin_needs_a_reason_for_each_high_finding(
+    clinical, cast, pharmacist_client, django_capture_on_commit_callbacks, mailoutbox
+):
     rx = make_rx(cast.patient_a, clinical.tablet, dose_amount=Decimal("30"))
     pharmacist_client.get(review_url(rx))
     hd = rx.findings.get(code="HD")
@@ -85,8 +93,9 @@ def test_approving_in_the_admin_needs_a_reason_for_each_high_finding(clinical, c
     assert "override reason" in refused.content.decode()
     assert not Decision.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = pharmacist_client.post(review_url(rx), {"action": "approve",
-                                                           f"override_{hd.pk}": "Titration agreed with Dr Smith."})
+        response = pharmacist_client.post(
+            review_url(rx), {"action": "approve", f"override_{hd.pk}": "Titration agreed with Dr Smith."}
+        )
     assert response.status_code == 302 and response["Location"] == QUEUE
     rx.refresh_from_db()
     assert rx.status == Status.APPROVED
@@ -99,8 +108,10 @@ def test_rejecting_and_requesting_information_in_the_admin(clinical, cast, pharm
     two = make_rx(cast.patient_b, clinical.tablet)
     assert pharmacist_client.post(review_url(one), {"action": "reject", "reason": ""}).status_code == 400
     assert pharmacist_client.post(review_url(one), {"action": "reject", "reason": "Expired."}).status_code == 302
-    assert pharmacist_client.post(review_url(two), {"action": "request_info",
-                                                    "info_message": "Weight?"}).status_code == 302
+    assert (
+        pharmacist_client.post(review_url(two), {"action": "request_info", "info_message": "Weight?"}).status_code
+        == 302
+    )
     one.refresh_from_db()
     two.refresh_from_db()
     assert (one.status, two.status) == (Status.REJECTED, Status.NEEDS_INFORMATION)

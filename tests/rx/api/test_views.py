@@ -47,8 +47,7 @@ def test_list_queries_do_not_grow_with_the_number_of_prescriptions(clinical, cas
     with CaptureQueriesContext(connection) as one:
         assert fresh_client(cast.shopper_a).get("/api/v1/prescriptions/").status_code == 200
     for _ in range(4):
-        make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                quantity=1)
+        make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1)
     with CaptureQueriesContext(connection) as five:
         assert len(fresh_client(cast.shopper_a).get("/api/v1/prescriptions/").json()["results"]) == 5
     assert len(five.captured_queries) == len(one.captured_queries)
@@ -69,8 +68,11 @@ def test_a_date_of_birth_in_the_future_is_a_400_naming_the_field_and_saves_nothi
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     before = list(Patient.objects.order_by("pk").values_list("pk", "date_of_birth"))
     if method == "post":
-        response = api.post("/api/v1/patients/", {"first_name": "Ada", "last_name": "Lovelace",
-                                                  "date_of_birth": tomorrow}, format="json")
+        response = api.post(
+            "/api/v1/patients/",
+            {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": tomorrow},
+            format="json",
+        )
     else:
         response = api.patch(f"/api/v1/patients/{cast.patient_a.pk}/", {"date_of_birth": tomorrow}, format="json")
     assert response.status_code == 400, response.json()

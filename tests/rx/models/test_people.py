@@ -18,8 +18,12 @@ def test_a_date_of_birth_can_be_today_or_earlier_but_not_later():
 
 @pytest.mark.django_db
 def test_patient_clean_names_date_of_birth_for_a_day_in_the_future(cast):
-    patient = Patient(account=cast.shopper_a, first_name="Ada", last_name="Lovelace",
-                      date_of_birth=timezone.localdate() + timedelta(days=1))
+    patient = Patient(
+        account=cast.shopper_a,
+        first_name="Ada",
+        last_name="Lovelace",
+        date_of_birth=timezone.localdate() + timedelta(days=1),
+    )
     with pytest.raises(ValidationError) as exc:
         patient.full_clean()
     assert exc.value.message_dict == {"date_of_birth": ["A date of birth cannot be in the future."]}

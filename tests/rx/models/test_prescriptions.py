@@ -18,13 +18,16 @@ Status = Prescription.Status
 WRITTEN = date(2026, 1, 31)
 
 
-@pytest.mark.parametrize("schedule, expected", [
-    ("", WRITTEN + timedelta(days=365)),
-    ("V", WRITTEN + timedelta(days=365)),
-    ("II", WRITTEN + timedelta(days=365)),
-    ("III", date(2026, 7, 31)),
-    ("IV", date(2026, 7, 31)),
-])
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        ("", WRITTEN + timedelta(days=365)),
+        ("V", WRITTEN + timedelta(days=365)),
+        ("II", WRITTEN + timedelta(days=365)),
+        ("III", date(2026, 7, 31)),
+        ("IV", date(2026, 7, 31)),
+    ],
+)
 def test_expiry_follows_the_schedule(schedule, expected, settings):
     settings.RX_NONCONTROLLED_EXPIRY_DAYS = 365
     assert prescription_expiry(written=WRITTEN, schedule=schedule) == expected
@@ -48,8 +51,12 @@ def test_prescribers_earlier_validity_end_wins(clinical, cast):
 def test_total_dispensable_is_quantity_times_refills_plus_one_within_the_legal_limit(cast):
     plain = make_rx(cast.patient_a, ProductFactory(tiers=[]), quantity=30, refills_authorized=5)
     assert (plain.fills_remaining, plain.quantity_remaining) == (6, 180)
-    c3 = make_rx(cast.patient_a, ProductFactory(drug=DrugFactory(dea_schedule="III"), tiers=[]), quantity=30,
-                 refills_authorized=9)
+    c3 = make_rx(
+        cast.patient_a,
+        ProductFactory(drug=DrugFactory(dea_schedule="III"), tiers=[]),
+        quantity=30,
+        refills_authorized=9,
+    )
     assert (c3.fills_remaining, c3.quantity_remaining) == (6, 180)
     assert c3.expires_on == c3.written_date + relativedelta(months=6)
 
@@ -67,8 +74,16 @@ def test_a_stale_copy_cannot_give_back_what_was_dispensed(clinical, cast):
 
 @pytest.mark.django_db
 def test_expiry_sweep_marks_expired_prescriptions_once(clinical, cast, settings):
-    old = approve(make_rx(cast.patient_a, clinical.tablet, written_date=timezone.localdate() - timedelta(days=400),
-                          prescriber=PrescriberFactory()), cast.pharmacist, XP="Fill history reviewed.")
+    old = approve(
+        make_rx(
+            cast.patient_a,
+            clinical.tablet,
+            written_date=timezone.localdate() - timedelta(days=400),
+            prescriber=PrescriberFactory(),
+        ),
+        cast.pharmacist,
+        XP="Fill history reviewed.",
+    )
     fresh = approve(make_rx(cast.patient_b, clinical.tablet), cast.pharmacist)
     assert prescriptions_expire() == [old.pk]
     assert prescriptions_expire() == []

@@ -16,8 +16,14 @@ IP = "203.0.113.9"
 
 @pytest.fixture
 def rx(clinical, cast, private_media):
-    return make_rx(cast.patient_a, clinical.tablet, user=cast.shopper_a, source=Prescription.Source.UPLOAD,
-                   file=ContentFile(png_bytes(), name="x.png"), file_content_type="image/png")
+    return make_rx(
+        cast.patient_a,
+        clinical.tablet,
+        user=cast.shopper_a,
+        source=Prescription.Source.UPLOAD,
+        file=ContentFile(png_bytes(), name="x.png"),
+        file_content_type="image/png",
+    )
 
 
 @pytest.fixture
@@ -28,8 +34,9 @@ def api(cast):
 
 
 def rows(**filters):
-    return list(AuditLog.objects.filter(**filters).values_list("username", "action", "object_type", "object_id",
-                                                               "ip_address"))
+    return list(
+        AuditLog.objects.filter(**filters).values_list("username", "action", "object_type", "object_id", "ip_address")
+    )
 
 
 def test_creating_a_prescription_is_audited(rx, cast):
@@ -39,8 +46,9 @@ def test_creating_a_prescription_is_audited(rx, cast):
 def test_listing_prescriptions_audits_each_one_shown(rx, cast, api, clinical):
     other = make_rx(cast.patient_a, clinical.tablet)
     api.get("/api/v1/prescriptions/")
-    assert sorted(rows(action="view")) == sorted([("shopper_a", "view", "rx.prescription", str(p.pk), IP)
-                                                  for p in (rx, other)])
+    assert sorted(rows(action="view")) == sorted(
+        [("shopper_a", "view", "rx.prescription", str(p.pk), IP) for p in (rx, other)]
+    )
     assert AuditLog.objects.filter(action="view").first().path == "/api/v1/prescriptions/"
 
 
@@ -99,6 +107,7 @@ def test_audit_rows_cannot_be_changed_or_deleted(rx):
 
 
 # --- admin --------------------------------------------------------------------------------------
+
 
 def test_only_superusers_can_read_the_audit_log_in_the_admin(rx, cast):
     entry = AuditLog.objects.get()

@@ -40,7 +40,8 @@ def test_it_does_not_cover_another_patient_or_drug(approved, clinical, cast):
     assert prescription_find_cover(patient=cast.patient_a, product=clinical.morphine_tablet, quantity=30) is None
     assert prescription_find_cover(patient=cast.patient_a, product=clinical.vial, quantity=1) is None
     assert prescription_cover_problems(patient=cast.patient_a, product=clinical.vial, quantity=1) == [
-        f"No prescription for {clinical.vial.name} on file for this patient."]
+        f"No prescription for {clinical.vial.name} on file for this patient."
+    ]
 
 
 @pytest.mark.django_db
@@ -65,18 +66,21 @@ def test_prescriptions_waiting_for_review_or_rejected_do_not_cover(clinical, cas
 @pytest.mark.django_db
 def test_expired_prescription_does_not_cover(approved, clinical, cast):
     after = approved.expires_on + timedelta(days=1)
-    assert prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=30,
-                                   on=approved.expires_on) == approved
+    assert (
+        prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=30, on=approved.expires_on)
+        == approved
+    )
     assert prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=30, on=after) is None
-    assert "expired" in prescription_cover_problems(patient=cast.patient_a, product=clinical.tablet, quantity=30,
-                                                    on=after)[0]
+    assert (
+        "expired"
+        in prescription_cover_problems(patient=cast.patient_a, product=clinical.tablet, quantity=30, on=after)[0]
+    )
 
 
 @pytest.mark.django_db
 def test_line_larger_than_a_fill_or_what_is_left_is_not_covered(approved, clinical, cast):
     assert prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=91) is None
-    assert "at most 90" in prescription_cover_problems(patient=cast.patient_a, product=clinical.tablet,
-                                                       quantity=91)[0]
+    assert "at most 90" in prescription_cover_problems(patient=cast.patient_a, product=clinical.tablet, quantity=91)[0]
 
 
 @pytest.mark.django_db
@@ -111,8 +115,9 @@ def test_fill_of_an_unapproved_or_expired_prescription_is_refused(clinical, cast
         prescription_fill(prescription_id=waiting.pk, quantity=30, reference="r1")
     assert excinfo.value.data["reason"] == "not_approved"
     with pytest.raises(PrescriptionExhausted) as excinfo:
-        prescription_fill(prescription_id=approved.pk, quantity=30, reference="r2",
-                          on=approved.expires_on + timedelta(days=1))
+        prescription_fill(
+            prescription_id=approved.pk, quantity=30, reference="r2", on=approved.expires_on + timedelta(days=1)
+        )
     assert excinfo.value.data["reason"] == "expired"
     assert not Dispense.objects.exists()
 
@@ -120,8 +125,10 @@ def test_fill_of_an_unapproved_or_expired_prescription_is_refused(clinical, cast
 @pytest.mark.django_db
 def test_schedule_ii_prescription_fills_once_whatever_refills_were_written(clinical, cast):
     doctor = PrescriberFactory(npi="1245319599", dea_number="AS1234563")
-    rx = approve(make_rx(cast.patient_a, clinical.morphine_tablet, refills_authorized=3, quantity=90,
-                         prescriber=doctor), cast.pharmacist)
+    rx = approve(
+        make_rx(cast.patient_a, clinical.morphine_tablet, refills_authorized=3, quantity=90, prescriber=doctor),
+        cast.pharmacist,
+    )
     prescription_fill(prescription_id=rx.pk, quantity=90, reference="first")
     with pytest.raises(PrescriptionExhausted):
         prescription_fill(prescription_id=rx.pk, quantity=90, reference="second")
@@ -178,8 +185,9 @@ def test_two_fills_racing_for_the_last_refill_one_wins_the_other_gets_the_reason
 
 @pytest.mark.django_db(transaction=True)
 def test_many_concurrent_fills_never_overdraw(clinical, cast):
-    rx = approve(make_rx(cast.patient_a, clinical.tablet, refills_authorized=2, quantity=30, days_supply=10),
-                 cast.pharmacist)
+    rx = approve(
+        make_rx(cast.patient_a, clinical.tablet, refills_authorized=2, quantity=30, days_supply=10), cast.pharmacist
+    )
     barrier = threading.Barrier(6)
     outcomes = []
 

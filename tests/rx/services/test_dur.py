@@ -33,6 +33,7 @@ def finding(rx, code, **kwargs):
 
 # --- dose range -------------------------------------------------------------------------------
 
+
 def test_daily_dose_above_the_route_maximum_is_flagged_high(clinical, cast):
     rx = make_rx(cast.patient_a, clinical.tablet, dose_amount=Decimal("30"), times_per_day=3)
     f = finding(rx, "HD")
@@ -52,12 +53,26 @@ def test_maximum_is_read_from_the_drug_data_not_from_code(clinical, cast):
 
 
 def test_intrathecal_dose_is_compared_in_micrograms(clinical, cast):
-    high = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("1200"), dose_unit="mcg", times_per_day=1,
-                   quantity=1, days_supply=30)
+    high = make_rx(
+        cast.patient_a,
+        clinical.vial,
+        dose_amount=Decimal("1200"),
+        dose_unit="mcg",
+        times_per_day=1,
+        quantity=1,
+        days_supply=30,
+    )
     assert "HD" in codes(high)
     # 0.25 mL/day of 2000 mcg/mL = 500 mcg/day.
-    usual = make_rx(cast.patient_b, clinical.vial, dose_amount=Decimal("0.25"), dose_unit="mL", times_per_day=1,
-                    quantity=1, days_supply=60)
+    usual = make_rx(
+        cast.patient_b,
+        clinical.vial,
+        dose_amount=Decimal("0.25"),
+        dose_unit="mL",
+        times_per_day=1,
+        quantity=1,
+        days_supply=60,
+    )
     assert "HD" not in codes(usual)
 
 
@@ -78,6 +93,7 @@ def test_dose_that_cannot_be_computed_is_reported_not_guessed(clinical, cast):
 
 
 # --- patient -------------------------------------------------------------------------------------
+
 
 def years_ago(n):
     today = timezone.localdate()
@@ -171,6 +187,7 @@ def test_unrelated_allergy_is_not_flagged(clinical, cast):
 
 # --- current medications ----------------------------------------------------------------------------
 
+
 def test_cns_depressant_in_free_text_medications_is_an_additive_toxicity(clinical, cast):
     cast.patient_a.current_medications_text = "vitamin D\nmorphine 10 mg at night"
     cast.patient_a.save()
@@ -198,8 +215,9 @@ def test_unrelated_medications_cause_no_interaction(clinical, cast):
 def test_epidural_morphine_with_intrathecal_baclofen_is_a_drug_interaction(clinical, cast):
     cast.patient_a.current_medications_text = "morphine epidural infusion"
     cast.patient_a.save()
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     f = finding(rx, "DD")
     assert f.severity == Finding.Severity.HIGH and "hypotension" in f.message
 
@@ -207,16 +225,18 @@ def test_epidural_morphine_with_intrathecal_baclofen_is_a_drug_interaction(clini
 def test_oral_morphine_is_not_the_epidural_interaction(clinical, cast):
     cast.patient_a.current_medications_text = "morphine oral"
     cast.patient_a.save()
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     assert "DD" not in codes(rx)
     assert "AT" in codes(rx)  # still a CNS depressant
 
 
 def test_oral_baclofen_taken_with_intrathecal_baclofen_is_a_duplication(clinical, cast):
     cast.patient_a.current_products.add(clinical.tablet)
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     f = finding(rx, "TD")
     assert "two routes" in f.message and "withdrawn" in f.message
     assert "AT" not in codes(rx)  # a drug does not interact with itself through its own group
@@ -224,39 +244,48 @@ def test_oral_baclofen_taken_with_intrathecal_baclofen_is_a_duplication(clinical
 
 def test_active_oral_prescription_duplicates_a_new_intrathecal_one(clinical, cast):
     make_rx(cast.patient_a, clinical.tablet)
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     assert "TD" in codes(rx)
 
 
 def test_duplication_is_not_flagged_once_the_other_prescription_is_rejected(clinical, cast):
     other = make_rx(cast.patient_a, clinical.tablet)
     prescription_transition(prescription=other, to_status=Prescription.Status.REJECTED)
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     assert "TD" not in codes(rx)
 
 
 def test_duplication_reported_once_when_the_catalogue_has_a_td_interaction(clinical, cast):
     from catalog.models import DrugInteraction
 
-    DrugInteraction.objects.create(drug=clinical.baclofen, route="intrathecal", interacts_with="baclofen",
-                                   interacting_route="oral", code="TD", severity="moderate",
-                                   message="Withdraw oral antispasmodics slowly when intrathecal therapy starts.")
+    DrugInteraction.objects.create(
+        drug=clinical.baclofen,
+        route="intrathecal",
+        interacts_with="baclofen",
+        interacting_route="oral",
+        code="TD",
+        severity="moderate",
+        message="Withdraw oral antispasmodics slowly when intrathecal therapy starts.",
+    )
     cast.patient_a.current_products.add(clinical.tablet)
-    rx = make_rx(cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1,
-                 quantity=1)
+    rx = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
     tds = [f for f in dur_check(prescription=rx) if f.code == "TD"]
     assert len(tds) == 1 and "Withdraw oral antispasmodics" in tds[0].message
 
 
 # --- refills and quantities ---------------------------------------------------------------------
 
+
 def filled_days_ago(rx, pharmacist, days):
     approve(rx, pharmacist)
     prepared = timezone.now() - timedelta(days=days)
-    coverage.prescription_fill(prescription_id=rx.pk, quantity=rx.quantity, reference=f"t:{days}",
-                               prepared_at=prepared)
+    coverage.prescription_fill(prescription_id=rx.pk, quantity=rx.quantity, reference=f"t:{days}", prepared_at=prepared)
 
 
 def test_refill_before_the_threshold_is_early(clinical, cast):
@@ -299,8 +328,11 @@ def test_quantity_matching_the_days_supply_is_not_excessive(clinical, cast):
 
 
 def test_expired_prescription_is_flagged(clinical, cast, settings):
-    rx = make_rx(cast.patient_a, clinical.tablet,
-                 written_date=timezone.localdate() - timedelta(days=settings.RX_NONCONTROLLED_EXPIRY_DAYS + 1))
+    rx = make_rx(
+        cast.patient_a,
+        clinical.tablet,
+        written_date=timezone.localdate() - timedelta(days=settings.RX_NONCONTROLLED_EXPIRY_DAYS + 1),
+    )
     assert finding(rx, "XP").severity == Finding.Severity.HIGH
 
 
@@ -311,8 +343,7 @@ def test_prescription_within_its_validity_is_not_expired(clinical, cast):
 
 
 def test_schedule_ii_refills_break_the_refill_limit(clinical, cast):
-    rx = make_rx(cast.patient_a, clinical.morphine_tablet, dose_amount=Decimal("15"), quantity=90,
-                 refills_authorized=2)
+    rx = make_rx(cast.patient_a, clinical.morphine_tablet, dose_amount=Decimal("15"), quantity=90, refills_authorized=2)
     f = finding(rx, "RL")
     assert "no refills" in f.message
     assert rx.fills_remaining == 1  # only the first fill can ever be dispensed
@@ -334,6 +365,7 @@ def test_schedule_iv_allows_five_refills_not_six(cast):
 
 # --- prescriber numbers ---------------------------------------------------------------------------
 
+
 def test_prescriber_npi_failing_its_check_digit_is_flagged(clinical, cast):
     bad = Prescriber.objects.create(name="Dr Typo", npi="1234567890")  # as received from another system
     f = finding(make_rx(cast.patient_a, clinical.tablet, prescriber=bad), "PN")
@@ -346,11 +378,19 @@ def test_valid_prescriber_npi_is_not_flagged(clinical, cast):
 
 def test_controlled_prescription_needs_a_valid_dea_number(clinical, cast):
     no_dea = Prescriber.objects.create(name="Dr Ann Smith", npi="1245319599")
-    assert "DEA" in finding(make_rx(cast.patient_a, clinical.morphine_tablet, prescriber=no_dea,
-                                    refills_authorized=0), "PN").message
+    assert (
+        "DEA"
+        in finding(
+            make_rx(cast.patient_a, clinical.morphine_tablet, prescriber=no_dea, refills_authorized=0), "PN"
+        ).message
+    )
     bad_dea = Prescriber.objects.create(name="Dr Ann Smith", npi="2000000002", dea_number="AS1234560")
-    assert "checksum" in finding(make_rx(cast.patient_a, clinical.morphine_tablet, prescriber=bad_dea,
-                                         refills_authorized=0), "PN").message
+    assert (
+        "checksum"
+        in finding(
+            make_rx(cast.patient_a, clinical.morphine_tablet, prescriber=bad_dea, refills_authorized=0), "PN"
+        ).message
+    )
 
 
 def test_controlled_prescription_with_a_valid_dea_number_is_not_flagged(clinical, cast):
@@ -360,6 +400,7 @@ def test_controlled_prescription_with_a_valid_dea_number_is_not_flagged(clinical
 
 
 # --- storage ----------------------------------------------------------------------------------------
+
 
 def test_findings_are_stored_and_recomputed_when_review_starts(clinical, cast):
     rx = make_rx(cast.patient_a, clinical.tablet, dose_amount=Decimal("30"))

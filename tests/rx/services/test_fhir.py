@@ -72,28 +72,41 @@ def test_npi_failing_its_check_digit_is_kept_and_flagged(clinical, cast, clinic_
     assert "PN" in {f["code"] for f in response.json()["findings"]}
 
 
-@pytest.mark.parametrize("mutate, element", [
-    (lambda r: r["dispenseRequest"].update(numberOfRepeatsAllowed="two"), "dispenseRequest.numberOfRepeatsAllowed"),
-    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(frequency="often"),
-     "dosageInstruction[0].timing.repeat.frequency"),
-    (lambda r: r.update(unknownElement=1), "unknownElement"),
-    (lambda r: r.pop("subject"), "subject"),
-    (lambda r: r.pop("medicationCodeableConcept"), "medication[x]"),
-    (lambda r: r["contained"][0].update(birthDate="1984-13-40"), "contained[0].birthDate"),
-    (lambda r: r.update(resourceType="MedicationOrder"), "resourceType"),
-    (lambda r: r.update(status="cancelled"), "status"),
-    (lambda r: r.pop("authoredOn"), "authoredOn"),
-    (lambda r: r["medicationCodeableConcept"]["coding"][0].update(system="http://www.nlm.nih.gov/research/umls/rxnorm"),
-     "medicationCodeableConcept.coding"),
-    (lambda r: r["medicationCodeableConcept"]["coding"][0].update(code="99999-9999-99"),
-     "medicationCodeableConcept.coding"),
-    (lambda r: r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"].update(unit="spoon", code="spoon"),
-     "dosageInstruction[0].doseAndRate[0].doseQuantity.unit"),
-    (lambda r: r["dispenseRequest"].pop("quantity"), "dispenseRequest.quantity"),
-    (lambda r: r.update(subject={"reference": "Patient/999999"}), "subject"),
-    (lambda r: r["contained"][1].update(identifier=[]), "requester"),
-    (lambda r: r.update(dosageInstruction=[]), "dosageInstruction"),
-])
+@pytest.mark.parametrize(
+    "mutate, element",
+    [
+        (lambda r: r["dispenseRequest"].update(numberOfRepeatsAllowed="two"), "dispenseRequest.numberOfRepeatsAllowed"),
+        (
+            lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(frequency="often"),
+            "dosageInstruction[0].timing.repeat.frequency",
+        ),
+        (lambda r: r.update(unknownElement=1), "unknownElement"),
+        (lambda r: r.pop("subject"), "subject"),
+        (lambda r: r.pop("medicationCodeableConcept"), "medication[x]"),
+        (lambda r: r["contained"][0].update(birthDate="1984-13-40"), "contained[0].birthDate"),
+        (lambda r: r.update(resourceType="MedicationOrder"), "resourceType"),
+        (lambda r: r.update(status="cancelled"), "status"),
+        (lambda r: r.pop("authoredOn"), "authoredOn"),
+        (
+            lambda r: r["medicationCodeableConcept"]["coding"][0].update(
+                system="http://www.nlm.nih.gov/research/umls/rxnorm"
+            ),
+            "medicationCodeableConcept.coding",
+        ),
+        (
+            lambda r: r["medicationCodeableConcept"]["coding"][0].update(code="99999-9999-99"),
+            "medicationCodeableConcept.coding",
+        ),
+        (
+            lambda r: r["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"].update(unit="spoon", code="spoon"),
+            "dosageInstruction[0].doseAndRate[0].doseQuantity.unit",
+        ),
+        (lambda r: r["dispenseRequest"].pop("quantity"), "dispenseRequest.quantity"),
+        (lambda r: r.update(subject={"reference": "Patient/999999"}), "subject"),
+        (lambda r: r["contained"][1].update(identifier=[]), "requester"),
+        (lambda r: r.update(dosageInstruction=[]), "dosageInstruction"),
+    ],
+)
 def test_invalid_resource_gets_400_naming_the_element(clinical, cast, clinic_client, mutate, element):
     body = copy.deepcopy(medication_request())
     mutate(body)
@@ -132,10 +145,12 @@ def test_prescriber_details_are_reused_by_npi(clinical, cast, clinic_client):
 
 # --- MedicationDispense ------------------------------------------------------------------------------
 
+
 def test_dispense_reads_back_as_a_valid_medication_dispense(clinical, cast):
     rx = approve(make_rx(cast.patient_a, clinical.tablet), cast.pharmacist)
-    dispense = prescription_fill(prescription_id=rx.pk, quantity=90, reference="order:PH-7:line:1",
-                                 dispensed_by=cast.pharmacist)
+    dispense = prescription_fill(
+        prescription_id=rx.pk, quantity=90, reference="order:PH-7:line:1", dispensed_by=cast.pharmacist
+    )
     dispense_hand_over(dispense_id=dispense.pk)
     client = APIClient()
     client.force_authenticate(cast.shopper_a)
@@ -154,8 +169,12 @@ def test_dispense_reads_back_as_a_valid_medication_dispense(clinical, cast):
 
 
 def test_dispense_not_yet_handed_over_is_in_progress(clinical, cast):
-    rx = approve(make_rx(cast.patient_a, clinical.vial, dose_amount=500, dose_unit="mcg", times_per_day=1,
-                         quantity=1, days_supply=60), cast.pharmacist)
+    rx = approve(
+        make_rx(
+            cast.patient_a, clinical.vial, dose_amount=500, dose_unit="mcg", times_per_day=1, quantity=1, days_supply=60
+        ),
+        cast.pharmacist,
+    )
     dispense = prescription_fill(prescription_id=rx.pk, quantity=1, reference="kit:1")
     client = APIClient()
     client.force_authenticate(cast.admin)
@@ -172,22 +191,36 @@ def test_another_shoppers_dispense_is_not_found(clinical, cast):
     assert client.get(f"/api/v1/fhir/MedicationDispense/{dispense.pk}").status_code == 404
 
 
-@pytest.mark.parametrize("mutate, element", [
-    (lambda r: r.update(subject=None), "subject"),
-    (lambda r: r["contained"].append({"resourceType": "Foo", "id": "x"}), "contained"),
-    (lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(period=1e-30),
-     "dosageInstruction[0].timing.repeat"),
-    (lambda r: r.update(authoredOn="9999-12-31"), "authoredOn"),
-    (lambda r: r["contained"][0].update(name=[{"family": "x" * 500, "given": ["Maya"]}]),
-     "contained.Patient.name.family"),
-    (lambda r: r["contained"][1].update(name=[{"text": "x" * 500}]), "requester.name"),
-    (lambda r: r["contained"][1].update(identifier=[{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1" * 50}]),
-     "requester.identifier"),
-    (lambda r: r["contained"][1]["identifier"].append({"system": "urn:oid:2.16.840.1.113883.4.814", "value": "A" * 50}),
-     "requester.identifier"),
-])
-def test_broken_resource_that_used_to_crash_gets_400_naming_the_element(clinical, cast, clinic_client, mutate,
-                                                                         element):
+@pytest.mark.parametrize(
+    "mutate, element",
+    [
+        (lambda r: r.update(subject=None), "subject"),
+        (lambda r: r["contained"].append({"resourceType": "Foo", "id": "x"}), "contained"),
+        (
+            lambda r: r["dosageInstruction"][0]["timing"]["repeat"].update(period=1e-30),
+            "dosageInstruction[0].timing.repeat",
+        ),
+        (lambda r: r.update(authoredOn="9999-12-31"), "authoredOn"),
+        (
+            lambda r: r["contained"][0].update(name=[{"family": "x" * 500, "given": ["Maya"]}]),
+            "contained.Patient.name.family",
+        ),
+        (lambda r: r["contained"][1].update(name=[{"text": "x" * 500}]), "requester.name"),
+        (
+            lambda r: r["contained"][1].update(
+                identifier=[{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1" * 50}]
+            ),
+            "requester.identifier",
+        ),
+        (
+            lambda r: r["contained"][1]["identifier"].append(
+                {"system": "urn:oid:2.16.840.1.113883.4.814", "value": "A" * 50}
+            ),
+            "requester.identifier",
+        ),
+    ],
+)
+def test_broken_resource_that_used_to_crash_gets_400_naming_the_element(clinical, cast, clinic_client, mutate, element):
     body = copy.deepcopy(medication_request())
     mutate(body)
     response = post(clinic_client, body)
@@ -215,11 +248,14 @@ def test_pharmacist_cannot_import_for_a_patient_outside_their_review(clinical, c
     assert not Prescription.objects.exists()
 
 
-@pytest.mark.parametrize("mutate, element", [
-    (lambda r: r["contained"][0].update(birthDate="9999-01-01"), "contained.Patient.birthDate"),
-    (lambda r: r["contained"][0].update(birthDate="1984"), "contained.Patient.birthDate"),
-    (lambda r: r.update(authoredOn="0001-01-01"), "authoredOn"),
-])
+@pytest.mark.parametrize(
+    "mutate, element",
+    [
+        (lambda r: r["contained"][0].update(birthDate="9999-01-01"), "contained.Patient.birthDate"),
+        (lambda r: r["contained"][0].update(birthDate="1984"), "contained.Patient.birthDate"),
+        (lambda r: r.update(authoredOn="0001-01-01"), "authoredOn"),
+    ],
+)
 def test_absurd_dates_are_refused_naming_the_element(clinical, cast, clinic_client, mutate, element):
     body = copy.deepcopy(medication_request())
     mutate(body)

@@ -25,8 +25,9 @@ def api(user):
 
 def waiting_rx(clinical, cast, patient):
     rx = make_rx(patient, clinical.tablet)
-    prescription_request_information(prescription_id=rx.pk, pharmacist=cast.pharmacist,
-                                     message="Please confirm the dose with your doctor.")
+    prescription_request_information(
+        prescription_id=rx.pk, pharmacist=cast.pharmacist, message="Please confirm the dose with your doctor."
+    )
     rx.refresh_from_db()
     assert rx.status == Status.NEEDS_INFORMATION
     return rx
@@ -34,17 +35,26 @@ def waiting_rx(clinical, cast, patient):
 
 def test_owner_answers_and_the_prescription_is_back_in_the_queue_for_the_pharmacist(clinical, cast, private_media):
     rx = waiting_rx(clinical, cast, cast.patient_a)
-    response = api(cast.shopper_a).post(url(rx), {"message": "Dr Smith confirmed 10 mg three times a day."},
-                                        format="json")
+    response = api(cast.shopper_a).post(
+        url(rx), {"message": "Dr Smith confirmed 10 mg three times a day."}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["status"] == Status.RECEIVED and response.json()["file_attached"] is False
     rx.refresh_from_db()
     assert rx.status == Status.RECEIVED and rx.status in Prescription.QUEUE_STATUSES
     event = PrescriptionEvent.objects.filter(prescription=rx).last()
-    assert (event.from_status, event.to_status, event.actor) == (Status.NEEDS_INFORMATION, Status.RECEIVED,
-                                                                 cast.shopper_a)
-    assert AuditLog.objects.filter(user=cast.shopper_a, action="change", object_type="rx.prescription",
-                                   object_id=str(rx.pk), detail__contains="information request").exists()
+    assert (event.from_status, event.to_status, event.actor) == (
+        Status.NEEDS_INFORMATION,
+        Status.RECEIVED,
+        cast.shopper_a,
+    )
+    assert AuditLog.objects.filter(
+        user=cast.shopper_a,
+        action="change",
+        object_type="rx.prescription",
+        object_id=str(rx.pk),
+        detail__contains="information request",
+    ).exists()
     pharmacist = Client()
     pharmacist.force_login(cast.pharmacist)
     page = pharmacist.get(f"/admin/rx/verificationqueueitem/{rx.pk}/change/")
@@ -54,8 +64,14 @@ def test_owner_answers_and_the_prescription_is_back_in_the_queue_for_the_pharmac
 
 def test_clinic_staff_answer_with_a_new_document_that_becomes_the_current_one(clinical, cast, private_media):
     rx = waiting_rx(clinical, cast, cast.patient_ca)
-    response = api(cast.clinician_a).post(url(rx), {"message": "Signed copy attached.", "file": SimpleUploadedFile(
-        "scan.pdf", png_bytes(), content_type="application/pdf")}, format="multipart")
+    response = api(cast.clinician_a).post(
+        url(rx),
+        {
+            "message": "Signed copy attached.",
+            "file": SimpleUploadedFile("scan.pdf", png_bytes(), content_type="application/pdf"),
+        },
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     rx.refresh_from_db()
     answer = PrescriptionResponse.objects.get(prescription=rx)
@@ -64,8 +80,15 @@ def test_clinic_staff_answer_with_a_new_document_that_becomes_the_current_one(cl
     assert (private_media / rx.file.name).read_bytes() == png_bytes()
 
 
-@pytest.mark.parametrize("who, patient", [("shopper_b", "patient_a"), ("clinician_b", "patient_ca"),
-                                          ("clinician_a", "patient_a"), ("pharmacist", "patient_a")])
+@pytest.mark.parametrize(
+    "who, patient",
+    [
+        ("shopper_b", "patient_a"),
+        ("clinician_b", "patient_ca"),
+        ("clinician_a", "patient_a"),
+        ("pharmacist", "patient_a"),
+    ],
+)
 def test_anyone_but_the_owner_gets_404_and_nothing_changes(clinical, cast, who, patient):
     rx = waiting_rx(clinical, cast, getattr(cast, patient))
     response = api(getattr(cast, who)).post(url(rx), {"message": "Let me in."}, format="json")

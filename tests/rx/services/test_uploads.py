@@ -14,15 +14,21 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(cast, name, data, content_type="application/octet-stream", user=None, patient=None):
-    return prescription_upload(user=user or cast.shopper_a, patient_id=(patient or cast.patient_a).pk,
-                               file=SimpleUploadedFile(name, data, content_type=content_type))
+    return prescription_upload(
+        user=user or cast.shopper_a,
+        patient_id=(patient or cast.patient_a).pk,
+        file=SimpleUploadedFile(name, data, content_type=content_type),
+    )
 
 
-@pytest.mark.parametrize("name, data, content_type, ext", [
-    ("scan.jpg", jpeg_bytes(), "image/jpeg", "jpg"),
-    ("scan.png", png_bytes(), "image/png", "png"),
-    ("scan.pdf", PDF_BYTES, "application/pdf", "pdf"),
-])
+@pytest.mark.parametrize(
+    "name, data, content_type, ext",
+    [
+        ("scan.jpg", jpeg_bytes(), "image/jpeg", "jpg"),
+        ("scan.png", png_bytes(), "image/png", "png"),
+        ("scan.pdf", PDF_BYTES, "application/pdf", "pdf"),
+    ],
+)
 def test_jpeg_png_and_pdf_are_accepted_and_stored_privately(cast, private_media, name, data, content_type, ext):
     rx = upload(cast, name, data)
     assert rx.status == Prescription.Status.RECEIVED and rx.source == Prescription.Source.UPLOAD
@@ -38,14 +44,17 @@ def test_png_named_pdf_is_kept_as_the_png_it_is(cast, private_media):
     assert rx.file_content_type == "image/png" and rx.file.name.endswith(".png")
 
 
-@pytest.mark.parametrize("name, data", [
-    ("scan.jpg", b"this is only text pretending to be a photo"),
-    ("scan.pdf", b"<html><script>alert(1)</script></html>"),
-    ("scan.png", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
-    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),             # PNG signature, broken image
-    ("scan.jpg", jpeg_bytes()[:40]),                                # truncated JPEG
-    ("empty.pdf", b""),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("scan.jpg", b"this is only text pretending to be a photo"),
+        ("scan.pdf", b"<html><script>alert(1)</script></html>"),
+        ("scan.png", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
+        ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),  # PNG signature, broken image
+        ("scan.jpg", jpeg_bytes()[:40]),  # truncated JPEG
+        ("empty.pdf", b""),
+    ],
+)
 def test_files_that_are_not_what_they_claim_are_rejected_and_nothing_is_saved(cast, private_media, name, data):
     with pytest.raises(ValidationError) as excinfo:
         upload(cast, name, data, content_type="image/jpeg")
@@ -75,6 +84,7 @@ def test_clinic_staff_upload_for_their_clinic_patient(cast, private_media):
 
 # --- through the API -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def shopper_client(cast):
     client = APIClient()
@@ -83,9 +93,15 @@ def shopper_client(cast):
 
 
 def test_api_upload_answers_201_with_the_prescription(cast, private_media, shopper_client):
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "file": SimpleUploadedFile("photo.jpeg", jpeg_bytes(), "image/jpeg"),
-        "notes": "For my baclofen order"}, format="multipart")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {
+            "patient": cast.patient_a.pk,
+            "file": SimpleUploadedFile("photo.jpeg", jpeg_bytes(), "image/jpeg"),
+            "notes": "For my baclofen order",
+        },
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "received" and body["findings"] == []
@@ -94,16 +110,20 @@ def test_api_upload_answers_201_with_the_prescription(cast, private_media, shopp
 
 def test_a_multipart_upload_is_not_held_to_the_json_body_limit(cast, private_media, shopper_client, settings):
     settings.API_MAX_JSON_BYTES = 64  # far below the image: uploads keep RX_UPLOAD_MAX_BYTES
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "file": SimpleUploadedFile("photo.png", png_bytes((64, 64)), "image/png")},
-        format="multipart")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {"patient": cast.patient_a.pk, "file": SimpleUploadedFile("photo.png", png_bytes((64, 64)), "image/png")},
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
 
 
 def test_api_rejects_a_disguised_file_naming_the_field(cast, private_media, shopper_client):
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "file": SimpleUploadedFile("x.jpg", b"plain text", "image/jpeg")},
-        format="multipart")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {"patient": cast.patient_a.pk, "file": SimpleUploadedFile("x.jpg", b"plain text", "image/jpeg")},
+        format="multipart",
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("file:")
     assert not Prescription.objects.exists()
@@ -111,17 +131,27 @@ def test_api_rejects_a_disguised_file_naming_the_field(cast, private_media, shop
 
 def test_api_rejects_an_oversized_file(cast, private_media, shopper_client, settings):
     settings.RX_UPLOAD_MAX_BYTES = 100
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "file": SimpleUploadedFile("x.png", png_bytes((64, 64)), "image/png")},
-        format="multipart")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {"patient": cast.patient_a.pk, "file": SimpleUploadedFile("x.png", png_bytes((64, 64)), "image/png")},
+        format="multipart",
+    )
     assert response.status_code == 400 and "file" in response.json()["errors"]
     assert not Prescription.objects.exists()
 
 
 def test_api_transfer_request_needs_no_file(cast, shopper_client):
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "prescriber_name": "Dr Ann Smith", "prescriber_npi": "1234567893",
-        "prescriber_phone": "555-0100", "transfer_pharmacy": "Corner Drugs"}, format="json")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {
+            "patient": cast.patient_a.pk,
+            "prescriber_name": "Dr Ann Smith",
+            "prescriber_npi": "1234567893",
+            "prescriber_phone": "555-0100",
+            "transfer_pharmacy": "Corner Drugs",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     rx = Prescription.objects.get(pk=response.json()["id"])
     assert rx.source == Prescription.Source.TRANSFER and not rx.file
@@ -129,9 +159,11 @@ def test_api_transfer_request_needs_no_file(cast, shopper_client):
 
 
 def test_api_transfer_with_a_mistyped_npi_names_the_field(cast, shopper_client):
-    response = shopper_client.post("/api/v1/prescriptions/", {
-        "patient": cast.patient_a.pk, "prescriber_name": "Dr Ann Smith", "prescriber_npi": "1234567890"},
-        format="json")
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {"patient": cast.patient_a.pk, "prescriber_name": "Dr Ann Smith", "prescriber_npi": "1234567890"},
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("prescriber_npi:")
     assert not Prescription.objects.exists()

@@ -48,15 +48,25 @@ def test_blank_override_reason_does_not_count(high_dose_rx, cast):
 def test_approval_with_reasons_records_overrides_on_findings_and_decision(high_dose_rx, cast):
     prescription_transition(prescription=high_dose_rx, to_status=Status.IN_REVIEW)
     hd = high_dose_rx.findings.get(code="HD")
-    decision = prescription_approve(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist,
-                                    overrides={hd.pk: "Prescriber confirmed 90 mg/day by phone."})
+    decision = prescription_approve(
+        prescription_id=high_dose_rx.pk,
+        pharmacist=cast.pharmacist,
+        overrides={hd.pk: "Prescriber confirmed 90 mg/day by phone."},
+    )
     high_dose_rx.refresh_from_db()
     hd.refresh_from_db()
     assert high_dose_rx.status == Status.APPROVED
     assert hd.overridden and hd.overridden_by == cast.pharmacist and "confirmed" in hd.override_reason
     assert decision.action == Decision.Action.APPROVE
-    assert decision.overrides == [{"finding": hd.pk, "code": "HD", "severity": "high", "message": hd.message,
-                                   "reason": "Prescriber confirmed 90 mg/day by phone."}]
+    assert decision.overrides == [
+        {
+            "finding": hd.pk,
+            "code": "HD",
+            "severity": "high",
+            "message": hd.message,
+            "reason": "Prescriber confirmed 90 mg/day by phone.",
+        }
+    ]
     assert list(high_dose_rx.events.values_list("to_status", flat=True)) == ["received", "in_review", "approved"]
 
 
@@ -94,11 +104,11 @@ def test_controlled_drug_is_approved_only_with_the_prescribers_dea_number(clinic
 @pytest.mark.parametrize("who", ["shopper_a", "clinician_a", "admin", "staff"])
 def test_only_pharmacists_can_decide(high_dose_rx, cast, who):
     user = UserFactory(is_staff=True) if who == "staff" else getattr(cast, who)
-    for call in (lambda: prescription_approve(prescription_id=high_dose_rx.pk, pharmacist=user,
-                                              overrides={"HD": "ok"}),
-                 lambda: prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=user, reason="no"),
-                 lambda: prescription_request_information(prescription_id=high_dose_rx.pk, pharmacist=user,
-                                                          message="?")):
+    for call in (
+        lambda: prescription_approve(prescription_id=high_dose_rx.pk, pharmacist=user, overrides={"HD": "ok"}),
+        lambda: prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=user, reason="no"),
+        lambda: prescription_request_information(prescription_id=high_dose_rx.pk, pharmacist=user, message="?"),
+    ):
         with pytest.raises(NotPharmacist):
             call()
     assert not Decision.objects.exists()
@@ -152,8 +162,11 @@ def test_registered_self_verification_check_blocks_the_pharmacist(clinical, cast
 def test_rejection_needs_a_reason_and_is_final(high_dose_rx, cast):
     with pytest.raises(ValidationError):
         prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist, reason=" ")
-    prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist,
-                        reason="The prescription is illegible; please upload a clearer photo.")
+    prescription_reject(
+        prescription_id=high_dose_rx.pk,
+        pharmacist=cast.pharmacist,
+        reason="The prescription is illegible; please upload a clearer photo.",
+    )
     high_dose_rx.refresh_from_db()
     assert high_dose_rx.status == Status.REJECTED
     with pytest.raises(Exception) as excinfo:
@@ -163,12 +176,14 @@ def test_rejection_needs_a_reason_and_is_final(high_dose_rx, cast):
 
 
 def test_request_information_waits_and_can_come_back_to_review(high_dose_rx, cast):
-    prescription_request_information(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist,
-                                     message="Please confirm the dose with your doctor.")
+    prescription_request_information(
+        prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist, message="Please confirm the dose with your doctor."
+    )
     high_dose_rx.refresh_from_db()
     assert high_dose_rx.status == Status.NEEDS_INFORMATION
-    prescription_approve(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist,
-                         overrides={"HD": "Doctor confirmed."})
+    prescription_approve(
+        prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist, overrides={"HD": "Doctor confirmed."}
+    )
     high_dose_rx.refresh_from_db()
     assert high_dose_rx.status == Status.APPROVED
     assert list(Decision.objects.values_list("action", flat=True)) == ["request_info", "approve"]
@@ -195,6 +210,7 @@ def test_status_cannot_be_written_back_by_saving_a_stale_copy(clinical, cast):
 
 # --- immutability ---------------------------------------------------------------------------------
 
+
 def test_decisions_cannot_be_changed_or_deleted(high_dose_rx, cast):
     decision = prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist, reason="Illegible.")
     decision.message = "Something else"
@@ -211,6 +227,7 @@ def test_decisions_cannot_be_changed_or_deleted(high_dose_rx, cast):
 
 # --- e-mails --------------------------------------------------------------------------------------
 
+
 def test_shopper_is_emailed_on_approval(clinical, cast, django_capture_on_commit_callbacks, mailoutbox):
     rx = make_rx(cast.patient_a, clinical.tablet)
     with django_capture_on_commit_callbacks(execute=True):
@@ -220,19 +237,20 @@ def test_shopper_is_emailed_on_approval(clinical, cast, django_capture_on_commit
     assert "approved" in mailoutbox[0].subject
 
 
-def test_shopper_is_emailed_the_rejection_reason(high_dose_rx, cast, django_capture_on_commit_callbacks,
-                                                  mailoutbox):
+def test_shopper_is_emailed_the_rejection_reason(high_dose_rx, cast, django_capture_on_commit_callbacks, mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
-        prescription_reject(prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist,
-                            reason="The prescription has expired.")
+        prescription_reject(
+            prescription_id=high_dose_rx.pk, pharmacist=cast.pharmacist, reason="The prescription has expired."
+        )
     assert len(mailoutbox) == 1 and "The prescription has expired." in mailoutbox[0].body
 
 
 def test_clinic_is_emailed_the_information_request(clinical, cast, django_capture_on_commit_callbacks, mailoutbox):
     rx = make_rx(cast.patient_ca, clinical.tablet, user=cast.clinician_a)
     with django_capture_on_commit_callbacks(execute=True):
-        prescription_request_information(prescription_id=rx.pk, pharmacist=cast.pharmacist,
-                                         message="What is the patient's weight?")
+        prescription_request_information(
+            prescription_id=rx.pk, pharmacist=cast.pharmacist, message="What is the patient's weight?"
+        )
     assert mailoutbox[0].to == [cast.clinic_a.email]
     assert "What is the patient's weight?" in mailoutbox[0].body
 

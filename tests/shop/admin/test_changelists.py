@@ -17,10 +17,12 @@ pytestmark = pytest.mark.django_db
 def _order_with_payment_and_refund(staff):
     user = make_user()
     order = make_order(user, {make_product(rx_required=False): 2})
-    payment = Payment.objects.create(order=order, attempt=1, idempotency_key=f"pay:{order.number}",
-                                     amount_cents=100, currency="usd")
-    Refund.objects.create(order=order, order_line=order.lines.get(), payment=payment, amount=Decimal("0.50"),
-                          created_by=staff)
+    payment = Payment.objects.create(
+        order=order, attempt=1, idempotency_key=f"pay:{order.number}", amount_cents=100, currency="usd"
+    )
+    Refund.objects.create(
+        order=order, order_line=order.lines.get(), payment=payment, amount=Decimal("0.50"), created_by=staff
+    )
     Cart.objects.create(user=user)
 
 

@@ -11,8 +11,11 @@ from shop.models import Order, OrderEvent, Refund, Shipment
 
 
 def act(admin_client, action, orders):
-    return admin_client.post(reverse("admin:shop_order_changelist"),
-                             {"action": action, "_selected_action": [o.pk for o in orders]}, follow=True)
+    return admin_client.post(
+        reverse("admin:shop_order_changelist"),
+        {"action": action, "_selected_action": [o.pk for o in orders]},
+        follow=True,
+    )
 
 
 @pytest.mark.django_db
@@ -46,7 +49,10 @@ def test_mark_shipped_then_delivered_records_each_step_and_verifies_reviews(admi
     paid_order.refresh_from_db()
     assert paid_order.status == "delivered"
     assert [e.to_status for e in OrderEvent.objects.filter(order=paid_order)][-3:] == [
-        "fulfilling", "shipped", "delivered"]
+        "fulfilling",
+        "shipped",
+        "delivered",
+    ]
     review.refresh_from_db()
     assert review.verified_purchase is True
 
@@ -63,8 +69,9 @@ def test_the_ship_action_goes_through_fulfilment_allocating_stock_and_packing_a_
     picked = {line.order_line.product_id: line.quantity for line in shipment.lines.select_related("order_line")}
     assert picked == {line.product_id: line.quantity for line in paid_order.lines.all()}
     # The stock left the shelf: allocated from lots under the order's reference (no longer just held).
-    assert sorted(StockAllocation.objects.filter(reference=paid_order.stock_reference)
-                  .values_list("quantity", flat=True)) == [10, 30]
+    assert sorted(
+        StockAllocation.objects.filter(reference=paid_order.stock_reference).values_list("quantity", flat=True)
+    ) == [10, 30]
     assert sorted(stock_available(product_ids=product_ids).values()) == [20, 40]
 
 
@@ -95,7 +102,11 @@ def test_partial_refund_form_refunds_one_line(admin_client, paid_order, localstr
     assert response.status_code == 200
     refund = Refund.objects.get()
     assert (refund.order_line, refund.amount, refund.status, refund.reason) == (
-        line, Decimal("4.50"), "succeeded", "Short-dated")
+        line,
+        Decimal("4.50"),
+        "succeeded",
+        "Short-dated",
+    )
     assert [r["amount"] for r in localstripe.refunds()] == [450]
     # Too much: the form says why and nothing is refunded.
     response = admin_client.post(url, {"line": line.pk, "amount": "9.01"}, follow=True)
@@ -106,8 +117,10 @@ def test_partial_refund_form_refunds_one_line(admin_client, paid_order, localstr
 @pytest.mark.django_db
 def test_line_refund_action_refunds_what_is_left(admin_client, paid_order, localstripe):
     lines = list(paid_order.lines.all())
-    admin_client.post(reverse("admin:shop_orderline_changelist"),
-                      {"action": "refund_lines", "_selected_action": [line.pk for line in lines]})
+    admin_client.post(
+        reverse("admin:shop_orderline_changelist"),
+        {"action": "refund_lines", "_selected_action": [line.pk for line in lines]},
+    )
     paid_order.refresh_from_db()
     assert paid_order.status == "refunded"
     assert sorted(r["amount"] for r in localstripe.refunds()) == [500, 1350]

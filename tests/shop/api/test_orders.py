@@ -13,8 +13,9 @@ def two_orders(localstripe, shopper_client, make_product, checkout_order, pay):
 
 
 @pytest.mark.django_db
-def test_a_shopper_lists_their_own_orders_newest_first(two_orders, shopper_client, make_user, api_client_for,
-                                                       make_product, checkout_order):
+def test_a_shopper_lists_their_own_orders_newest_first(
+    two_orders, shopper_client, make_user, api_client_for, make_product, checkout_order
+):
     checkout_order(api_client_for(make_user()), {make_product(on_hand=5): 1})  # someone else's
     response = shopper_client.get(reverse("shop-api:order-list"))
     assert response.status_code == 200
@@ -41,7 +42,10 @@ def test_order_detail_has_lines_totals_status_and_events(two_orders, shopper_cli
     line = body["lines"][0]
     assert (line["quantity"], line["unit_price"], line["line_total"]) == (30, "0.45", "13.50")
     assert [(e["from_status"], e["to_status"]) for e in body["events"]] == [
-        ("", "pending_payment"), ("pending_payment", "paid"), ("paid", "ready_to_fulfil")]
+        ("", "pending_payment"),
+        ("pending_payment", "paid"),
+        ("paid", "ready_to_fulfil"),
+    ]
     assert all({"actor", "reason", "created_at"} <= set(e) for e in body["events"])
     assert body["payments"][0]["status"] == "succeeded"
     assert body["shipping"]["city"] == "Springfield"
@@ -49,8 +53,9 @@ def test_order_detail_has_lines_totals_status_and_events(two_orders, shopper_cli
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("endpoint", ["order-detail", "order-pay", "order-cancel", "order-payment-status",
-                                      "order-setup-intent"])
+@pytest.mark.parametrize(
+    "endpoint", ["order-detail", "order-pay", "order-cancel", "order-payment-status", "order-setup-intent"]
+)
 def test_another_shoppers_order_number_is_404(endpoint, two_orders, make_user, api_client_for, localstripe):
     intruder = api_client_for(make_user())
     url = reverse(f"shop-api:{endpoint}", args=[two_orders[0]])
@@ -78,6 +83,11 @@ def test_orders_need_a_signed_in_user(two_orders, api_client_for):
 @pytest.mark.django_db
 def test_the_order_api_is_in_the_openapi_schema(client):
     schema = client.get("/api/schema/?format=json").json()
-    for path in ("/api/v1/cart/", "/api/v1/cart/items/", "/api/v1/checkout/", "/api/v1/orders/{number}/pay/",
-                 "/api/v1/payments/stripe/webhook/"):
+    for path in (
+        "/api/v1/cart/",
+        "/api/v1/cart/items/",
+        "/api/v1/checkout/",
+        "/api/v1/orders/{number}/pay/",
+        "/api/v1/payments/stripe/webhook/",
+    ):
         assert path in schema["paths"]

@@ -21,8 +21,9 @@ def api(user):
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"abc"', b"123", b"{not json"])
 def test_linking_prescriptions_with_a_body_that_is_not_an_object_is_a_400(owner, body):
     order = make_order(owner, {make_product(): 30})
-    response = api(owner).post(reverse("shop-api:order-prescriptions", args=[order.number]), body,
-                               content_type="application/json")
+    response = api(owner).post(
+        reverse("shop-api:order-prescriptions", args=[order.number]), body, content_type="application/json"
+    )
     assert response.status_code == 400
     assert not OrderLinePrescription.objects.exists()
 

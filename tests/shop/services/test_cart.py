@@ -110,12 +110,15 @@ def test_out_of_stock_product_is_refused_plainly(shopper_client, make_product):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"product": "123", "quantity": 1}, "product"),
-    ({"product": "00832102400", "quantity": 0}, "quantity"),
-    ({"product": "00832102400", "quantity": "two"}, "quantity"),
-    ({"product": "00832102400", "quantity": 1.5}, "quantity"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"product": "123", "quantity": 1}, "product"),
+        ({"product": "00832102400", "quantity": 0}, "quantity"),
+        ({"product": "00832102400", "quantity": "two"}, "quantity"),
+        ({"product": "00832102400", "quantity": 1.5}, "quantity"),
+    ],
+)
 def test_bad_input_is_a_400_naming_the_field(shopper_client, payload, field):
     response = shopper_client.post(ITEMS, payload, format="json")
     assert response.status_code == 400

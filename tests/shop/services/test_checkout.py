@@ -18,7 +18,8 @@ CHECKOUT = reverse("shop-api:checkout")
 
 @pytest.mark.django_db
 def test_checkout_freezes_prices_reserves_stock_and_answers_what_is_needed_to_pay(
-        localstripe, shopper_client, make_product, checkout_order, settings):
+    localstripe, shopper_client, make_product, checkout_order, settings
+):
     a = make_product(on_hand=100, rx_required=True, name="Baclofen 10 mg tablet")
     b = make_product(on_hand=100)
     before = timezone.now()
@@ -80,14 +81,16 @@ def test_missing_address_field_is_a_400_naming_it(shopper_client, make_product, 
 
 @pytest.mark.django_db
 def test_checkout_of_more_than_is_left_is_a_409_listing_the_short_lines_and_saves_nothing(
-        shopper_client, make_product, shipping):
+    shopper_client, make_product, shipping
+):
     a = make_product(on_hand=5)
     b = make_product(on_hand=5)
     for product in (a, b):
         shopper_client.post(reverse("shop-api:cart-items"), {"product": product.ndc, "quantity": 4}, format="json")
     # Someone else's reservation takes stock away after the cart was filled.
-    StockReservation.objects.create(product=b, reference="order:PH-OTHER000", quantity=3,
-                                    expires_at=timezone.now() + timedelta(minutes=5))
+    StockReservation.objects.create(
+        product=b, reference="order:PH-OTHER000", quantity=3, expires_at=timezone.now() + timedelta(minutes=5)
+    )
     response = shopper_client.post(CHECKOUT, shipping, format="json")
     assert response.status_code == 409
     body = response.json()
@@ -100,8 +103,7 @@ def test_checkout_of_more_than_is_left_is_a_409_listing_the_short_lines_and_save
 
 
 @pytest.mark.django_db
-def test_checkout_still_answers_201_when_stripe_is_unreachable(settings, shopper_client, make_product,
-                                                              checkout_order):
+def test_checkout_still_answers_201_when_stripe_is_unreachable(settings, shopper_client, make_product, checkout_order):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # discard port: nothing listens
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
@@ -111,8 +113,9 @@ def test_checkout_still_answers_201_when_stripe_is_unreachable(settings, shopper
 
 
 @pytest.mark.django_db
-def test_a_fresh_setup_intent_can_be_asked_for_a_payable_order(localstripe, shopper_client, make_product,
-                                                             checkout_order):
+def test_a_fresh_setup_intent_can_be_asked_for_a_payable_order(
+    localstripe, shopper_client, make_product, checkout_order
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     response = shopper_client.post(reverse("shop-api:order-setup-intent", args=[body["number"]]))
     assert response.status_code == 200
@@ -122,13 +125,18 @@ def test_a_fresh_setup_intent_can_be_asked_for_a_payable_order(localstripe, shop
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_shoppers_racing_for_the_last_three_units_exactly_three_succeed(
-        make_product, make_user, api_client_for, shipping, monkeypatch):
+    make_product, make_user, api_client_for, shipping, monkeypatch
+):
     product = make_product(on_hand=3)
     clients = []
     for _ in range(10):
         client = api_client_for(make_user())
-        assert client.post(reverse("shop-api:cart-items"), {"product": product.ndc, "quantity": 1},
-                           format="json").status_code == 201
+        assert (
+            client.post(
+                reverse("shop-api:cart-items"), {"product": product.ndc, "quantity": 1}, format="json"
+            ).status_code
+            == 201
+        )
         clients.append(client)
     barrier = threading.Barrier(len(clients))
     results = []
@@ -145,8 +153,11 @@ def test_ten_shoppers_racing_for_the_last_three_units_exactly_three_succeed(
 
     # No Stripe here: this test is about the database.
     original = checkout_service.payment_info_for
-    monkeypatch.setattr(checkout_service, "payment_info_for",
-                        lambda *, order, with_setup_intent=True: original(order=order, with_setup_intent=False))
+    monkeypatch.setattr(
+        checkout_service,
+        "payment_info_for",
+        lambda *, order, with_setup_intent=True: original(order=order, with_setup_intent=False),
+    )
     threads = [threading.Thread(target=check_out, args=(c,)) for c in clients]
     for t in threads:
         t.start()
@@ -155,8 +166,9 @@ def test_ten_shoppers_racing_for_the_last_three_units_exactly_three_succeed(
 
     codes = sorted(code for code, _ in results)
     assert codes == [201] * 3 + [409] * 7
-    assert all(body["code"] == "insufficient_stock" and "0 left" in body["detail"]
-               for code, body in results if code == 409)
+    assert all(
+        body["code"] == "insufficient_stock" and "0 left" in body["detail"] for code, body in results if code == 409
+    )
     assert Order.objects.count() == 3
     assert stock_available(product_ids=[product.pk])[product.pk] == 0
     held = StockReservation.objects.filter(product=product, status="active")

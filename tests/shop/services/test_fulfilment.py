@@ -33,8 +33,11 @@ READY = OrderStatus.READY_TO_FULFIL
 
 
 def allocations(order):
-    return list(StockAllocation.objects.filter(reference=order.stock_reference)
-                .order_by("lot__expiry_date").values_list("lot__product_id", "lot__lot_number", "quantity"))
+    return list(
+        StockAllocation.objects.filter(reference=order.stock_reference)
+        .order_by("lot__expiry_date")
+        .values_list("lot__product_id", "lot__lot_number", "quantity")
+    )
 
 
 @pytest.mark.django_db
@@ -62,21 +65,26 @@ def test_fulfilling_a_mixed_order_picks_fills_packs_and_ships_it_once(owner, pat
 
 
 @pytest.mark.django_db
-def test_the_after_allocation_hooks_run_once_with_the_picks_before_any_dispense(owner, patient, pharmacist,
-                                                                                  settings):
+def test_the_after_allocation_hooks_run_once_with_the_picks_before_any_dispense(owner, patient, pharmacist, settings):
     settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS = [f"{fulfilment_helpers.__name__}.note_allocation_hook"]
     HOOK_CALLS.clear()
     tablets, otc = make_product(), make_product(rx_required=False)
     order = ready_order(owner, patient, pharmacist, {tablets: 90, otc: 4})
     assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED
     assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED  # already packed: no second call
-    assert HOOK_CALLS == [{"order": order.pk, "picked": sorted([(tablets.pk, 90), (otc.pk, 4)]), "allocated": 94,
-                           "dispensed": 0, "shipments": 0}]
+    assert HOOK_CALLS == [
+        {
+            "order": order.pk,
+            "picked": sorted([(tablets.pk, 90), (otc.pk, 4)]),
+            "allocated": 94,
+            "dispensed": 0,
+            "shipments": 0,
+        }
+    ]
 
 
 @pytest.mark.django_db
-def test_a_failure_after_allocating_rolls_the_step_back_and_the_retry_ships_once(owner, patient, pharmacist,
-                                                                                   settings):
+def test_a_failure_after_allocating_rolls_the_step_back_and_the_retry_ships_once(owner, patient, pharmacist, settings):
     settings.SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS = [f"{fulfilment_helpers.__name__}.failing_allocation_hook"]
     order = ready_order(owner, patient, pharmacist, {make_product(): 90})
     with pytest.raises(RuntimeError, match="after allocating"):
@@ -120,8 +128,9 @@ def test_a_lot_expiring_before_the_days_supply_ends_is_skipped(owner, patient, p
 
 
 @pytest.mark.django_db
-def test_without_usable_stock_the_order_stays_fulfilling_and_staff_are_alerted_once(owner, patient, pharmacist,
-                                                                                    mailoutbox):
+def test_without_usable_stock_the_order_stays_fulfilling_and_staff_are_alerted_once(
+    owner, patient, pharmacist, mailoutbox
+):
     product = make_product(lots=((100, 10),))  # expires before the 30 days supply ends
     order = ready_order(owner, patient, pharmacist, {product: 90})
     assert order_fulfil(order_id=order.pk) == OrderStatus.FULFILLING
@@ -173,7 +182,8 @@ def test_two_orders_racing_for_the_last_refill_one_ships_the_other_goes_back_to_
     # Which words the loser gets depends on when it reads the prescription: after the winner's fill
     # committed (the coverage check finds no cover), or before (the fill itself finds none left).
     assert ("used up before this order could be filled" in reason and "no refills left" in reason) or (
-        "no longer covers this order" in reason), reason
+        "no longer covers this order" in reason
+    ), reason
     assert not StockAllocation.objects.filter(reference=loser.stock_reference).exists()
     assert StockReservation.objects.get(reference=loser.stock_reference).status == "active"  # still held
     assert Dispense.objects.count() == 1 and Shipment.objects.count() == 1
@@ -196,8 +206,9 @@ def test_each_shopper_email_is_sent_once(owner, patient, pharmacist, mailoutbox)
 
 
 @pytest.mark.django_db
-def test_carrier_reports_delivery_after_the_lead_time_and_the_order_is_marked_delivered(owner, patient, pharmacist,
-                                                                                         settings):
+def test_carrier_reports_delivery_after_the_lead_time_and_the_order_is_marked_delivered(
+    owner, patient, pharmacist, settings
+):
     settings.LOCAL_CARRIER_LEAD_BUSINESS_DAYS = 2
     order = ready_order(owner, patient, pharmacist, {make_product(): 90})
     order_fulfil(order_id=order.pk)
@@ -223,15 +234,22 @@ def test_whole_pipeline_on_a_real_worker_emails_each_step_once(celery_worker, ma
     rx = make_rx(patient, product, user=owner)
     link(order, rx)
     rx.refresh_from_db()
-    prescription_approve(prescription_id=rx.pk, pharmacist=pharmacist,
-                         overrides={f.code: "Checked." for f in rx.findings.all()})
+    prescription_approve(
+        prescription_id=rx.pk, pharmacist=pharmacist, overrides={f.code: "Checked." for f in rx.findings.all()}
+    )
     wait_for(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED, message="order shipped")
     wait_for(lambda: len(mailoutbox) >= 3, message="three e-mails")
     assert shipments_track() == 1
     wait_for(lambda: len(mailoutbox) >= 4, message="the delivered e-mail")
     subjects = sorted(m.subject for m in mailoutbox)
-    assert subjects == sorted([f"Order {order.number} confirmed", f"Your prescription RX-{rx.pk} was approved",
-                               f"Order {order.number} has shipped", f"Order {order.number} was delivered"])
+    assert subjects == sorted(
+        [
+            f"Order {order.number} confirmed",
+            f"Your prescription RX-{rx.pk} was approved",
+            f"Order {order.number} has shipped",
+            f"Order {order.number} was delivered",
+        ]
+    )
     assert Shipment.objects.get().delivered_at is not None
 
 

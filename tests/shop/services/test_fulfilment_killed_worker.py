@@ -40,17 +40,43 @@ def _database_url() -> str:
 
 
 def _start_worker(tmp_path: Path, pause_file: Path) -> subprocess.Popen:
-    env = {**os.environ, "PHARMACY_ENV": "test", "DATABASE_URL": _database_url(),
-           "CELERY_VISIBILITY_TIMEOUT": "5", "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-           "CELERY_UNACKED_RESTORE_THROTTLE": "1", "DJANGO_SETTINGS_MODULE": killed_worker_helpers.__name__,
-           killed_worker_helpers.PAUSE_FILE_ENV: str(pause_file)}
+    env = {
+        **os.environ,
+        "PHARMACY_ENV": "test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        "DJANGO_SETTINGS_MODULE": killed_worker_helpers.__name__,
+        killed_worker_helpers.PAUSE_FILE_ENV: str(pause_file),
+    }
     n = next(_names)
     log_path = tmp_path / f"worker{n}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pharmacy", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"killtest{n}-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pharmacy",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"killtest{n}-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     proc.log_path = log_path
     return proc
 
@@ -80,8 +106,11 @@ def test_a_worker_killed_mid_fulfilment_never_loses_the_order_nor_ships_it_twice
 
     first = _start_worker(tmp_path, pause_file)
     try:
-        wait_for(lambda: Path(f"{pause_file}.reached").exists() or first.poll() is not None, timeout=60,
-                 message="the first worker to pause after allocating")
+        wait_for(
+            lambda: Path(f"{pause_file}.reached").exists() or first.poll() is not None,
+            timeout=60,
+            message="the first worker to pause after allocating",
+        )
         assert first.poll() is None, first.log_path.read_text()
         assert Order.objects.get(pk=order.pk).status == OrderStatus.FULFILLING
         _kill(first)  # SIGKILL in the middle of the pick: its transaction is rolled back
@@ -93,8 +122,11 @@ def test_a_worker_killed_mid_fulfilment_never_loses_the_order_nor_ships_it_twice
 
     second = _start_worker(tmp_path, pause_file)
     try:
-        wait_for(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED, timeout=60,
-                 message="the redelivered task to ship the order")
+        wait_for(
+            lambda: Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED,
+            timeout=60,
+            message="the redelivered task to ship the order",
+        )
     finally:
         _kill(second, signal.SIGTERM)
 
@@ -109,6 +141,7 @@ def test_a_worker_killed_mid_fulfilment_never_loses_the_order_nor_ships_it_twice
     assert allocated == {tablets.pk: 90, otc.pk: 3}
     line = order.lines.get(product=tablets)
     assert list(Dispense.objects.values_list("reference", "quantity")) == [
-        (f"{order.stock_reference}:line:{line.pk}", 90)]
+        (f"{order.stock_reference}:line:{line.pk}", 90)
+    ]
     assert order.events.filter(to_status=OrderStatus.FULFILLING).count() == 1
     assert order.events.filter(to_status=OrderStatus.SHIPPED).count() == 1

@@ -10,13 +10,7 @@ from rx.models import Prescription
 from rx.services.verification import prescription_reject
 from shop.services.gating import order_prescription_gate, order_rx_covered, order_rx_status
 from shop.state import OrderStatus
-from tests.shop.fulfilment_helpers import (
-    approve,
-    link,
-    make_order,
-    make_product,
-    make_rx,
-)
+from tests.shop.fulfilment_helpers import approve, link, make_order, make_product, make_rx
 
 pytestmark = pytest.mark.django_db
 WAITING = OrderStatus.AWAITING_PRESCRIPTION_REVIEW
@@ -110,8 +104,7 @@ def test_mixed_order_waits_until_every_prescription_line_is_covered(owner, patie
 
 
 def test_order_of_non_prescription_lines_only_is_covered(owner):
-    assert order_rx_covered(order=make_order(owner, {make_product(rx_required=False): 3},
-                                             status=OrderStatus.PAID))
+    assert order_rx_covered(order=make_order(owner, {make_product(rx_required=False): 3}, status=OrderStatus.PAID))
 
 
 def test_gate_leaves_orders_that_are_not_waiting_alone(owner, patient, pharmacist):

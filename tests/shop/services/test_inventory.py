@@ -32,7 +32,8 @@ def test_beat_schedule_runs_the_expiry_every_minute_and_drops_stale_runs():
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_the_beat_task_on_a_real_worker_expires_unpaid_orders_and_frees_their_stock(
-        celery_worker, localstripe, make_product, make_user, api_client_for, checkout_order, pay):
+    celery_worker, localstripe, make_product, make_user, api_client_for, checkout_order, pay
+):
     product = make_product(on_hand=10)
     unpaid = checkout_order(api_client_for(make_user()), {product: 4})["number"]
     declined_client = api_client_for(make_user())
@@ -47,8 +48,10 @@ def test_the_beat_task_on_a_real_worker_expires_unpaid_orders_and_frees_their_st
 
     orders_expire_task.delay()
 
-    wait_for(lambda: set(Order.objects.filter(status="expired").values_list("number", flat=True)) == {unpaid, declined},
-             message="both unpaid orders to expire")
+    wait_for(
+        lambda: set(Order.objects.filter(status="expired").values_list("number", flat=True)) == {unpaid, declined},
+        message="both unpaid orders to expire",
+    )
     event = OrderEvent.objects.get(order__number=unpaid, to_status="expired")
     assert (event.from_status, event.actor_label) == ("pending_payment", "system")
     assert "reservation expired" in event.reason
@@ -62,8 +65,9 @@ def test_the_beat_task_on_a_real_worker_expires_unpaid_orders_and_frees_their_st
 
 
 @pytest.mark.django_db
-def test_an_order_whose_hold_was_released_some_other_way_still_expires(localstripe, shopper_client, make_product,
-                                                                      checkout_order):
+def test_an_order_whose_hold_was_released_some_other_way_still_expires(
+    localstripe, shopper_client, make_product, checkout_order
+):
     number = checkout_order(shopper_client, {make_product(on_hand=5): 1})["number"]
     StockReservation.objects.update(status="released")
     Order.objects.update(reservation_expires_at=timezone.now() - timedelta(seconds=1))
@@ -73,7 +77,8 @@ def test_an_order_whose_hold_was_released_some_other_way_still_expires(localstri
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_low_stock_alert_is_sent_once_per_crossing_on_a_real_worker(
-        celery_worker, localstripe, make_product, shopper_client, checkout_order, settings):
+    celery_worker, localstripe, make_product, shopper_client, checkout_order, settings
+):
     settings.PHARMACY_STAFF_EMAILS = ["pharmacist@example.com", "buyer@example.com"]
     product = make_product(on_hand=10, threshold=5, name="Baclofen 10 mg tablet")
 
@@ -85,8 +90,9 @@ def test_low_stock_alert_is_sent_once_per_crossing_on_a_real_worker(
     assert "Baclofen 10 mg tablet" in alert.subject and "4 left" in alert.subject
 
     checkout_order(shopper_client, {product: 1})  # 3 left: still under, no second alert
-    stock_receive(product=product, lot_number="NEW-1", quantity=20,
-                  expiry_date=timezone.localdate() + timedelta(days=400))  # 23 left: back above
+    stock_receive(
+        product=product, lot_number="NEW-1", quantity=20, expiry_date=timezone.localdate() + timedelta(days=400)
+    )  # 23 left: back above
     # The worker handles tasks in order: once the flag is reset, the check after the third
     # checkout has run too, and it sent nothing.
     wait_for(lambda: not Product.objects.get(pk=product.pk).low_stock_alerted, message="the alert flag reset")
@@ -122,4 +128,3 @@ def test_products_without_a_threshold_never_alert(make_product):
     product = make_product(on_hand=0, threshold=0)
     assert low_stock_check(product_ids=[product.pk]) == []
     assert mail.outbox == []
-

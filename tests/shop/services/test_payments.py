@@ -20,8 +20,9 @@ def transitions(order):
 
 
 @pytest.mark.django_db
-def test_paying_with_a_good_card_succeeds_and_moves_the_order_on(localstripe, shopper_client, make_product,
-                                                               checkout_order, pay):
+def test_paying_with_a_good_card_succeeds_and_moves_the_order_on(
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     product = make_product(on_hand=50)
     body = checkout_order(shopper_client, {product: 10})
     response = pay(shopper_client, body["number"], VISA)
@@ -45,16 +46,17 @@ def test_paying_with_a_good_card_succeeds_and_moves_the_order_on(localstripe, sh
 
 
 @pytest.mark.django_db
-def test_an_order_with_a_prescription_item_waits_for_prescription_review(localstripe, shopper_client,
-                                                                        make_product, checkout_order, pay):
-    body = checkout_order(shopper_client, {make_product(on_hand=5, rx_required=True): 1,
-                                           make_product(on_hand=5): 1})
+def test_an_order_with_a_prescription_item_waits_for_prescription_review(
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
+    body = checkout_order(shopper_client, {make_product(on_hand=5, rx_required=True): 1, make_product(on_hand=5): 1})
     assert pay(shopper_client, body["number"]).json()["order_status"] == "awaiting_prescription_review"
 
 
 @pytest.mark.django_db
 def test_a_declined_card_is_a_402_with_stripes_message_and_the_order_stays_payable(
-        localstripe, shopper_client, make_product, checkout_order, pay):
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     product = make_product(on_hand=50)
     body = checkout_order(shopper_client, {product: 10})
 
@@ -80,16 +82,22 @@ def test_a_declined_card_is_a_402_with_stripes_message_and_the_order_stays_payab
     order.refresh_from_db()
     assert order.status == "ready_to_fulfil"
     assert transitions(order) == [
-        ("", "pending_payment"), ("pending_payment", "payment_failed"), ("payment_failed", "pending_payment"),
-        ("pending_payment", "paid"), ("paid", "ready_to_fulfil"),
+        ("", "pending_payment"),
+        ("pending_payment", "payment_failed"),
+        ("payment_failed", "pending_payment"),
+        ("pending_payment", "paid"),
+        ("paid", "ready_to_fulfil"),
     ]
     assert list(Payment.objects.filter(order=order).values_list("attempt", "status")) == [
-        (1, "failed"), (2, "succeeded")]
+        (1, "failed"),
+        (2, "succeeded"),
+    ]
 
 
 @pytest.mark.django_db
 def test_a_three_d_secure_card_asks_for_action_then_succeeds_once_authenticated(
-        localstripe, shopper_client, make_product, checkout_order, pay):
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     card = localstripe.card_payment_method(THREE_D_SECURE)
 
@@ -113,8 +121,9 @@ def test_a_three_d_secure_card_asks_for_action_then_succeeds_once_authenticated(
 
 
 @pytest.mark.django_db
-def test_a_failed_three_d_secure_leaves_the_order_payable(localstripe, shopper_client, make_product,
-                                                         checkout_order, pay):
+def test_a_failed_three_d_secure_leaves_the_order_payable(
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     result = pay(shopper_client, body["number"], localstripe.card_payment_method(THREE_D_SECURE)).json()
     localstripe.authenticate(result["intent_id"], result["client_secret"], success=False)
@@ -139,8 +148,7 @@ def test_a_retried_pay_request_never_charges_twice(localstripe, shopper_client, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pay_requests_arriving_together_charge_once(localstripe, shopper, api_client_for, make_product,
-                                                   checkout_order):
+def test_pay_requests_arriving_together_charge_once(localstripe, shopper, api_client_for, make_product, checkout_order):
     body = checkout_order(api_client_for(shopper), {make_product(on_hand=5): 2})
     barrier = threading.Barrier(5)
     codes = []
@@ -149,8 +157,9 @@ def test_pay_requests_arriving_together_charge_once(localstripe, shopper, api_cl
         try:
             client = api_client_for(shopper)
             barrier.wait()
-            response = client.post(reverse("shop-api:order-pay", args=[body["number"]]),
-                                   {"payment_method": VISA}, format="json")
+            response = client.post(
+                reverse("shop-api:order-pay", args=[body["number"]]), {"payment_method": VISA}, format="json"
+            )
             codes.append((response.status_code, response.json()))
         finally:
             connection.close()
@@ -170,7 +179,8 @@ def test_pay_requests_arriving_together_charge_once(localstripe, shopper, api_cl
 
 @pytest.mark.django_db
 def test_stripe_unreachable_is_a_503_then_the_same_attempt_is_retried_with_the_same_key(
-        localstripe, settings, shopper_client, make_product, checkout_order, pay):
+    localstripe, settings, shopper_client, make_product, checkout_order, pay
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
     response = pay(shopper_client, body["number"])
@@ -185,12 +195,16 @@ def test_stripe_unreachable_is_a_503_then_the_same_attempt_is_retried_with_the_s
     assert pay(shopper_client, body["number"]).json()["status"] == "succeeded"
     payment = Payment.objects.get()  # still one attempt, with the same idempotency key
     assert (payment.attempt, payment.status, payment.idempotency_key) == (
-        1, "succeeded", f"order-{body['number']}-pay-1")
+        1,
+        "succeeded",
+        f"order-{body['number']}-pay-1",
+    )
 
 
 @pytest.mark.django_db
-def test_an_unknown_payment_method_is_a_400_naming_the_field(localstripe, shopper_client, make_product,
-                                                            checkout_order, pay):
+def test_an_unknown_payment_method_is_a_400_naming_the_field(
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     response = pay(shopper_client, body["number"], "pm_does_not_exist")
     assert response.status_code == 400
@@ -232,7 +246,8 @@ def test_a_cancelled_order_cannot_be_paid(localstripe, shopper_client, make_prod
 
 @pytest.mark.django_db
 def test_offering_another_card_after_an_abandoned_three_d_secure_cancels_the_first_intent(
-        localstripe, shopper_client, make_product, checkout_order, pay):
+    localstripe, shopper_client, make_product, checkout_order, pay
+):
     body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
     first = pay(shopper_client, body["number"], localstripe.card_payment_method(THREE_D_SECURE)).json()
     assert first["status"] == "requires_action"

@@ -27,8 +27,9 @@ def url(order):
     return reverse("shop-api:order-prescriptions", args=[order.number])
 
 
-def test_owner_links_an_existing_prescription_and_sees_each_lines_cover(owner, patient, pharmacist,
-                                                                        django_capture_on_commit_callbacks):
+def test_owner_links_an_existing_prescription_and_sees_each_lines_cover(
+    owner, patient, pharmacist, django_capture_on_commit_callbacks
+):
     product, otc = make_product(), make_product(rx_required=False)
     order = make_order(owner, {product: 30, otc: 2})
     rx = approve(make_rx(patient, product), pharmacist)
@@ -37,8 +38,17 @@ def test_owner_links_an_existing_prescription_and_sees_each_lines_cover(owner, p
         response = api(owner).post(url(order), {"prescription": rx.pk, "lines": [line.pk]}, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["lines"] == [{"line": line.pk, "product": product.name, "quantity": 30, "status": "covered",
-                              "prescription": rx.pk, "covered_by": rx.pk, "reasons": []}]
+    assert body["lines"] == [
+        {
+            "line": line.pk,
+            "product": product.name,
+            "quantity": 30,
+            "status": "covered",
+            "prescription": rx.pk,
+            "covered_by": rx.pk,
+            "reasons": [],
+        }
+    ]
     assert OrderLinePrescription.objects.get().prescription == rx
     order.refresh_from_db()
     assert order.status == OrderStatus.READY_TO_FULFIL  # gated at once after the link
@@ -128,8 +138,9 @@ def test_a_disguised_file_is_refused_naming_the_field(owner, patient, private_me
 def test_a_transfer_request_is_linked_to_the_line(owner, patient):
     product = make_product()
     order = make_order(owner, {product: 30})
-    response = api(owner).post(url(order), {"patient": patient.pk, "prescriber": {"name": "Dr Grace Hopper"}},
-                               format="json")
+    response = api(owner).post(
+        url(order), {"patient": patient.pk, "prescriber": {"name": "Dr Grace Hopper"}}, format="json"
+    )
     assert response.status_code == 201, response.json()
     rx = Prescription.objects.get()
     assert rx.source == "transfer" and rx.product == product

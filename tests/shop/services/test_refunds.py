@@ -19,7 +19,8 @@ def cancel(client, number, reason=""):
 
 @pytest.mark.django_db
 def test_cancelling_a_paid_order_refunds_it_through_stripe_and_releases_its_stock(
-        paid_order, shopper_client, localstripe):
+    paid_order, shopper_client, localstripe
+):
     product_ids = list(paid_order.lines.values_list("product_id", flat=True))
     assert stock_available(product_ids=product_ids) == {product_ids[0]: 40, product_ids[1]: 20}
 
@@ -40,7 +41,8 @@ def test_cancelling_a_paid_order_refunds_it_through_stripe_and_releases_its_stoc
 
 @pytest.mark.django_db
 def test_cancelling_an_unpaid_order_releases_stock_and_refunds_nothing(
-        localstripe, shopper_client, make_product, checkout_order):
+    localstripe, shopper_client, make_product, checkout_order
+):
     product = make_product(on_hand=10)
     body = checkout_order(shopper_client, {product: 4})
     response = cancel(shopper_client, body["number"])
@@ -70,10 +72,15 @@ def test_cancelling_twice_refunds_once(paid_order, shopper_client, localstripe):
 def test_a_partial_refund_is_recorded_on_its_line_and_sent_to_stripe(paid_order, make_user, localstripe):
     staff = make_user(staff=True)
     line = paid_order.lines.get(quantity=10)  # 10 x 0.50 = 5.00
-    refund = order_refund_line(order=paid_order, line_id=line.pk, amount=Decimal("2.00"), actor=staff,
-                               reason="Two tablets damaged")
+    refund = order_refund_line(
+        order=paid_order, line_id=line.pk, amount=Decimal("2.00"), actor=staff, reason="Two tablets damaged"
+    )
     assert (refund.status, refund.amount, refund.order_line_id, refund.created_by) == (
-        "succeeded", Decimal("2.00"), line.pk, staff)
+        "succeeded",
+        Decimal("2.00"),
+        line.pk,
+        staff,
+    )
     line.refresh_from_db()
     assert line.refunded_amount == Decimal("2.00")
     assert [(r["amount"], r["metadata"]["refund_ref"]) for r in localstripe.refunds()] == [(200, str(refund.pk))]
@@ -99,9 +106,9 @@ def test_refunding_every_line_in_full_makes_the_order_refunded_and_frees_the_sto
 
 
 @pytest.mark.django_db
-def test_no_refund_while_the_order_is_being_picked_or_before_it_is_paid(paid_order, localstripe,
-                                                                       make_product, checkout_order,
-                                                                       shopper_client):
+def test_no_refund_while_the_order_is_being_picked_or_before_it_is_paid(
+    paid_order, localstripe, make_product, checkout_order, shopper_client
+):
     from shop.services.transitions import order_transition
 
     order_transition(order=paid_order, to="fulfilling", actor="system")
@@ -138,8 +145,9 @@ def test_a_retry_finds_a_refund_stripe_made_but_whose_answer_was_lost(paid_order
     refund = refund_open(order=paid_order, amount=Decimal("1.00"), actor="system", reason="test")
     intent_id = paid_order.payments.get().stripe_payment_intent_id
     # Stripe made it, but our process died before recording the answer.
-    made = localstripe.post("/v1/refunds", {"payment_intent": intent_id, "amount": 100,
-                                            "metadata[refund_ref]": str(refund.pk)})
+    made = localstripe.post(
+        "/v1/refunds", {"payment_intent": intent_id, "amount": 100, "metadata[refund_ref]": str(refund.pk)}
+    )
     Refund.objects.filter(pk=refund.pk).update(send_attempts=1)
     refund = refund_send(refund_id=refund.pk)
     assert (refund.status, refund.stripe_refund_id) == ("succeeded", made["id"])

@@ -20,12 +20,28 @@ REFUSED = [(a, b) for a, b in pairs(ALL, ALL) if b not in TRANSITIONS[a]]
 
 def _order_in(status, user, product):
     order = Order.objects.create(
-        number=f"PH-{Order.objects.count() + 10000000:08d}"[:11], user=user, status=status, currency="usd",
-        subtotal=Decimal("1.00"), total=Decimal("1.00"), shipping_name="A", shipping_line1="1 St",
-        shipping_city="C", shipping_state="IL", shipping_postal_code="62701",
+        number=f"PH-{Order.objects.count() + 10000000:08d}"[:11],
+        user=user,
+        status=status,
+        currency="usd",
+        subtotal=Decimal("1.00"),
+        total=Decimal("1.00"),
+        shipping_name="A",
+        shipping_line1="1 St",
+        shipping_city="C",
+        shipping_state="IL",
+        shipping_postal_code="62701",
     )
-    OrderLine.objects.create(order=order, product=product, product_name=product.name, ndc=product.ndc,
-                             rx_required=False, unit_price=Decimal("1.00"), quantity=1, line_total=Decimal("1.00"))
+    OrderLine.objects.create(
+        order=order,
+        product=product,
+        product_name=product.name,
+        ndc=product.ndc,
+        rx_required=False,
+        unit_price=Decimal("1.00"),
+        quantity=1,
+        line_total=Decimal("1.00"),
+    )
     return order
 
 
@@ -38,13 +54,19 @@ def test_allowed_transition_changes_status_and_records_one_event(from_status, to
     assert order.status == to_status
     event = OrderEvent.objects.get(order=order)
     assert (event.from_status, event.to_status, event.actor, event.actor_label, event.reason) == (
-        from_status, to_status, shopper, shopper.username, "because")
+        from_status,
+        to_status,
+        shopper,
+        shopper.username,
+        "because",
+    )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("from_status", "to_status"), REFUSED)
-def test_refused_transition_raises_409_with_current_status_and_saves_nothing(from_status, to_status, shopper,
-                                                                             make_product):
+def test_refused_transition_raises_409_with_current_status_and_saves_nothing(
+    from_status, to_status, shopper, make_product
+):
     order = _order_in(from_status, shopper, make_product(on_hand=5))
     with pytest.raises(TransitionRefused) as excinfo:
         order_transition(order=order, to=to_status, actor="system", reason="no")

@@ -31,10 +31,12 @@ def succeeded(intent_object, order, intent_id="pi_test_1", **kwargs):
 
 # --- signatures ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", ["missing", "wrong secret", "stale", "tampered", "garbage"])
 def test_a_bad_missing_or_stale_signature_is_a_400_and_changes_nothing(
-        case, pending_order, post_webhook, stripe_event, intent_object, sign_stripe):
+    case, pending_order, post_webhook, stripe_event, intent_object, sign_stripe
+):
     event = stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order))
     payload = json.dumps(event)
     kwargs = {
@@ -61,9 +63,11 @@ def test_a_signature_within_the_tolerance_is_accepted(pending_order, post_webhoo
 
 # --- payment_intent events ----------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_payment_intent_succeeded_pays_the_order_and_holds_its_stock_for_good(
-        pending_order, post_webhook, stripe_event, intent_object):
+    pending_order, post_webhook, stripe_event, intent_object
+):
     response = post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order)))
     assert response.status_code == 200
     assert response.json()["processed"] is True
@@ -92,9 +96,11 @@ def test_a_duplicate_event_changes_the_order_once(pending_order, post_webhook, s
 
 @pytest.mark.django_db
 def test_payment_failed_marks_the_order_failed_and_keeps_the_reservation(
-        pending_order, post_webhook, stripe_event, intent_object):
-    failed = intent_object(intent_id="pi_test_1", order=pending_order, status="requires_payment_method",
-                           error="Your card was declined.")
+    pending_order, post_webhook, stripe_event, intent_object
+):
+    failed = intent_object(
+        intent_id="pi_test_1", order=pending_order, status="requires_payment_method", error="Your card was declined."
+    )
     assert post_webhook(stripe_event("payment_intent.payment_failed", failed)).status_code == 200
     pending_order.refresh_from_db()
     assert pending_order.status == "payment_failed"
@@ -105,10 +111,12 @@ def test_payment_failed_marks_the_order_failed_and_keeps_the_reservation(
 
 @pytest.mark.django_db
 def test_a_failed_event_arriving_after_succeeded_does_not_move_the_paid_order_back(
-        pending_order, post_webhook, stripe_event, intent_object):
+    pending_order, post_webhook, stripe_event, intent_object
+):
     now = int(time.time())
-    failed = intent_object(intent_id="pi_test_1", order=pending_order, status="requires_payment_method",
-                           error="declined")
+    failed = intent_object(
+        intent_id="pi_test_1", order=pending_order, status="requires_payment_method", error="declined"
+    )
     post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order), created=now))
     post_webhook(stripe_event("payment_intent.payment_failed", failed, created=now - 5))
     pending_order.refresh_from_db()
@@ -119,8 +127,9 @@ def test_a_failed_event_arriving_after_succeeded_does_not_move_the_paid_order_ba
 
 @pytest.mark.django_db
 def test_failed_then_succeeded_for_a_retry_ends_paid(pending_order, post_webhook, stripe_event, intent_object):
-    failed = intent_object(intent_id="pi_a", order=pending_order, status="requires_payment_method", attempt=1,
-                           error="declined")
+    failed = intent_object(
+        intent_id="pi_a", order=pending_order, status="requires_payment_method", attempt=1, error="declined"
+    )
     post_webhook(stripe_event("payment_intent.payment_failed", failed))
     post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order, "pi_b", attempt=2)))
     # A late duplicate-looking failure of the first attempt does nothing.
@@ -128,21 +137,29 @@ def test_failed_then_succeeded_for_a_retry_ends_paid(pending_order, post_webhook
     pending_order.refresh_from_db()
     assert pending_order.status == "ready_to_fulfil"
     assert dict(Payment.objects.values_list("stripe_payment_intent_id", "status")) == {
-        "pi_a": "failed", "pi_b": "succeeded"}
+        "pi_a": "failed",
+        "pi_b": "succeeded",
+    }
 
 
 @pytest.mark.django_db
-def test_an_old_requires_action_snapshot_does_not_undo_a_success(pending_order, post_webhook, stripe_event,
-                                                                intent_object):
+def test_an_old_requires_action_snapshot_does_not_undo_a_success(
+    pending_order, post_webhook, stripe_event, intent_object
+):
     post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order)))
-    post_webhook(stripe_event("payment_intent.requires_action",
-                              intent_object(intent_id="pi_test_1", order=pending_order, status="requires_action")))
+    post_webhook(
+        stripe_event(
+            "payment_intent.requires_action",
+            intent_object(intent_id="pi_test_1", order=pending_order, status="requires_action"),
+        )
+    )
     assert Payment.objects.get().status == "succeeded"
 
 
 @pytest.mark.django_db
-def test_an_amount_that_does_not_match_the_order_does_not_pay_it(pending_order, post_webhook, stripe_event,
-                                                                intent_object):
+def test_an_amount_that_does_not_match_the_order_does_not_pay_it(
+    pending_order, post_webhook, stripe_event, intent_object
+):
     post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order, amount=1)))
     pending_order.refresh_from_db()
     assert pending_order.status == "pending_payment"
@@ -151,11 +168,16 @@ def test_an_amount_that_does_not_match_the_order_does_not_pay_it(pending_order, 
 
 @pytest.mark.django_db
 def test_a_payment_arriving_after_the_order_expired_is_refunded_through_stripe(
-        localstripe, pending_order, post_webhook, stripe_event, django_capture_on_commit_callbacks):
+    localstripe, pending_order, post_webhook, stripe_event, django_capture_on_commit_callbacks
+):
     # A real intent at localstripe, so the refund goes through Stripe.
     intent = stripe_gateway.payment_intent_create(
-        amount_cents=pending_order.total_cents, currency="usd", payment_method="pm_card_visa",
-        metadata={"order_number": pending_order.number, "attempt": "1"}, idempotency_key="k")
+        amount_cents=pending_order.total_cents,
+        currency="usd",
+        payment_method="pm_card_visa",
+        metadata={"order_number": pending_order.number, "attempt": "1"},
+        idempotency_key="k",
+    )
     from shop.services.transitions import order_transition
 
     order_transition(order=pending_order, to="expired", actor="system")
@@ -166,13 +188,15 @@ def test_a_payment_arriving_after_the_order_expired_is_refunded_through_stripe(
     assert pending_order.status == "expired"
     refund = Refund.objects.get(order=pending_order)
     assert (refund.amount, refund.status) == (pending_order.total, "succeeded")
-    assert [(r["id"], r["amount"]) for r in localstripe.refunds()] == [(refund.stripe_refund_id,
-                                                                       pending_order.total_cents)]
+    assert [(r["id"], r["amount"]) for r in localstripe.refunds()] == [
+        (refund.stripe_refund_id, pending_order.total_cents)
+    ]
 
 
 @pytest.mark.django_db
 def test_an_event_for_an_unknown_order_is_kept_and_applied_when_the_order_appears(
-        pending_order, post_webhook, stripe_event, intent_object):
+    pending_order, post_webhook, stripe_event, intent_object
+):
     obj = succeeded(intent_object, pending_order)
     number = pending_order.number
     obj["metadata"]["order_number"] = "PH-LATER234"
@@ -195,9 +219,11 @@ def test_other_event_types_are_stored_and_ignored(post_webhook, stripe_event):
 
 # --- early and concurrent deliveries (PostgreSQL, threads) ----------------------------------
 
+
 @pytest.mark.django_db
 def test_a_webhook_arriving_before_the_pay_request_recorded_its_payment_is_not_lost(
-        localstripe, pending_order, shopper_client, post_webhook, stripe_event, pay, monkeypatch):
+    localstripe, pending_order, shopper_client, post_webhook, stripe_event, pay, monkeypatch
+):
     real_create = stripe_gateway.payment_intent_create
     delivered = []
 
@@ -222,15 +248,17 @@ def test_a_webhook_arriving_before_the_pay_request_recorded_its_payment_is_not_l
 
 @pytest.mark.django_db(transaction=True)
 def test_a_webhook_waits_for_an_uncommitted_transaction_on_its_order_and_is_applied_after_it(
-        localstripe, pending_order, post_webhook, stripe_event, intent_object):
+    localstripe, pending_order, post_webhook, stripe_event, intent_object
+):
     results = []
     started = threading.Event()
 
     def deliver():
         try:
             started.set()
-            results.append(post_webhook(stripe_event("payment_intent.succeeded",
-                                                     succeeded(intent_object, pending_order))))
+            results.append(
+                post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order)))
+            )
         finally:
             connection.close()
 
@@ -249,7 +277,8 @@ def test_a_webhook_waits_for_an_uncommitted_transaction_on_its_order_and_is_appl
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_event_delivered_twice_at_the_same_moment_changes_the_order_once(
-        localstripe, pending_order, post_webhook, stripe_event, intent_object):
+    localstripe, pending_order, post_webhook, stripe_event, intent_object
+):
     event = stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order), event_id="evt_twin")
     barrier = threading.Barrier(4)
     responses = []
@@ -275,30 +304,58 @@ def test_the_same_event_delivered_twice_at_the_same_moment_changes_the_order_onc
 
 # --- charge.refunded ----------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_charge_refunded_records_each_refund_once(paid_order, post_webhook, stripe_event, localstripe):
     intent_id = paid_order.payments.get().stripe_payment_intent_id
-    charge = {"id": "ch_1", "object": "charge", "payment_intent": intent_id, "amount": paid_order.total_cents,
-              "amount_refunded": 300, "refunds": {"object": "list", "has_more": False, "data": [
-                  {"id": "re_dash_1", "object": "refund", "amount": 300, "status": "succeeded", "charge": "ch_1",
-                   "payment_intent": intent_id, "metadata": {}}]}}
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount": paid_order.total_cents,
+        "amount_refunded": 300,
+        "refunds": {
+            "object": "list",
+            "has_more": False,
+            "data": [
+                {
+                    "id": "re_dash_1",
+                    "object": "refund",
+                    "amount": 300,
+                    "status": "succeeded",
+                    "charge": "ch_1",
+                    "payment_intent": intent_id,
+                    "metadata": {},
+                }
+            ],
+        },
+    }
     assert post_webhook(stripe_event("charge.refunded", charge)).status_code == 200
     # Stripe sends a second event (another id) listing the same refund: still one refund.
     assert post_webhook(stripe_event("charge.refunded", charge)).status_code == 200
     refund = Refund.objects.get()
     assert (refund.stripe_refund_id, refund.amount, refund.status, refund.order_line) == (
-        "re_dash_1", Decimal("3.00"), "succeeded", None)
+        "re_dash_1",
+        Decimal("3.00"),
+        "succeeded",
+        None,
+    )
     paid_order.refresh_from_db()
     assert paid_order.status == "ready_to_fulfil"  # 3.00 of 18.50: not fully refunded
 
 
 @pytest.mark.django_db
 def test_charge_refunded_without_a_refund_list_reads_the_refunds_from_stripe(
-        paid_order, post_webhook, stripe_event, localstripe):
+    paid_order, post_webhook, stripe_event, localstripe
+):
     intent_id = paid_order.payments.get().stripe_payment_intent_id
     made = localstripe.post("/v1/refunds", {"payment_intent": intent_id})  # a full refund in "the dashboard"
-    charge = {"id": made["charge"], "object": "charge", "payment_intent": intent_id,
-              "amount_refunded": paid_order.total_cents}
+    charge = {
+        "id": made["charge"],
+        "object": "charge",
+        "payment_intent": intent_id,
+        "amount_refunded": paid_order.total_cents,
+    }
     assert post_webhook(stripe_event("charge.refunded", charge)).status_code == 200
     assert Refund.objects.get().stripe_refund_id == made["id"]
     paid_order.refresh_from_db()
@@ -309,9 +366,11 @@ def test_charge_refunded_without_a_refund_list_reads_the_refunds_from_stripe(
 
 # --- real delivery from localstripe -------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_localstripe_delivers_its_signed_webhook_to_the_endpoint(
-        localstripe, live_server, shopper_client, make_product, checkout_order, pay):
+    localstripe, live_server, shopper_client, make_product, checkout_order, pay
+):
     localstripe.register_webhook("live", live_server.url + reverse("shop-api:stripe-webhook"))
     try:
         body = checkout_order(shopper_client, {make_product(on_hand=5): 1})
@@ -333,10 +392,15 @@ def test_localstripe_delivers_its_signed_webhook_to_the_endpoint(
 
 @pytest.mark.django_db
 def test_a_second_charge_for_an_already_paid_order_is_refunded(
-        paid_order, localstripe, post_webhook, stripe_event, django_capture_on_commit_callbacks):
+    paid_order, localstripe, post_webhook, stripe_event, django_capture_on_commit_callbacks
+):
     extra = stripe_gateway.payment_intent_create(
-        amount_cents=paid_order.total_cents, currency="usd", payment_method="pm_card_visa",
-        metadata={"order_number": paid_order.number, "attempt": "9"}, idempotency_key="other")
+        amount_cents=paid_order.total_cents,
+        currency="usd",
+        payment_method="pm_card_visa",
+        metadata={"order_number": paid_order.number, "attempt": "9"},
+        idempotency_key="other",
+    )
     with django_capture_on_commit_callbacks(execute=True):
         post_webhook(stripe_event("payment_intent.succeeded", localstripe.get(f"/v1/payment_intents/{extra.id}")))
     refund = Refund.objects.get()

@@ -16,8 +16,16 @@ from shop.state import PAID_STATES, PAYABLE, OrderStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PRODUCT_URL = "/products/baclofen-10-mg-tablet/"
 PASSWORD = "pw-For-tests-1"
 TIMEOUT_MS = 15_000

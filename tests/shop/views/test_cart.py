@@ -74,6 +74,7 @@ def test_another_carts_line_cannot_be_changed(client, make_product, make_user):
     product = make_product()
     other = make_user()
     from shop.services.cart import cart_add, cart_for_user
+
     line = cart_add(cart=cart_for_user(user=other), product=product, quantity=2)
     client.force_login(make_user())
     assert client.post(reverse("shop:cart-item-update", args=[line.pk]), {"quantity": 5}).status_code == 404

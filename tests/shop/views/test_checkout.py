@@ -41,8 +41,12 @@ def test_checkout_creates_the_order_and_redirects_to_its_card_page(signed_in, sh
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("shop:order-pay", args=[order.number]) == f"/orders/{order.number}/pay/"
-    assert (order.user, order.status, str(order.total), order.email) == (shopper, "pending_payment", "13.50",
-                                                                      "ada@example.com")
+    assert (order.user, order.status, str(order.total), order.email) == (
+        shopper,
+        "pending_payment",
+        "13.50",
+        "ada@example.com",
+    )
     assert order.shipping_city == "Springfield"
     assert stock_available(product_ids=[product.pk])[product.pk] == 70
     assert not CartLine.objects.exists()
@@ -63,6 +67,7 @@ def test_checkout_when_stock_ran_out_since_the_cart_says_so_and_saves_nothing(si
     product = make_product(on_hand=3)
     add(signed_in, product, 3)
     from catalog.services.stock import stock_reserve
+
     stock_reserve(reference="other", lines=[(product.pk, 2)], ttl=None)
     response = signed_in.post(reverse("shop:checkout"), SHIPPING, follow=True)
     assert response.redirect_chain[-1][0] == reverse("shop:cart")
@@ -70,16 +75,18 @@ def test_checkout_when_stock_ran_out_since_the_cart_says_so_and_saves_nothing(si
     assert not Order.objects.exists()
 
 
-def test_the_card_page_loads_stripe_js_from_the_configured_stripe_and_shows_test_mode(signed_in, pending_order,
-                                                                                     localstripe):
+def test_the_card_page_loads_stripe_js_from_the_configured_stripe_and_shows_test_mode(
+    signed_in, pending_order, localstripe
+):
     response = signed_in.get(reverse("shop:order-pay", args=[pending_order.number]))
     assert response.status_code == 200
     body = response.content.decode()
     assert f'<script src="{localstripe.url}/js.stripe.com/v3/"></script>' in body
     assert response.context["STRIPE_JS_URL"] == f"{localstripe.url}/js.stripe.com/v3/"
     assert "Test mode" in body and "$5.00" in body
-    config = json.loads(re.search(r'<script id="checkout-config" type="application/json">(.*?)</script>',
-                                  body).group(1))
+    config = json.loads(
+        re.search(r'<script id="checkout-config" type="application/json">(.*?)</script>', body).group(1)
+    )
     assert config["setupClientSecret"].startswith("seti_")
     assert config["publishableKey"].startswith("pk_")
     assert config["payUrl"] == f"/api/v1/orders/{pending_order.number}/pay/"

@@ -23,14 +23,21 @@ def test_order_page_shows_each_lines_status_and_uploads_a_prescription(owner, pa
     client.force_login(owner)
     page = client.get(reverse("shop:order-detail", args=[order.number])).content.decode()
     assert "Not covered" in page and "Illegible scan." in page and 'id="rx-upload-form"' in page
-    response = client.post(reverse("shop:order-prescription-upload", args=[order.number]),
-                           {"patient": patient.pk, "file": png_file()}, follow=True)
+    response = client.post(
+        reverse("shop:order-prescription-upload", args=[order.number]),
+        {"patient": patient.pk, "file": png_file()},
+        follow=True,
+    )
     assert "Prescription uploaded" in response.content.decode()
     new = Prescription.objects.exclude(pk=rejected.pk).get()
     assert OrderLinePrescription.objects.get().prescription == new
     assert "waiting for pharmacist verification" in response.content.decode()
     other = Client()
     other.force_login(make_user())
-    assert other.post(reverse("shop:order-prescription-upload", args=[order.number]),
-                      {"patient": patient.pk, "file": png_file()}).status_code == 404
+    assert (
+        other.post(
+            reverse("shop:order-prescription-upload", args=[order.number]), {"patient": patient.pk, "file": png_file()}
+        ).status_code
+        == 404
+    )
     assert Prescription.objects.count() == 2

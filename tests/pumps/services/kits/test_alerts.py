@@ -45,7 +45,8 @@ def test_a_kit_that_cannot_arrive_before_the_appointment_is_alerted(db):
 
 
 def test_an_alert_escalates_one_level_per_interval_louder_and_to_more_people(
-        open_alert, settings, mailoutbox, django_capture_on_commit_callbacks):
+    open_alert, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     settings.KIT_ALERT_ESCALATE_HOURS = 4
     settings.KIT_ALERT_ESCALATION_EMAILS = ["manager@pharmacy.example"]
     start = open_alert.opened_at

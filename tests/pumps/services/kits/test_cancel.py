@@ -46,8 +46,13 @@ def test_the_scan_does_not_reorder_a_cancelled_cycle_but_alerts_once_and_the_sta
 
 def test_a_refill_recorded_before_the_kit_shipped_retires_the_kit_and_frees_its_stock(covered, fulfilment):
     refill_at = on_day(covered.pump.ship_by - timedelta(days=2))
-    pump_services.pump_refill_record(pump=covered.pump, filled_at=refill_at, volume_filled_ml=Decimal("20"),
-                                     concentration_mcg_per_ml=Decimal("2000"), now=refill_at)
+    pump_services.pump_refill_record(
+        pump=covered.pump,
+        filled_at=refill_at,
+        volume_filled_ml=Decimal("20"),
+        concentration_mcg_per_ml=Decimal("2000"),
+        now=refill_at,
+    )
 
     kits_scan(pump_ids=[covered.pump.pk], now=refill_at)
 

@@ -36,8 +36,9 @@ def test_approving_the_prescription_later_moves_the_waiting_kit_order_on(kit_wor
     rx = intrathecal_rx(kit_world.pump.patient, kit_world.product)
     kit = kit_order_create(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP, now=DUE)
     rx.refresh_from_db()
-    prescription_approve(prescription_id=rx.pk, pharmacist=pharmacist(),
-                         overrides={f.code: "Checked." for f in rx.findings.all()})
+    prescription_approve(
+        prescription_id=rx.pk, pharmacist=pharmacist(), overrides={f.code: "Checked." for f in rx.findings.all()}
+    )
     assert kits_prescription_changed(prescription_id=rx.pk) == [kit.pk]
 
     kit.order.refresh_from_db()

@@ -36,8 +36,7 @@ def test_one_kit_order_per_cycle_a_clinic_is_refused_a_second_a_standing_order_g
 
     with pytest.raises(KitOrderExists) as refused:
         kit_order_create(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP, now=DUE)
-    again = kit_order_create(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP, standing_order=standing,
-                             now=DUE)
+    again = kit_order_create(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP, standing_order=standing, now=DUE)
 
     assert refused.value.data == {"kit_order": first.pk} and refused.value.status_code == 409
     assert again == first
@@ -59,17 +58,27 @@ def test_an_inactive_pump_or_one_without_a_refill_orders_no_kit(kit_world):
 def test_ids_outside_the_clinic_and_unknown_kits_are_refused_naming_the_field(kit_world):
     other_pump = due_pump(kit_world.other_clinic)
     other_appointment = other_pump.appointments.get()
-    cases = [({"pump_id": other_pump.pk}, "pump"),
-             ({"pump_id": kit_world.pump.pk, "appointment_id": other_appointment.pk}, "appointment"),
-             ({"pump_id": kit_world.pump.pk, "product_ndc": "0000-0000-00"}, "product")]
+    cases = [
+        ({"pump_id": other_pump.pk}, "pump"),
+        ({"pump_id": kit_world.pump.pk, "appointment_id": other_appointment.pk}, "appointment"),
+        ({"pump_id": kit_world.pump.pk, "product_ndc": "0000-0000-00"}, "product"),
+    ]
     for kwargs, field in cases:
         with pytest.raises(ValidationError) as refused:
             clinic_kit_order_create(clinic=kit_world.clinic, user=kit_world.staff, shipping=SHIP, **kwargs)
         assert list(refused.value.message_dict) == [field]
-    kit = clinic_kit_order_create(clinic=kit_world.clinic, user=kit_world.staff, shipping=SHIP,
-                                  pump_id=kit_world.pump.pk, product_ndc="67457-0000-99")
-    assert (kit.pump, kit.product, kit.appointment) == (kit_world.pump, kit_world.product,
-                                                        kit_world.pump.appointments.get())
+    kit = clinic_kit_order_create(
+        clinic=kit_world.clinic,
+        user=kit_world.staff,
+        shipping=SHIP,
+        pump_id=kit_world.pump.pk,
+        product_ndc="67457-0000-99",
+    )
+    assert (kit.pump, kit.product, kit.appointment) == (
+        kit_world.pump,
+        kit_world.product,
+        kit_world.pump.appointments.get(),
+    )
 
 
 def test_the_shipping_address_is_trimmed_defaults_to_the_us_and_names_a_missing_field():
@@ -82,11 +91,16 @@ def test_the_shipping_address_is_trimmed_defaults_to_the_us_and_names_a_missing_
 
 def test_a_standing_order_is_set_once_per_pump_and_can_be_paused(kit_world):
     standing_order_set(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP)
-    paused = standing_order_set(pump=kit_world.pump, user=kit_world.staff, shipping={**SHIP, "name": "Night desk"},
-                                active=False)
+    paused = standing_order_set(
+        pump=kit_world.pump, user=kit_world.staff, shipping={**SHIP, "name": "Night desk"}, active=False
+    )
 
     assert StandingOrder.objects.get() == paused
     assert (paused.active, paused.shipping_name, paused.clinic) == (False, "Night desk", kit_world.clinic)
     with pytest.raises(ValidationError):
-        standing_order_set(pump=kit_world.pump, user=kit_world.staff, shipping=SHIP,
-                           product=kit_product(concentration="500", ndc="67457000100"))
+        standing_order_set(
+            pump=kit_world.pump,
+            user=kit_world.staff,
+            shipping=SHIP,
+            product=kit_product(concentration="500", ndc="67457000100"),
+        )

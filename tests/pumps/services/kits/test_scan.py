@@ -40,7 +40,8 @@ def test_the_scan_leaves_pumps_whose_ship_by_is_beyond_the_lead_time(kit_world):
 
 
 def test_a_due_pump_without_kit_or_standing_order_raises_one_alert_not_silence(
-        kit_world, mailoutbox, django_capture_on_commit_callbacks):
+    kit_world, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         kits_scan(now=DUE)
         kits_scan(now=DUE)
@@ -56,7 +57,8 @@ def test_a_due_pump_without_kit_or_standing_order_raises_one_alert_not_silence(
 
 
 def test_a_standing_order_without_stock_keeps_the_kit_order_and_alerts_no_stock(
-        db, mailoutbox, django_capture_on_commit_callbacks):
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
     product = kit_product(stock=0)
     clinic, staff = clinic_with_staff()
     pump = due_pump(clinic)
@@ -71,8 +73,9 @@ def test_a_standing_order_without_stock_keeps_the_kit_order_and_alerts_no_stock(
     assert alert.reason == "no_stock"
     assert len(mailoutbox) == 1
 
-    stock_receive(product=product, lot_number="NEW-1", expiry_date=timezone.localdate() + timedelta(days=300),
-                  quantity=5)
+    stock_receive(
+        product=product, lot_number="NEW-1", expiry_date=timezone.localdate() + timedelta(days=300), quantity=5
+    )
     kit_order_dispatch(kit_order_id=kit.pk, now=DUE)
 
     kit.refresh_from_db()
