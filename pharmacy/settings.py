@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "axes",
     "core",
     "catalog",
     "rx",
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in (axes) into a 429 with AXES_COOLOFF_MESSAGE.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pharmacy.urls"
@@ -114,6 +117,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in brute-force lockout (django-axes): AXES_FAILURE_LIMIT failed sign-ins for one username,
+# or from one address, within AXES_COOLOFF_MINUTES lock that username / address out for that long
+# (the sign-in page and the admin answer 429); a successful sign-in resets the count. The axes
+# backend comes first: it refuses a locked-out attempt before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Off in the test profile so the suite can sign in freely; the lockout tests switch it on.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=PHARMACY_ENV != "test")
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_COOLOFF_MESSAGE = f"Too many failed sign-in attempts; try again in {AXES_COOLOFF_MINUTES} minutes."
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address behind NUM_PROXIES trusted proxies (the same rule as the API throttle).
+AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:product-list"
 LOGOUT_REDIRECT_URL = "catalog:product-list"

@@ -1,24 +1,28 @@
 """Account API: register and obtain a token (mounted at /api/v1/auth/).
 
 Both endpoints are throttled with the ``auth`` scope (``AUTH_THROTTLE_RATE``) per client
-address, and ignore any session, so a signed-in browser needs no CSRF token to call them.
+address, and ignore any session, so a signed-in browser needs no CSRF token to call them. Failed
+token requests count towards the sign-in lockout (django-axes, see core.lockout); a locked-out
+username or address gets a 429 with the reason, even with the right password.
 """
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from ..lockout import signin_locked
 from .errors import ErrorSerializer
 
 if TYPE_CHECKING:
@@ -93,7 +97,9 @@ class RegisterView(AuthView):
 class TokenView(AuthView):
     @extend_schema(
         summary="Obtain an API token",
-        description="Send the token back as `Authorization: Token <token>`. Bad credentials: 400.",
+        description="Send the token back as `Authorization: Token <token>`. Bad credentials: 400. After "
+        "AXES_FAILURE_LIMIT failed sign-ins for the username or from the address (here, on the sign-in page "
+        "or the admin), 429 until the cool-off has passed, even with the right password.",
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
@@ -103,6 +109,9 @@ class TokenView(AuthView):
         auth=[],
     )
     def post(self, request: "Request") -> Response:
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if signin_locked(request=request, username=username):
+            raise exceptions.Throttled(detail=settings.AXES_COOLOFF_MESSAGE)
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])

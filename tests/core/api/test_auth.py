@@ -144,3 +144,14 @@ def test_a_signed_in_browser_needs_no_csrf_token_to_call_them():
     client.force_login(UserFactory(username="maria"))
     response = client.post(TOKEN, {"username": "maria", "password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200
+
+
+def test_token_sign_ins_count_towards_the_lockout_and_a_locked_user_gets_a_429(client, settings):
+    settings.AXES_ENABLED = True
+    UserFactory(username="maria")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(TOKEN, {"username": "maria", "password": "wrong"}, format="json")
+    response = client.post(TOKEN, {"username": "maria", "password": DEFAULT_PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert response.json()["detail"].startswith("Too many failed sign-in attempts; try again in")
+    assert not Token.objects.exists()
