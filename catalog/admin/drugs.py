@@ -1,8 +1,9 @@
-"""Back office of drugs and their clinical data: route limits, interactions, monograph sections."""
+"""Back office of drugs and their clinical data: route limits, interactions, monograph sections,
+and the drug vocabulary (the names people write for medicines, with their interaction classes)."""
 
 from django.contrib import admin
 
-from ..models import Drug, DrugInteraction, DrugRoute, MonographSection, Product
+from ..models import Drug, DrugInteraction, DrugRoute, DrugTerm, MonographSection, Product
 
 
 class DrugRouteInline(admin.StackedInline):
@@ -56,3 +57,15 @@ class DrugAdmin(admin.ModelAdmin):
     @admin.display(description="DEA schedule")
     def dea_schedule_label(self, obj):
         return obj.get_dea_schedule_display()
+
+
+@admin.register(DrugTerm)
+class DrugTermAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "ingredient", "classes_label"]
+    list_filter = ["kind"]
+    search_fields = ["name", "ingredient"]
+    fields = ["name", "kind", "ingredient", "classes"]
+
+    @admin.display(description="Interaction classes")
+    def classes_label(self, obj):
+        return ", ".join(obj.classes)

@@ -3,7 +3,17 @@
 from django.db import models
 from django.db.models import Q
 
-__all__ = ["Route", "DoseUnit", "DEASchedule", "Drug", "DrugRoute", "Severity", "DrugInteraction", "MonographSection"]
+__all__ = [
+    "Route",
+    "DoseUnit",
+    "DEASchedule",
+    "Drug",
+    "DrugRoute",
+    "Severity",
+    "DrugInteraction",
+    "DrugTerm",
+    "MonographSection",
+]
 
 
 class Route(models.TextChoices):
@@ -45,6 +55,8 @@ class Drug(models.Model):
     dea_schedule = models.CharField(max_length=3, choices=DEASchedule.choices, blank=True, default="")
     # Groups this drug belongs to for interaction checks, e.g. ["cns_depressant"].
     interaction_groups = models.JSONField(default=list, blank=True)
+    # Brand names of the drug, e.g. ["Lioresal", "Gablofen"]: matched in allergies and medication lists.
+    brand_names = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -131,6 +143,35 @@ class DrugInteraction(models.Model):
 
     def __str__(self):
         return f"{self.drug} + {self.interacts_with}"
+
+
+class DrugTerm(models.Model):
+    """A word people write for a drug (an ingredient or a brand name) and the interaction classes
+    it belongs to (the ``interacts_with`` values of ``DrugInteraction`` and the drugs'
+    ``interaction_groups``, e.g. ["benzodiazepine", "cns_depressant"]). The DUR reads free-text
+    medication lists against these terms (``catalog.vocabulary``)."""
+
+    class Kind(models.TextChoices):
+        INGREDIENT = "ingredient", "Ingredient"
+        BRAND = "brand", "Brand name"
+
+    name = models.CharField(max_length=100, unique=True, help_text="As written, e.g. alprazolam or Xanax.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INGREDIENT)
+    ingredient = models.CharField(
+        max_length=100, blank=True, help_text="The active ingredient a brand name stands for (blank: the name itself)."
+    )
+    classes = models.JSONField(default=list, blank=True, help_text='Interaction classes, e.g. ["opioid"].')
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="ingredient") | ~Q(ingredient=""), name="drugterm_brand_names_its_ingredient"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class MonographSection(models.Model):

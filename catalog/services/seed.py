@@ -2,7 +2,8 @@
 
 Loading is an upsert by natural keys, so a second run changes nothing:
 drug name; (drug, route); (drug, route, interacts_with, interacting_route); product NDC;
-(product, section title); (product, lot number). A row is saved only when one of its values
+(product, section title); (product, lot number); drug term name (the vocabulary: a term with its
+brands, each brand a term of its own with the ingredient's classes). A row is saved only when one of its values
 differs. Price tiers are replaced as a whole, and only when they differ. Stock comes in through
 ``stock_receive`` once per lot number; a lot already received is never touched again (stock
 moves after receipt belong to the stock service, not to the seed).
@@ -25,7 +26,7 @@ from core.errors import DomainError
 
 from .. import ndc as ndc_rules
 from .. import pricing
-from ..models import Drug, DrugInteraction, DrugRoute, MonographSection, PriceTier, Product, StockLot
+from ..models import Drug, DrugInteraction, DrugRoute, DrugTerm, MonographSection, PriceTier, Product, StockLot
 from .stock import stock_receive
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -41,6 +42,7 @@ DRUG_FIELDS = (
     "fda_approved",
     "dea_schedule",
     "interaction_groups",
+    "brand_names",
 )
 ROUTE_FIELDS = (
     "dose_unit",
@@ -104,19 +106,21 @@ def seed_files(directory: Path = SEED_DIR) -> list[Path]:
 
 
 def seed_catalogue_read(*, path: Path) -> dict[str, Any]:
-    """Parse one seed file; refuse anything that is not a mapping with drugs and products."""
+    """Parse one seed file; refuse anything that is not a mapping with drugs, products or terms."""
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
-    if not isinstance(data, dict) or not ({"drugs", "products"} & set(data)):
-        raise InvalidSeed(f"{path}: expected a mapping with 'drugs' and/or 'products'.")
+    if not isinstance(data, dict) or not ({"drugs", "products", "terms"} & set(data)):
+        raise InvalidSeed(f"{path}: expected a mapping with 'drugs', 'products' and/or 'terms'.")
     return data
 
 
 def seed_catalogue_load(*, data: dict[str, Any], today: date | None = None) -> SeedSummary:
-    """Upsert the drugs and products of one parsed seed file in one transaction."""
+    """Upsert the drugs, products and drug terms of one parsed seed file in one transaction."""
     today = today or timezone.localdate()
     summary = SeedSummary()
     with transaction.atomic():
+        for term_data in data.get("terms") or []:
+            _load_term(term_data, summary)
         for drug_data in data.get("drugs") or []:
             _load_drug(drug_data, summary)
         for product_data in data.get("products") or []:
@@ -185,6 +189,18 @@ def _load_drug(data: dict[str, Any], summary: SeedSummary) -> Drug:
         }
         _upsert(DrugInteraction, lookup, _pick(item, INTERACTION_FIELDS), summary, "interactions")
     return drug
+
+
+def _load_term(data: dict[str, Any], summary: SeedSummary) -> None:
+    """An ingredient (or class word) with its classes, and each of its brands as a term."""
+    if not isinstance(data, dict) or not data.get("name"):
+        raise InvalidSeed(f"Drug term {data!r}: expected a mapping with a name.")
+    classes = list(data.get("classes") or [])
+    name = str(data["name"])
+    _upsert(DrugTerm, {"name": name}, {"kind": "ingredient", "ingredient": "", "classes": classes}, summary, "terms")
+    for brand in data.get("brands") or []:
+        values = {"kind": "brand", "ingredient": name, "classes": classes}
+        _upsert(DrugTerm, {"name": str(brand)}, values, summary, "terms")
 
 
 def _load_product(data: dict[str, Any], summary: SeedSummary, today: date) -> Product:

@@ -9,7 +9,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from catalog.models import Drug, DrugInteraction, DrugRoute, MonographSection, PriceTier, Product, StockLot
+from catalog.models import Drug, DrugInteraction, DrugRoute, DrugTerm, MonographSection, PriceTier, Product, StockLot
 from catalog.services import stock
 from catalog.services.quotes import product_pricing
 from catalog.services.seed import SEED_DIR, seed_catalogue_read
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 TABLET_NDC = "00832102400"
 INJECTION_NDC = "67457000020"  # documented placeholder under Mylan Institutional's labeler 67457
-SEED_MODELS = [Drug, DrugRoute, DrugInteraction, Product, PriceTier, StockLot, MonographSection]
+SEED_MODELS = [Drug, DrugRoute, DrugInteraction, Product, PriceTier, StockLot, MonographSection, DrugTerm]
 
 TABLET_SECTIONS = ["Uses", "Dosage and Administration", "Cautions", "Drug Interactions", "Pharmacokinetics"]
 INJECTION_SECTIONS = [
@@ -65,6 +65,11 @@ def snapshot() -> dict:
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in SEED_MODELS}
 
 
+def seed_terms() -> list[str]:
+    data = seed_catalogue_read(path=SEED_DIR / "vocabulary.yaml")
+    return [t["name"] for t in data["terms"]] + [b for t in data["terms"] for b in t.get("brands", [])]
+
+
 def test_seed_loads_the_drug_facts():
     load_seed()
     drug = Drug.objects.get()
@@ -77,6 +82,7 @@ def test_seed_loads_the_drug_facts():
     assert not drug.is_controlled
     assert drug.interaction_groups == ["cns_depressant", "muscle_relaxant"]
     assert "distributed into milk following oral administration" in drug.lactation_note
+    assert drug.brand_names == ["Lioresal", "Gablofen", "Ozobax", "Fleqsuvy", "Lyvispah"]
 
 
 def test_seed_loads_route_limits_as_clinical_data():
@@ -100,6 +106,30 @@ def test_seed_loads_route_limits_as_clinical_data():
     ) == ("mcg", Decimal("1000"), None, 4)
     assert intrathecal.black_box_warning.startswith("Abrupt discontinuation of intrathecal baclofen")
     assert "multi-organ system failure, and death" in intrathecal.black_box_warning
+    # Page 000: "it may be necessary to reduce either oral or intrathecal dosage" in renal impairment.
+    assert "intrathecal" in intrathecal.renal_caution and intrathecal.renal_max_daily_dose is None
+
+
+def test_seed_loads_the_drug_vocabulary_with_brands_as_terms_of_their_ingredient():
+    load_seed()
+    alprazolam = DrugTerm.objects.get(name="alprazolam")
+    assert (alprazolam.kind, alprazolam.ingredient) == ("ingredient", "")
+    assert set(alprazolam.classes) == {"benzodiazepine", "cns_depressant"}
+    xanax = DrugTerm.objects.get(name="Xanax")
+    assert (xanax.kind, xanax.ingredient, xanax.classes) == ("brand", "alprazolam", alprazolam.classes)
+    assert DrugTerm.objects.get(name="Ultram").ingredient == "tramadol"
+    assert "barbiturate" in DrugTerm.objects.get(name="butalbital").classes
+
+
+def test_the_vocabulary_covers_every_class_the_interaction_data_names():
+    load_seed()
+    classes = {c for term in DrugTerm.objects.all() for c in term.classes}
+    named = set(DrugInteraction.objects.values_list("interacts_with", flat=True))
+    named -= set(DrugTerm.objects.values_list("name", flat=True))  # ingredients named directly (morphine)
+    named -= set(Drug.objects.values_list("active_ingredient", flat=True))  # the catalogue's own drugs
+    assert named <= classes
+    for klass in ("opioid", "benzodiazepine", "barbiturate", "alcohol", "tricyclic_antidepressant"):
+        assert DrugTerm.objects.filter(classes__contains=[klass, "cns_depressant"]).count() >= 4
 
 
 def test_seed_loads_interactions_with_codes_and_severities():
@@ -200,6 +230,7 @@ def test_seed_run_twice_changes_nothing():
         "PriceTier": 3,
         "StockLot": 1,
         "MonographSection": len(TABLET_SECTIONS) + len(INJECTION_SECTIONS),
+        "DrugTerm": len(seed_terms()),
     }
 
 

@@ -1,0 +1,104 @@
+"""Read what people type about their medicines against a drug vocabulary (pure: no ORM).
+
+A vocabulary is a set of ``Term`` (an ingredient or a brand name, the ingredient it stands for,
+its interaction classes), built from ``catalog.models.DrugTerm`` rows by the caller. ``find_terms``
+returns the terms an entry such as "alprazolam 0.5 mg", "Tramadol HCl 50mg tablets" or "Xanax XR"
+names, skipping a term the entry negates ("no alcohol", "denies alcohol", "not taking tramadol",
+"stopped oxycodone"). Strengths, forms and salts around a name need no rule of their own: a term
+matches as a whole word, whatever surrounds it.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Words that, earlier in the same clause, say the patient does not take what follows.
+NEGATIONS = (
+    "no",
+    "not",
+    "non",
+    "none",
+    "never",
+    "denies",
+    "denied",
+    "deny",
+    "without",
+    "stopped",
+    "quit",
+    "discontinued",
+    "off",
+    "nil",
+    "negative",
+    "avoids",
+    "abstains",
+)
+# ...and after the term ("alcohol: none", "tramadol - stopped").
+TRAILING_NEGATIONS = ("none", "no", "never", "stopped", "discontinued", "denied", "nil", "negative", "free")
+CLAUSE_BREAKS = re.compile(r"\b(?:but|and|however|though|although|now|currently|since|except)\b|\.(?!\d)|[:()]")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A name a medicine is written under and what the checks know about it."""
+
+    name: str
+    ingredient: str
+    classes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    terms: tuple[Term, ...]
+    pattern: re.Pattern[str] | None
+    by_name: dict[str, Term]
+
+
+def normalize(text: str) -> str:
+    """Lower case, separators as spaces, a space between a word and a number ("50mg" -> "50 mg")."""
+    text = (text or "").lower()
+    text = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", text)
+    return re.sub(r"[\s_\-/+]+", " ", text).strip()
+
+
+def vocabulary(terms: Iterable[Term]) -> Vocabulary:
+    """Compile ``terms`` once (cached by content: the DUR calls this on every check)."""
+    return _compile(tuple(sorted(set(terms), key=lambda t: t.name)))
+
+
+@lru_cache(maxsize=16)
+def _compile(terms: tuple[Term, ...]) -> Vocabulary:
+    by_name = {normalize(t.name): t for t in terms if normalize(t.name)}
+    if not by_name:
+        return Vocabulary(terms, None, {})
+    names = sorted(by_name, key=len, reverse=True)  # longest first: "ms contin" before "ms"
+    # A plural ("benzodiazepines", "opioids") names the same term.
+    pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(n) for n in names) + r")(?:e?s)?(?![a-z0-9])")
+    return Vocabulary(terms, pattern, by_name)
+
+
+def negated(clause: str, start: int, end: int) -> bool:
+    """True when the words before ``start`` (back to a clause break) or right after ``end`` negate."""
+    before = clause[:start]
+    breaks = list(CLAUSE_BREAKS.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end() :]
+    words = set(re.findall(r"[a-z']+", before))
+    if words & set(NEGATIONS) or any(w.endswith(("n't", "dont", "doesnt", "didnt", "isnt")) for w in words):
+        return True
+    after = re.findall(r"[a-z']+", clause[end:])[:2]
+    return bool(after) and after[0] in TRAILING_NEGATIONS
+
+
+def find_terms(entry: str, vocab: Vocabulary) -> list[Term]:
+    """Return the terms ``entry`` names and does not negate, in the order written, each once."""
+    if vocab.pattern is None:
+        return []
+    text = normalize(entry)
+    found: list[Term] = []
+    for match in vocab.pattern.finditer(text):
+        term = vocab.by_name[match.group(1)]
+        if term in found or negated(text, match.start(), match.end()):
+            continue
+        found.append(term)
+    return found

@@ -1,0 +1,80 @@
+"""catalog.vocabulary: free-text medication entries against a drug vocabulary (no database)."""
+
+import pytest
+
+from catalog.vocabulary import Term, find_terms, normalize, vocabulary
+
+BENZO = frozenset({"benzodiazepine", "cns_depressant"})
+OPIOID = frozenset({"opioid", "cns_depressant"})
+VOCAB = vocabulary(
+    [
+        Term("alprazolam", "alprazolam", BENZO),
+        Term("Xanax", "alprazolam", BENZO),
+        Term("tramadol", "tramadol", OPIOID),
+        Term("Ultram", "tramadol", OPIOID),
+        Term("imipramine", "imipramine", frozenset({"tricyclic_antidepressant", "cns_depressant"})),
+        Term("alcohol", "alcohol", frozenset({"alcohol", "cns_depressant"})),
+        Term("MS Contin", "morphine", OPIOID),
+        Term("morphine", "morphine", OPIOID),
+    ]
+)
+
+
+def names(entry):
+    return [t.name for t in find_terms(entry, VOCAB)]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("alprazolam 0.5 mg", ["alprazolam"]),
+        ("Tramadol 50mg tablets", ["tramadol"]),
+        ("tramadol HCl 50 mg", ["tramadol"]),
+        ("Tramadol hydrochloride ER 100mg", ["tramadol"]),
+        ("imipramine", ["imipramine"]),
+        ("XANAX XR 1mg at bedtime", ["Xanax"]),
+        ("ultram prn", ["Ultram"]),
+        ("MS Contin 15 mg twice daily", ["MS Contin"]),
+        ("alcohol socially, 2 glasses", ["alcohol"]),
+        ("Xanax and tramadol", ["Xanax", "tramadol"]),
+        ("alprazolams", ["alprazolam"]),
+    ],
+)
+def test_ingredients_salts_brands_and_strengths_are_matched(entry, expected):
+    assert names(entry) == expected
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "no alcohol",
+        "denies alcohol",
+        "not taking tramadol",
+        "stopped tramadol in May",
+        "doesn't drink alcohol",
+        "alcohol: none",
+        "never alprazolam",
+        "without Xanax",
+    ],
+)
+def test_negated_terms_are_not_matched(entry):
+    assert names(entry) == []
+
+
+def test_negation_ends_at_a_clause_break():
+    assert names("stopped tramadol, now alprazolam") == ["alprazolam"]
+    assert names("no alcohol but takes Xanax") == ["Xanax"]
+
+
+def test_a_word_inside_another_is_not_a_match():
+    assert names("tramadolol") == []
+    assert names("alcohol-free mouthwash") == []  # trailing "free" negates
+
+
+def test_normalize_splits_a_strength_from_its_word():
+    assert normalize("Tramadol50mg") == "tramadol 50 mg"
+    assert normalize("0.5mg") == "0.5 mg"
+
+
+def test_empty_vocabulary_matches_nothing():
+    assert find_terms("alprazolam", vocabulary([])) == []
