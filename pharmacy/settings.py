@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PHARMACY_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's assets served from the project, not a CDN
     "axes",
     "core",
     "catalog",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.headers.ContentSecurityPolicyMiddleware",
+    "core.headers.PermissionsPolicyMiddleware",
     # Last: turns a locked-out sign-in (axes) into a 429 with AXES_COOLOFF_MESSAGE.
     "axes.middleware.AxesMiddleware",
 ]
@@ -93,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # csp_nonce for the few inline <style>/<script>
                 "core.context_processors.site",
             ]
         },
@@ -224,6 +229,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "shop.state.OrderStatus"},
+    # /api/docs/ loads Swagger UI from drf-spectacular-sidecar's static files (pinned), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -342,6 +351,32 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# Content-Security-Policy (Django's own, through core.headers.ContentSecurityPolicyMiddleware, which
+# adds the origin of STRIPE_API_BASE when the local Stripe stand-in is used). The same policy in every
+# profile, so development and the browser tests run under what production sends. Scripts and styles
+# come from our static files; the few inline <style>/<script> blocks carry the request's nonce
+# ({% csp_nonce_attr %}). Stripe.js: script and frames from js.stripe.com, 3-D Secure frames from
+# hooks.stripe.com, API calls to api.stripe.com (Stripe's published CSP requirements).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE, "https://js.stripe.com"],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF, "https://api.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy (core.headers.PermissionsPolicyMiddleware): no page uses the camera, the
+# microphone or the location; the Payment Request API only on our pages and Stripe's frames.
+PERMISSIONS_POLICY = {
+    "camera": "()",
+    "microphone": "()",
+    "geolocation": "()",
+    "payment": '(self "https://js.stripe.com")',
+}
 
 LOGGING = {
     "version": 1,

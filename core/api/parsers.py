@@ -12,6 +12,7 @@ from django.conf import settings
 from rest_framework import exceptions, parsers
 
 from core.errors import RequestTooLarge
+from core.inputs import NUL_MESSAGE, nul_path
 
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 
@@ -55,7 +56,9 @@ class JSONParser(parsers.JSONParser):
       ``{"code": "request_too_large", ...}``: refused from its Content-Length before anything is read,
       and the bytes actually read are capped too (a missing or lying Content-Length gains nothing);
     - a body nested too deeply for Python's decoder is a 400, not a 500 (``json`` raises
-      ``RecursionError``, not ``ValueError``, for ``[[[[...`` some thousand levels deep).
+      ``RecursionError``, not ``ValueError``, for ``[[[[...`` some thousand levels deep);
+    - a NUL character in any key or string (``"\\u0000"``) is a 400 naming where it is
+      (``{"errors": {"contained[0].name[0].family": [...]}}``): PostgreSQL text cannot hold it.
 
     Every API view parses JSON with this class (it is ``DEFAULT_PARSER_CLASSES``'s JSON parser; views
     that list their parsers name it too). Multipart uploads are not JSON and keep ``RX_UPLOAD_MAX_BYTES``.
@@ -72,6 +75,10 @@ class JSONParser(parsers.JSONParser):
         if len(body) > limit:
             raise _too_large(limit)
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from exc
+        where = nul_path(data)
+        if where is not None:
+            raise exceptions.ValidationError({where: [NUL_MESSAGE]})
+        return data

@@ -1,8 +1,10 @@
-"""FHIR errors: ``FhirInvalid`` (400) names the failing element, ``FhirNotPermitted`` (403)."""
+"""FHIR errors: ``FhirInvalid`` (400) names the failing element, ``FhirAmbiguous`` (409) an element that
+matches more than one record, ``FhirNotPermitted`` (403)."""
 
 import re
 from collections.abc import Iterable
 
+from django.db import models
 from pydantic import ValidationError as PydanticValidationError
 
 from core.errors import DomainError
@@ -16,6 +18,13 @@ class FhirInvalid(DomainError):
     def __init__(self, element: str, message: str):
         super().__init__(f"{element}: {message}", data={"element": element, "errors": {element: [message]}})
         self.element = element
+
+
+class FhirAmbiguous(FhirInvalid):
+    """The element matches more than one record (two patients with the same name and birth date)."""
+
+    status_code = 409
+    code = "ambiguous_fhir_reference"
 
 
 class FhirNotPermitted(DomainError):
@@ -57,3 +66,9 @@ def fit(value: str, limit: int, element: str) -> str:
     if len(value) > limit:
         raise FhirInvalid(element, f"At most {limit} characters (got {len(value)}).")
     return value
+
+
+def fit_field(model: type[models.Model], field: str, value: str, element: str) -> str:
+    """``fit`` with the limit of the model field that stores the value (its ``max_length``)."""
+    limit = getattr(model._meta.get_field(field), "max_length", None)
+    return fit(value, limit, element) if isinstance(limit, int) else value

@@ -11,6 +11,8 @@ from django.utils import timezone
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError as PydanticValidationError
 
+from core.inputs import NUL_MESSAGE, nul_path
+
 from ... import access
 from ...models import Prescription
 from ..prescriptions import prescription_create
@@ -49,6 +51,9 @@ def medication_request_import(*, payload: object, user: User, request: HttpReque
         raise FhirNotPermitted("Only clinics and pharmacy staff may send MedicationRequests.")
     if not isinstance(payload, dict):
         raise FhirInvalid("MedicationRequest", "Expected a JSON object.")
+    where = nul_path(payload)
+    if where is not None:  # PostgreSQL text cannot hold it (the API's parser refuses it first)
+        raise FhirInvalid(where, NUL_MESSAGE)
     if payload.get("resourceType") != "MedicationRequest":
         raise FhirInvalid("resourceType", "Expected a MedicationRequest.")
     try:

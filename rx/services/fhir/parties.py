@@ -8,19 +8,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ... import access
-from ...models import ClinicMembership, Patient, date_of_birth_is_possible
+from ...models import ClinicMembership, Patient, Prescriber, date_of_birth_is_possible
 from .. import audit
 from ..prescriptions import prescriber_get_or_create
 from .codes import DEA_SYSTEMS, NPI_SYSTEM
-from .errors import FhirInvalid, fit
+from .errors import FhirAmbiguous, FhirInvalid, fit, fit_field
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.http import HttpRequest
     from fhir.resources.R4B.identifier import Identifier
     from fhir.resources.R4B.medicationrequest import MedicationRequest
-
-    from ...models import Prescriber
 
 
 def _contained(resource: MedicationRequest, reference: str | None, resource_type: str, element: str) -> Any:
@@ -48,6 +46,28 @@ def _sole_clinic(user: User, element: str) -> int:
     return clinics[0]
 
 
+def _contained_patient(
+    clinic_id: int, given: str, family: str, born: date, sex: str, *, user: User, request: HttpRequest | None
+) -> Patient:
+    """The clinic's one patient with this name and birth date, or a new one; two such patients are ambiguous (409)."""
+    same = list(Patient.objects.filter(clinic_id=clinic_id, first_name=given, last_name=family, date_of_birth=born)[:2])
+    if len(same) > 1:
+        raise FhirAmbiguous(
+            "subject",
+            "The contained Patient is ambiguous: more than one patient of the clinic has this name and birth date; "
+            "reference the patient as Patient/<id> instead.",
+        )
+    if same:
+        return same[0]
+    patient = Patient.objects.create(
+        clinic_id=clinic_id, first_name=given, last_name=family, date_of_birth=born, sex=sex
+    )
+    audit.audit_record(
+        user=user, action=audit.Action.CREATE, obj=patient, request=request, detail="FHIR contained Patient"
+    )
+    return patient
+
+
 def request_patient(resource: MedicationRequest, user: User, request: HttpRequest | None) -> Patient:
     subject = resource.subject
     if subject is None:
@@ -68,18 +88,7 @@ def request_patient(resource: MedicationRequest, user: User, request: HttpReques
         fit(family, 100, "contained.Patient.name.family")
         fit(given, 100, "contained.Patient.name.given")
         sex = {"female": "F", "male": "M", "other": "O"}.get(contained.gender or "", "U")
-        patient, created = Patient.objects.get_or_create(
-            clinic_id=clinic_id,
-            first_name=given,
-            last_name=family,
-            date_of_birth=contained.birthDate,
-            defaults={"sex": sex},
-        )
-        if created:
-            audit.audit_record(
-                user=user, action=audit.Action.CREATE, obj=patient, request=request, detail="FHIR contained Patient"
-            )
-        return patient
+        return _contained_patient(clinic_id, given, family, born, sex, user=user, request=request)
     match = re.fullmatch(r"Patient/(\d+)", ref)
     if not match:
         raise FhirInvalid("subject", "Expected a reference Patient/<id> or #<contained id>.")
@@ -121,12 +130,9 @@ def request_prescriber(resource: MedicationRequest) -> Prescriber:
     fit(npi, 10, "requester.identifier")
     fit(_identifier(idents, DEA_SYSTEMS), 9, "requester.identifier")
     fit(name, 200, "requester.name")
+    contact = {key: (telecom.get(key) or "").strip() for key in ("phone", "fax", "email")}
+    for key, value in contact.items():
+        fit_field(Prescriber, key, value, f"requester.telecom.{key}")
     return prescriber_get_or_create(
-        name=name or f"NPI {npi}",
-        npi=npi,
-        dea_number=_identifier(idents, DEA_SYSTEMS),
-        phone=telecom.get("phone") or "",
-        fax=telecom.get("fax") or "",
-        email=telecom.get("email") or "",
-        validate=False,
+        name=name or f"NPI {npi}", npi=npi, dea_number=_identifier(idents, DEA_SYSTEMS), validate=False, **contact
     )

@@ -162,3 +162,23 @@ def test_every_api_view_parses_json_with_the_project_parser():
         if issubclass(parser, parsers.JSONParser) and not issubclass(parser, JSONParser)
     )
     assert offenders == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('{"product": "0832-1024-00\\u0000", "quantity": 1}', "product"),
+        ('{"product": "x", "note\\u0000": 1}', "note\\x00"),
+        ('{"lines": [{"name": "a"}, {"name": "b\\u0000"}]}', "lines[1].name"),
+        ('"just a string\\u0000"', "body"),
+    ],
+)
+def test_a_nul_character_anywhere_in_a_json_body_is_a_400_naming_where(body, field):
+    response = post_raw(api(UserFactory()), "/api/v1/cart/items/", body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == [field]
+    assert response.json()["detail"].startswith(f"{field}: NUL characters")
+    assert not CartLine.objects.exists()

@@ -134,3 +134,19 @@ def test_self_verification_is_refused_in_the_admin(clinical, cast, pharmacist_cl
     assert "Another pharmacist must verify" in page and 'value="approve"' not in page
     assert pharmacist_client.post(review_url(rx), {"action": "approve"}).status_code == 403
     assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "action, field", [("request_info", "info_message"), ("reject", "reason"), ("approve", "message")]
+)
+def test_a_nul_character_in_a_decision_message_is_a_400_naming_the_field(
+    clinical, cast, pharmacist_client, action, field
+):
+    rx = make_rx(cast.patient_a, clinical.tablet)
+
+    response = pharmacist_client.post(review_url(rx), {"action": action, field: "Weight\x00?"})
+
+    assert response.status_code == 400
+    assert f"{field}: NUL characters" in response.content.decode()
+    rx.refresh_from_db()
+    assert rx.status == Status.RECEIVED and not Decision.objects.exists()

@@ -2,13 +2,16 @@
 
 import copy
 import json
+from datetime import date
 
 import pytest
 from fhir.resources.R4B.medicationdispense import MedicationDispense
 from rest_framework.test import APIClient
 
 from rx.models import AuditLog, Patient, Prescriber, Prescription
+from rx.services import fhir
 from rx.services.coverage import dispense_hand_over, prescription_fill
+from tests.rx.factories import PatientFactory
 from tests.rx.fhir_helpers import medication_request
 from tests.rx.prescription_helpers import approve, make_rx
 
@@ -276,3 +279,72 @@ def test_refused_import_leaves_no_contained_patient_or_prescriber_behind(clinica
     assert not Patient.objects.filter(last_name="Rivera").exists()
     assert not Prescriber.objects.exists()
     assert not AuditLog.objects.filter(object_type="rx.patient").exists()
+
+
+NUL = "\x00"
+
+
+@pytest.mark.parametrize(
+    "mutate, element",
+    [
+        (lambda r: r["dosageInstruction"][0].update(text=f"Take 2{NUL} tablets"), "dosageInstruction[0].text"),
+        (
+            lambda r: r["contained"][1]["identifier"][0].update(value=f"12345{NUL}6789"),
+            "contained[1].identifier[0].value",
+        ),
+        (lambda r: r["identifier"][0].update(value=f"EHR{NUL}778"), "identifier[0].value"),
+        (lambda r: r["contained"][0]["name"][0].update(family=f"Riv{NUL}era"), "contained[0].name[0].family"),
+    ],
+)
+def test_a_nul_character_in_the_resource_is_a_400_naming_it(clinical, cast, clinic_client, mutate, element):
+    body = copy.deepcopy(medication_request())
+    mutate(body)
+
+    response = post(clinic_client, body)
+
+    assert response.status_code == 400, response.content
+    assert element in response.json()["errors"]
+    assert not Prescription.objects.exists()
+
+
+def test_a_nul_character_handed_to_the_import_service_names_the_element(clinical, cast):
+    body = medication_request()
+    body["dosageInstruction"][0]["text"] = f"Take{NUL}"
+
+    with pytest.raises(fhir.FhirInvalid) as refused:
+        fhir.medication_request_import(payload=body, user=cast.clinician_a)
+
+    assert refused.value.element == "dosageInstruction[0].text"
+
+
+@pytest.mark.parametrize(
+    "telecom, element",
+    [
+        ({"system": "phone", "value": "5" * 100}, "requester.telecom.phone"),
+        ({"system": "fax", "value": "5" * 100}, "requester.telecom.fax"),
+        ({"system": "email", "value": "a" * 300 + "@example.com"}, "requester.telecom.email"),
+    ],
+)
+def test_an_over_long_practitioner_telecom_is_a_400_naming_it(clinical, cast, clinic_client, telecom, element):
+    body = medication_request()
+    body["contained"][1]["telecom"] = [telecom]
+
+    response = post(clinic_client, body)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["element"] == element
+    assert not Prescriber.objects.exists()
+
+
+def test_a_contained_patient_matching_two_patients_is_a_409_saying_it_is_ambiguous(clinical, cast, clinic_client):
+    for _ in range(2):
+        PatientFactory(
+            account=None, clinic=cast.clinic_a, first_name="Maya", last_name="Rivera", date_of_birth=date(1984, 4, 9)
+        )
+
+    response = post(clinic_client, medication_request())
+
+    assert response.status_code == 409, response.content
+    assert response.json()["element"] == "subject"
+    assert "ambiguous" in response.json()["detail"]
+    assert not Prescription.objects.exists()
