@@ -11,6 +11,9 @@ Called by the shop (rx never imports it):
   with the reason. Calling it again with the same ``reference`` returns the same dispense
   (idempotent, for retried tasks).
 - ``dispense_hand_over(dispense_id=, at=)`` records the hand-over (never before preparation).
+- ``prescription_fit_problem(prescription=, patient_id=, product=)`` -> why the prescription may
+  never cover a line for that patient and product (another patient, another drug), or None: the one
+  rule every way a prescription comes to cover a line asks (a link, the kit flow's link, the gate).
 
 A prescription covers a line when it is approved, not expired on the day, for the same
 patient, for the product itself, or (substitution allowed, or no SKU written) for another
@@ -59,6 +62,24 @@ def _matches_product_q(product: Product) -> Q:
         drug_id=product.drug_id, route=product.route, strength=product.strength, strength_unit=product.strength_unit
     )
     return Q(product=product) | (same_generic & (Q(substitution_allowed=True) | Q(product__isnull=True)))
+
+
+def prescription_fit_problem(*, prescription: Prescription, patient_id: int | None, product: Product) -> str | None:
+    """Why ``prescription`` may never cover a line of ``product`` for patient ``patient_id``, or None.
+
+    A prescription covers only its own patient's line (``patient_id`` None: the line's patient is
+    not known apart from its prescriptions) and only the drug it was written for (a prescription
+    not yet transcribed names no drug: the pharmacist checks it in review, and it covers nothing
+    until then). The words name what is wrong, for a 4xx or a line's reasons.
+    """
+    if patient_id is not None and prescription.patient_id != patient_id:
+        return f"prescription {prescription.pk} is for another patient than this line's."
+    drug_id = prescription.drug_id
+    if drug_id is None and prescription.product_id is not None:
+        drug_id = Product.objects.filter(pk=prescription.product_id).values_list("drug_id", flat=True).first()
+    if drug_id is not None and drug_id != product.drug_id:
+        return f"prescription {prescription.pk} is for another drug than {product.name}."
+    return None
 
 
 def covering_prescriptions(

@@ -14,6 +14,12 @@ prescription does not cancel the order: it stays waiting, the pharmacist's reaso
 the order (page and ``GET /api/v1/orders/<number>/prescriptions/``), and the shopper may link or
 upload another prescription, or cancel (refund).
 
+A prescription covers only its own line's patient and drug (``line_prescription_problem``, the one
+rule the links, the kit flow and the gate's fallback all ask): a line whose patient a higher app
+knows (``SHOP_ORDER_LINE_PATIENT_PROVIDERS``, e.g. a refill kit's patient) is covered only by that
+patient's prescriptions, whatever is linked to it; any other line's patient is its linked
+prescription's.
+
 ``order_prescription_gate`` is called after every change that may cover an order: a
 prescription decided or changing status (``rx.signals``, through
 ``shop.tasks.order_prescription_gate_task``), and a prescription linked to the order. It is
@@ -26,8 +32,14 @@ from datetime import date
 
 from django.db import transaction
 
+from core.extensions import hooks
 from rx.models import Decision, Prescription
-from rx.services.coverage import covering_prescriptions, prescription_cover_problems, prescription_find_cover
+from rx.services.coverage import (
+    covering_prescriptions,
+    prescription_cover_problems,
+    prescription_find_cover,
+    prescription_fit_problem,
+)
 
 from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
@@ -67,8 +79,32 @@ def _last_decision_message(rx: Prescription, action: str) -> str:
     return decision.message if decision else ""
 
 
+def line_patient_id(*, line: OrderLine) -> int | None:
+    """The patient the line is for when a higher app knows it (``SHOP_ORDER_LINE_PATIENT_PROVIDERS``), else None.
+
+    Each provider is called as ``provider(line=order_line)`` and returns a patient id or None (not
+    its line); the first id wins. Without one, the line's patient is its linked prescription's.
+    """
+    for provider in hooks("SHOP_ORDER_LINE_PATIENT_PROVIDERS"):
+        patient_id = provider(line=line)
+        if patient_id is not None:
+            return int(patient_id)
+    return None
+
+
+def line_prescription_problem(*, line: OrderLine, prescription: Prescription) -> str | None:
+    """Why ``prescription`` may never cover ``line`` (another patient than the line's, another drug), or None."""
+    return prescription_fit_problem(
+        prescription=prescription, patient_id=line_patient_id(line=line), product=line.product
+    )
+
+
 def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
-    """Is ``line`` covered? Linked prescription first, then any covering one of the same patient."""
+    """Is ``line`` covered? Linked prescription first, then any covering one of the line's patient.
+
+    A linked prescription that may not cover the line (``line_prescription_problem``) never counts;
+    the line's own patient's prescriptions may still cover it.
+    """
     link = OrderLinePrescription.objects.filter(order_line=line).select_related("prescription").first()
     if link is None:
         return LineCover(
@@ -78,14 +114,27 @@ def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
         )
     rx = link.prescription
     quantity = line.quantity
+    problem = line_prescription_problem(line=line, prescription=rx)
+    patient_id = line_patient_id(line=line) or rx.patient_id
     linked = (
-        covering_prescriptions(patient=rx.patient_id, product=line.product, on=on)
+        None
+        if problem
+        else covering_prescriptions(patient=patient_id, product=line.product, on=on)
         .filter(pk=rx.pk, fills_remaining__gte=1, quantity_remaining__gte=quantity, quantity__gte=quantity)
         .first()
     )
-    cover = linked or prescription_find_cover(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
+    cover = linked or prescription_find_cover(patient=patient_id, product=line.product, quantity=quantity, on=on)
     if cover is not None:
         return LineCover(line=line, status=COVERED, linked_prescription_id=rx.pk, prescription=cover)
+    if problem:
+        mismatch = f"{problem[0].upper()}{problem[1:]} Link a prescription of the line's own patient and drug."
+        reasons = prescription_cover_problems(patient=patient_id, product=line.product, quantity=quantity, on=on)
+        return LineCover(line=line, status=NOT_COVERED, linked_prescription_id=rx.pk, reasons=[*reasons, mismatch])
+    return _uncovered(line=line, rx=rx, patient_id=patient_id, on=on)
+
+
+def _uncovered(*, line: OrderLine, rx: Prescription, patient_id: int, on: date | None) -> LineCover:
+    """The cover of a line whose linked prescription (``rx``, of the line's patient) does not cover it: why not."""
     Status = Prescription.Status
     if rx.status in (Status.RECEIVED, Status.IN_REVIEW):
         return LineCover(
@@ -110,7 +159,7 @@ def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
             linked_prescription_id=rx.pk,
             reasons=[f"Prescription {rx.pk} was not accepted: {reason}".strip()],
         )
-    problems = prescription_cover_problems(patient=rx.patient_id, product=line.product, quantity=quantity, on=on)
+    problems = prescription_cover_problems(patient=patient_id, product=line.product, quantity=line.quantity, on=on)
     return LineCover(
         line=line,
         status=NOT_COVERED,

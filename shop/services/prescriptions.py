@@ -12,7 +12,7 @@ waiting for review is gated again at once (an approved prescription may already 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -25,14 +25,12 @@ from rx.services.uploads import prescription_upload
 from ..access import order_for_user
 from ..models import Order, OrderLine, OrderLinePrescription
 from ..state import OrderStatus
-from .gating import order_prescription_gate
+from .gating import line_prescription_problem, order_prescription_gate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.core.files.uploadedfile import UploadedFile
     from django.http import HttpRequest
-
-    from catalog.models import Product
 
 LINKABLE = frozenset(
     {
@@ -77,20 +75,15 @@ def _lines(*, order: Order, line_ids: Iterable[int | str] | None) -> list[OrderL
     return [by_id[i] for i in sorted(wanted)]
 
 
-def _check_drug(*, prescription: Prescription, lines: list[OrderLine]) -> None:
-    """A transcribed prescription must be for the drug of every line it is linked to."""
-    drug_id = prescription.drug_id or (
-        cast("Product", prescription.product).drug_id if prescription.product_id else None
-    )
-    if drug_id is None:
-        return  # an upload not yet transcribed: the pharmacist checks it in review
-    wrong = [line for line in lines if line.product.drug_id != drug_id]
+def _check_fit(*, prescription: Prescription, lines: list[OrderLine]) -> None:
+    """The prescription must be for the patient and drug of every line it is linked to (gating's one rule)."""
+    problems = [(line, line_prescription_problem(line=line, prescription=prescription)) for line in lines]
+    wrong = [(line, problem) for line, problem in problems if problem]
     if wrong:
-        names = ", ".join(f"line {line.pk} ({line.product_name})" for line in wrong)
+        detail = " ".join(f"Line {line.pk} ({line.product_name}): {problem}" for line, problem in wrong)
+        code = "wrong_patient" if any("another patient" in problem for _, problem in wrong) else "wrong_drug"
         raise DomainError(
-            f"prescription: prescription {prescription.pk} is for another drug than {names}.",
-            code="wrong_drug",
-            data={"errors": {"prescription": ["Not the drug of the line."]}},
+            f"prescription: {detail}", code=code, data={"errors": {"prescription": [problem for _, problem in wrong]}}
         )
 
 
@@ -137,7 +130,7 @@ def order_prescription_link(
                 f"{prescription.get_status_display().lower()}; upload a new one.",
                 code="prescription_unusable",
             )
-        _check_drug(prescription=prescription, lines=lines)
+        _check_fit(prescription=prescription, lines=lines)
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
         _after_link(order, user)
     return links
@@ -158,6 +151,7 @@ def order_prescription_upload(
         order = _linkable_order(user=user, number=number)
         lines = _lines(order=order, line_ids=line_ids)
         prescription = prescription_upload(user=user, patient_id=patient_id, file=file, notes=notes, request=request)
+        _check_fit(prescription=prescription, lines=lines)  # refused: the upload is rolled back with the link
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
     return links
 
@@ -187,5 +181,6 @@ def order_prescription_transfer(
             notes=notes,
             request=request,
         )
+        _check_fit(prescription=prescription, lines=lines)  # refused: the request is rolled back with the link
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
     return links

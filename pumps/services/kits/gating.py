@@ -18,7 +18,7 @@ from rx.models import Prescription
 from rx.services.coverage import prescription_find_cover
 from rx.services.prescriptions import prescription_mark_urgent
 from shop.models import Order, OrderLinePrescription
-from shop.services.gating import order_prescription_gate
+from shop.services.gating import line_prescription_problem, order_prescription_gate
 from shop.services.transitions import SYSTEM, order_get_locked, order_transition
 from shop.state import OrderStatus
 
@@ -54,11 +54,13 @@ def _mark_queue_urgent(kit: KitOrder) -> list[int]:
 def _link_prescription(kit: KitOrder, order: Order) -> int | None:
     """Link the kit's line to the patient's prescription, as a shopper links theirs (shared gating).
 
-    The covering one if any, else the newest queued or decided intrathecal one of the patient.
+    The covering one if any, else the newest queued or decided intrathecal one of the patient. A link
+    the shop's rule refuses (another patient's prescription, another drug) is replaced, or removed when
+    the patient has none: only the kit's own patient's prescription may cover it.
     """
-    line = order.lines.earliest("pk")  # a kit's order has one line
-    link = OrderLinePrescription.objects.filter(order_line=line).first()
-    if link is not None:
+    line = order.lines.select_related("product").earliest("pk")  # a kit's order has one line
+    link = OrderLinePrescription.objects.filter(order_line=line).select_related("prescription").first()
+    if link is not None and line_prescription_problem(line=line, prescription=link.prescription) is None:
         return link.prescription_id
     cover = _covering_prescription(kit)
     target = cover or (
@@ -68,9 +70,12 @@ def _link_prescription(kit: KitOrder, order: Order) -> int | None:
         .order_by("-created_at", "-pk")
         .first()
     )
+    if target is not None and line_prescription_problem(line=line, prescription=target) is not None:
+        target = None
     if target is None:
+        OrderLinePrescription.objects.filter(order_line=line).delete()
         return None
-    OrderLinePrescription.objects.create(order_line=line, prescription=target)
+    OrderLinePrescription.objects.update_or_create(order_line=line, defaults={"prescription": target})
     return target.pk
 
 

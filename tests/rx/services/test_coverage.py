@@ -14,6 +14,7 @@ from rx.services.coverage import (
     prescription_cover_problems,
     prescription_fill,
     prescription_find_cover,
+    prescription_fit_problem,
 )
 from rx.services.prescriptions import prescription_transition
 from tests.rx.factories import PrescriberFactory
@@ -32,6 +33,15 @@ def approved(clinical, cast):
 def test_approved_prescription_covers_the_product_for_its_patient(approved, clinical, cast):
     assert prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=90) == approved
     assert prescription_find_cover(patient=cast.patient_a.pk, product=clinical.tablet, quantity=30) == approved
+
+
+@pytest.mark.django_db
+def test_the_fit_rule_names_another_patient_or_another_drug(approved, clinical, cast):
+    fit = prescription_fit_problem
+    assert fit(prescription=approved, patient_id=cast.patient_a.pk, product=clinical.tablet) is None
+    assert fit(prescription=approved, patient_id=None, product=clinical.tablet) is None  # patient not known apart
+    assert "another patient" in fit(prescription=approved, patient_id=cast.patient_b.pk, product=clinical.tablet)
+    assert "another drug" in fit(prescription=approved, patient_id=cast.patient_a.pk, product=clinical.morphine_tablet)
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from rx.models import Prescription
 from shop.models import OrderLinePrescription
+from shop.services.gating import line_cover
 from shop.state import OrderStatus
 from tests.shop.fulfilment_helpers import approve, make_order, make_patient, make_product, make_rx, make_user, png_file
 
@@ -145,3 +146,56 @@ def test_a_transfer_request_is_linked_to_the_line(owner, patient):
     rx = Prescription.objects.get()
     assert rx.source == "transfer" and rx.product == product
     assert OrderLinePrescription.objects.get().prescription == rx
+
+
+LINE_PATIENT: dict[int, int] = {}
+
+
+def line_patient_for_test(*, line):
+    """A ``SHOP_ORDER_LINE_PATIENT_PROVIDERS`` entry: the patient the test says the line is for."""
+    return LINE_PATIENT.get(line.pk)
+
+
+@pytest.fixture
+def line_of(settings, owner, patient):
+    """An order of ``owner`` whose prescription line is known (by a provider) to be for ``patient``."""
+    settings.SHOP_ORDER_LINE_PATIENT_PROVIDERS = [f"{__name__}.line_patient_for_test"]
+    product = make_product()
+    order = make_order(owner, {product: 30})
+    LINE_PATIENT.clear()
+    LINE_PATIENT[order.lines.get().pk] = patient.pk
+    return order, product
+
+
+@pytest.mark.parametrize("how", ["link", "upload"])
+def test_a_prescription_of_another_of_the_owners_patients_is_refused_for_a_line_of_a_known_patient(
+    line_of, owner, patient, pharmacist, private_media, how
+):
+    order, product = line_of
+    sibling = make_patient(owner)
+    if how == "link":
+        body, fmt = {"prescription": approve(make_rx(sibling, product), pharmacist).pk}, "json"
+    else:
+        body, fmt = {"file": png_file(), "patient": sibling.pk}, "multipart"
+    count = Prescription.objects.count()
+
+    response = api(owner).post(url(order), body, format=fmt)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "wrong_patient"
+    assert response.json()["detail"].startswith("prescription:") and "another patient" in response.json()["detail"]
+    assert not OrderLinePrescription.objects.exists()
+    assert Prescription.objects.count() == count  # the upload was rolled back with the refused link
+
+
+def test_the_gate_never_counts_another_patients_prescription_and_falls_back_to_the_lines_own(
+    line_of, owner, patient, pharmacist
+):
+    order, product = line_of
+    line = order.lines.get()
+    OrderLinePrescription.objects.create(
+        order_line=line, prescription=approve(make_rx(make_patient(owner), product), pharmacist)
+    )
+    assert not line_cover(line=line).covered
+    own = approve(make_rx(patient, product), pharmacist)
+    assert line_cover(line=line).prescription == own
