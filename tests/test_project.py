@@ -1,11 +1,13 @@
 """Project-level guarantees: settings profiles and the health check (the layers: tests/test_architecture.py)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_ENV = {
@@ -69,3 +71,34 @@ def test_health_check_answers_on_any_host(client):
     response = client.get("/healthz", HTTP_HOST="10.0.0.5:8000")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def _dockerfile_instructions():
+    """(instruction, argument) pairs of the Dockerfile, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [tuple(line.split(None, 1)) for line in lines]
+
+
+def test_the_image_creates_the_private_media_directory_compose_mounts_and_its_user_owns_it():
+    """Docker cannot run here: read the two files. A named volume mounted where the image has no
+    directory is created by root, so the pharmacy user could not write the uploaded prescriptions."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    app = compose["x-app"]
+    private_root = app["environment"]["PRIVATE_MEDIA_ROOT"]
+    assert f"private-media:{private_root}" in app["volumes"]
+    for name in ("web", "worker", "migrate"):  # every service that writes or reads uploads
+        service = compose["services"][name]
+        assert service.get("environment", app["environment"])["PRIVATE_MEDIA_ROOT"] == private_root
+        assert f"private-media:{private_root}" in service.get("volumes", app["volumes"])
+    instructions = _dockerfile_instructions()
+    user = [arg for op, arg in instructions if op == "USER"][-1]
+    runs = " && ".join(arg for op, arg in instructions if op == "RUN")
+    assert re.search(rf"mkdir -p [^&]*{re.escape(private_root)}(\s|$)", runs), runs
+    owned = re.findall(r"chown (-R )?(\S+) ([^&]+)", runs)
+    assert any(
+        owner.split(":")[0] == user
+        and any(private_root.startswith(path) for path in paths.split())
+        and (recursive or private_root in paths.split())
+        for recursive, owner, paths in owned
+    ), owned
