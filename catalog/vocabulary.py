@@ -62,13 +62,17 @@ def normalize(text: str) -> str:
 
 
 def vocabulary(terms: Iterable[Term]) -> Vocabulary:
-    """Compile ``terms`` once (cached by content: the DUR calls this on every check)."""
-    return _compile(tuple(sorted(set(terms), key=lambda t: t.name)))
+    """Compile ``terms`` once (cached by content: the DUR calls this on every check). Of two terms
+    written the same way, the first one given wins."""
+    return _compile(tuple(terms))
 
 
 @lru_cache(maxsize=16)
 def _compile(terms: tuple[Term, ...]) -> Vocabulary:
-    by_name = {normalize(t.name): t for t in terms if normalize(t.name)}
+    by_name: dict[str, Term] = {}
+    for term in terms:
+        if normalize(term.name):
+            by_name.setdefault(normalize(term.name), term)
     if not by_name:
         return Vocabulary(terms, None, {})
     names = sorted(by_name, key=len, reverse=True)  # longest first: "ms contin" before "ms"

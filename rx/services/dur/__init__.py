@@ -6,7 +6,10 @@ drug's pregnancy category, lactation note, schedule and interaction groups) or f
 constant in this package.
 
 One module per kind of check: ``record`` (PN, XP, RL, ER), ``dosing`` (HD, LD, DC, PA, RI, EX),
-``patient`` (PG, NR, DA), ``medications`` (the patient's current medications; DD/AT, TD).
+``patient`` (PG, NR, DA), ``medications`` (the patient's current medications; DD/AT, TD),
+``text`` (what a typed medication list names, read against the drug vocabulary: the catalogue's
+drugs and brand names, ``DrugTerm`` ingredients and brands with their interaction classes;
+negated entries such as "no alcohol" name nothing).
 ``runner`` runs them all (``dur_check``) and stores the findings (``prescription_findings_refresh``).
 
 Codes are NCPDP DUR conflict codes where one exists:
@@ -36,8 +39,9 @@ DC    daily dose could not be checked (data missing) (low)
 """
 
 from .findings import FindingData
-from .medications import CurrentMedication, current_medications
+from .medications import current_medications
 from .runner import DurContext, dur_check, prescription_findings_refresh
+from .text import CurrentMedication
 
 __all__ = [
     "CurrentMedication",

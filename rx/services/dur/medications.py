@@ -1,29 +1,15 @@
 """The patient's current medications, and the DUR checks against them: drug-drug interactions and
 additive toxicity (DD/AT) and therapeutic duplication (TD)."""
 
-from dataclasses import dataclass
 from datetime import date
-from typing import cast
 
-from catalog.models import Drug, DrugInteraction
+from catalog.models import DrugInteraction
 
 from ...models import Patient, Prescription
-from .findings import MODERATE, FindingData, contains_term, norm, split_entries
+from .findings import MODERATE, FindingData, norm
+from .text import CurrentMedication, medications_from_text
 
 ACTIVE_STATUSES = (*Prescription.QUEUE_STATUSES, Prescription.Status.APPROVED)
-ROUTE_WORDS = {value: value for value, _ in cast(list[tuple[str, str]], Prescription._meta.get_field("route").choices)}
-
-
-@dataclass(frozen=True)
-class CurrentMedication:
-    """A medication the patient takes, from a linked product, free text or another prescription."""
-
-    label: str
-    ingredient: str
-    groups: frozenset[str]
-    route: str
-    drug_id: int | None
-    source: str
 
 
 def current_medications(
@@ -44,7 +30,7 @@ def current_medications(
                 source="product",
             )
         )
-    meds.extend(_medications_from_text(patient.current_medications_text))
+    meds.extend(medications_from_text(patient.current_medications_text))
     others = (
         Prescription.objects.filter(patient=patient, status__in=ACTIVE_STATUSES, drug__isnull=False)
         # None (an unsaved prescription) excludes nothing: Django reads pk=None as pk__isnull=True.
@@ -71,49 +57,6 @@ def current_medications(
     return meds
 
 
-def _medications_from_text(text: str) -> list[CurrentMedication]:
-    """Match free-text entries against known drugs, interaction groups and interacting terms."""
-    entries = split_entries(text)
-    if not entries:
-        return []
-    drugs = list(Drug.objects.values_list("pk", "name", "active_ingredient", "interaction_groups"))
-    known_groups = {norm(g) for *_, groups in drugs for g in groups}
-    known_groups |= {norm(t) for t in DrugInteraction.objects.values_list("interacts_with", flat=True).distinct()}
-    meds = []
-    for entry in entries:
-        route = next((r for r in ROUTE_WORDS if contains_term(entry, r)), "")
-        matched = False
-        for pk, name, ingredient, groups in drugs:
-            if contains_term(entry, ingredient) or contains_term(entry, name):
-                meds.append(
-                    CurrentMedication(
-                        label=f'"{entry}" (patient\'s medication list)',
-                        ingredient=norm(ingredient),
-                        groups=frozenset(map(norm, groups)),
-                        route=route,
-                        drug_id=pk,
-                        source="text",
-                    )
-                )
-                matched = True
-                break
-        if not matched:
-            for term in sorted(known_groups):
-                if contains_term(entry, term):
-                    meds.append(
-                        CurrentMedication(
-                            label=f'"{entry}" (patient\'s medication list)',
-                            ingredient=term,
-                            groups=frozenset({term}),
-                            route=route,
-                            drug_id=None,
-                            source="text",
-                        )
-                    )
-                    break
-    return meds
-
-
 def _route_matches(wanted: str, actual: str) -> bool | None:
     """True/False when both routes are known; None when the medication's route is not recorded."""
     if not wanted:
@@ -132,8 +75,9 @@ def interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[
     if not candidates:
         return []
     drug_ids = {drug.pk} | {m.drug_id for m in candidates if m.drug_id}
-    interactions = list(DrugInteraction.objects.filter(drug_id__in=drug_ids))
-    out, seen = [], set()
+    interactions = list(DrugInteraction.objects.filter(drug_id__in=drug_ids).order_by("pk"))
+    out: list[FindingData] = []
+    seen: set[tuple[object, ...]] = set()
     for med in candidates:
         # The same drug by another route is matched only by an interaction naming the ingredient
         # itself (e.g. intrathecal baclofen + oral baclofen, TD); its own groups would otherwise
@@ -152,10 +96,13 @@ def interaction_checks(rx: Prescription, meds: list[CurrentMedication]) -> list[
             ):
                 ways.append((_route_matches(ix.interacting_route, rx.route), _route_matches(ix.route, med.route)))
             fitting = [w for w in ways if False not in w]
-            if not fitting or (ix.pk, med.label) in seen:
+            # One medication in two classes the drug interacts with (a benzodiazepine is a CNS
+            # depressant too) is one warning of each kind, not one per class.
+            kind = (med.label, ix.code, ix.severity) if term != med.ingredient else (ix.pk, med.label)
+            if not fitting or (ix.pk, med.label) in seen or kind in seen:
                 continue
             _, other_route = max(fitting, key=lambda w: (w[0] is True) + (w[1] is True))
-            seen.add((ix.pk, med.label))
+            seen |= {(ix.pk, med.label), kind}
             note = (
                 f" The route of {med.label} is not recorded; the warning applies to "
                 f"{ix.interacting_route or ix.route} use."

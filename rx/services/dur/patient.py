@@ -33,7 +33,8 @@ def pregnancy_and_lactation(drug: Drug, patient: Patient) -> list[FindingData]:
 
 def allergy_check(drug: Drug, patient: Patient) -> list[FindingData]:
     for entry in split_entries(patient.allergies):
-        if contains_term(entry, drug.active_ingredient) or contains_term(entry, drug.name):
+        # The drug under any of its names: ingredient, catalogue name, brand names ("Lioresal").
+        if any(contains_term(entry, name) for name in (drug.active_ingredient, drug.name, *drug.brand_names)):
             return [
                 FindingData(
                     "DA",
