@@ -23,6 +23,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..lockout import signin_locked
+from ..registration import DUPLICATE_USERNAME, registration_validate
 from .errors import ErrorSerializer
 
 if TYPE_CHECKING:
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
 
 User = get_user_model()
-DUPLICATE_USERNAME = "A user with that username already exists."
 
 
 class AuthRateThrottle(ScopedRateThrottle):
@@ -49,13 +49,12 @@ class RegisterSerializer(serializers.ModelSerializer["AuthUser"]):
         fields = ["id", "username", "email", "password"]
         read_only_fields = ["id"]
 
-    def validate_username(self, value: str) -> str:
-        # "Alice" and "alice" would be two accounts a person cannot tell apart.
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError(DUPLICATE_USERNAME, code="unique")
-        return value
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The page's rules (core.registration): NFKC, unique ignoring case, one script, one account per e-mail.
+        try:
+            attrs["username"] = registration_validate(username=attrs["username"], email=attrs["email"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         candidate = User(username=attrs["username"], email=attrs["email"])
         try:
             validate_password(attrs["password"], user=candidate)

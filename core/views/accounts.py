@@ -1,15 +1,18 @@
 """Account pages: registration (Django's login and logout views do the rest)."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
+
+from ..registration import registration_validate
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -18,7 +21,8 @@ if TYPE_CHECKING:
 class RegistrationForm(UserCreationForm[User]):
     """Username, e-mail and a password that passes AUTH_PASSWORD_VALIDATORS.
 
-    UserCreationForm already refuses a username that differs from an existing one only in case.
+    The username and e-mail rules are the API's (core.registration.registration_validate): NFKC,
+    unique ignoring case, letters of one script, one account per e-mail address.
     """
 
     email = forms.EmailField(label="E-mail address", help_text="For order and prescription updates.")
@@ -26,6 +30,20 @@ class RegistrationForm(UserCreationForm[User]):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        try:
+            username = registration_validate(username=cleaned.get("username") or "", email=cleaned.get("email") or "")
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                for message in messages:
+                    self.add_error(field, message)
+        else:
+            if "username" in cleaned:
+                cleaned["username"] = username
+        return cleaned
 
 
 def _safe_next(request: "HttpRequest") -> str:

@@ -155,3 +155,39 @@ def test_token_sign_ins_count_towards_the_lockout_and_a_locked_user_gets_a_429(c
     assert response.status_code == 429
     assert response.json()["detail"].startswith("Too many failed sign-in attempts; try again in")
     assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize("email", ["maria@example.com", "MARIA@Example.COM"])
+def test_one_account_per_email_address_in_any_case(client, email):
+    UserFactory(username="someone", email="maria@example.com")
+    response = client.post(REGISTER, {**GOOD, "email": email}, format="json")
+    assert response.status_code == 400
+    assert "email" in response.json()["errors"]
+    assert not User.objects.filter(username="maria").exists()
+
+
+def test_username_is_saved_nfkc_normalised_and_compared_so(client):
+    response = client.post(REGISTER, {**GOOD, "username": "\uff4d\uff41\uff52\uff49\uff41"}, format="json")  # fullwidth
+    assert response.status_code == 201, response.content
+    assert User.objects.get().username == "maria"
+    UserFactory(username="Other")
+    fullwidth_other = "\uff4f\uff54\uff48\uff45\uff52"  # NFKC: "other", which differs from "Other" in case only
+    response = client.post(REGISTER, {**GOOD, "username": fullwidth_other, "email": "o@example.com"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "username: A user with that username already exists."
+
+
+@pytest.mark.parametrize("username", ["\u0440\u0430ypal", "p\u0430ypal", "adm\u0456n"])  # Cyrillic р/а/і in Latin
+def test_a_username_mixing_scripts_is_a_400_naming_username(client, username):
+    response = client.post(REGISTER, {**GOOD, "username": username}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("username:")
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "username", ["\u0438\u0432\u0430\u043d_77", "\u03b1\u03bb\u03ad\u03be\u03b7\u03c2", "jos\u00e9.garc\u00eda"]
+)
+def test_a_username_in_one_script_is_accepted(client, username):
+    response = client.post(REGISTER, {**GOOD, "username": username}, format="json")
+    assert response.status_code == 201, response.content

@@ -84,3 +84,23 @@ def test_login_refuses_an_offsite_next(client):
         "/accounts/login/", {"username": "maria", "password": DEFAULT_PASSWORD, "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_registration_refuses_an_email_address_already_registered_in_any_case(client):
+    UserFactory(username="someone", email="maria@example.com")
+    response = register(client, email="Maria@EXAMPLE.com")
+    assert response.status_code == 400
+    assert "An account with that e-mail address already exists." in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_registration_refuses_a_username_mixing_scripts(client):
+    response = register(client, username="\u0440\u0430ypal")  # Cyrillic р, а, then Latin
+    assert response.status_code == 400
+    assert "letters from one script" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_registration_saves_the_nfkc_form_of_the_username(client):
+    assert register(client, username="\uff4d\uff41\uff52\uff49\uff41").status_code == 302  # fullwidth
+    assert User.objects.get().username == "maria"
