@@ -13,8 +13,18 @@ from . import refunds
 from .transitions import Actor, order_get_locked, order_transition, transition_refused
 
 
-def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
+class CancelledByItsFlow(Conflict):
+    """The order is a scheduled dispatch (a refill kit's): only the flow that owns it cancels it."""
+
+    code = "order_scheduled_dispatch"
+
+
+def order_cancel(*, order: Order, actor: Actor, reason: str = "", scheduled_flow: bool = False) -> Order:
     """Cancel the order: release its stock and, when it was paid, refund it in full through Stripe.
+
+    An order of a scheduled dispatch (``Order.scheduled_dispatch``, a refill kit's) is cancelled only
+    by the flow that owns it, which passes ``scheduled_flow=True`` (the kit cancel: reason, alerts, no
+    re-order); anyone else (the order page, the API, the admin) gets ``CancelledByItsFlow`` (409).
 
     The status change, the stock release and a pending Refund are committed first; the refund
     is then sent to Stripe (no lock held). If Stripe cannot be reached the refund stays pending
@@ -23,6 +33,12 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
     reason = reason or "Cancelled."
     with transaction.atomic():
         locked = order_get_locked(order_id=order.pk)
+        if locked.scheduled_dispatch and not scheduled_flow:
+            raise CancelledByItsFlow(
+                f"Order {locked.number} is a scheduled refill-kit dispatch: cancel the kit from the clinic's "
+                "kit page (with a reason), not the order.",
+                data={"status": locked.status},
+            )
         if locked.status not in CANCELLABLE:
             raise transition_refused(locked, OrderStatus.CANCELLED)
         was_paid = locked.status in PAID_STATES

@@ -58,7 +58,7 @@ def kit_order_cancel(*, kit_order_id: int, user: "User", reason: str, now: datet
 
     Under the kit's row lock: a dispatched or cancelled (retired) kit, or one whose order fulfilment
     has started, is refused with ``KitOrderNotCancellable`` (409, ``data["status"]``). Otherwise the
-    shop order is cancelled through ``orders.order_cancel`` as the user, with the reason (its
+    shop order is cancelled through ``orders.order_cancel(scheduled_flow=True)`` as the user, with the reason (its
     ``OrderEvent``; the stock hold is released; kit orders are invoiced, with no Stripe payment, so
     nothing is refunded: the invoice is voided), the kit becomes ``cancelled`` and its open alerts
     are resolved by the user with the reason. Anyone but the kit's clinic staff gets NotFound.
@@ -85,7 +85,10 @@ def kit_order_cancel(*, kit_order_id: int, user: "User", reason: str, now: datet
             order = order_get_locked(order_id=kit.order_id)
             if order.status in CANCELLABLE:
                 order_cancel(
-                    order=order, actor=user, reason=f"Invoice voided: refill kit cancelled by the clinic: {reason}"
+                    order=order,
+                    actor=user,
+                    reason=f"Invoice voided: refill kit cancelled by the clinic: {reason}",
+                    scheduled_flow=True,
                 )
             elif order.status not in (S.CANCELLED, S.EXPIRED):
                 raise KitOrderNotCancellable(

@@ -2,12 +2,16 @@
 told they do not exist; pharmacy staff list (paginated) and resolve the kit alerts."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from catalog.models import StockReservation
 from core.api.pagination import PageNumberPagination
+from pumps import access
 from pumps.models import KitAlert, KitOrder
 from pumps.services.kits.dispatch import kit_order_mark_shipped
+from rx.access import patients_owned_by
+from rx.models import ClinicMembership
 from shop.models import Order, OrderEvent, Refund
 from shop.state import OrderStatus
 from tests.core.factories import UserFactory
@@ -288,3 +292,23 @@ def test_pharmacy_staff_resolve_an_alert_through_the_api_and_others_get_404(open
     assert response.status_code == 200
     open_alert.refresh_from_db()
     assert open_alert.resolved_at is not None and open_alert.resolution == "Called the clinic; kit couriered."
+
+
+def test_a_user_removed_from_the_clinic_loses_its_kit_orders_at_once(ordered_kit):
+    kit, staff = ordered_kit.kit, ordered_kit.staff
+    client = client_for(staff)
+    page = Client()
+    page.force_login(staff)
+    kits_api = reverse("pumps-api:clinic-kit-orders", args=[ordered_kit.clinic.pk])
+    kits_page = reverse("pumps:clinic-kits", args=[ordered_kit.clinic.pk])
+    assert client.get(kits_api).status_code == 200 and page.get(kits_page).status_code == 200
+
+    ClinicMembership.objects.filter(user=staff, clinic=ordered_kit.clinic).delete()
+
+    assert client.get(kits_api).status_code == 404
+    assert page.get(kits_page).status_code == 404
+    cancel = reverse("pumps-api:clinic-kit-order-cancel", args=[ordered_kit.clinic.pk, kit.pk])
+    assert client.post(cancel, {"reason": "gone"}, format="json").status_code == 404
+    assert not access.can_manage_kit_order(staff, kit)
+    assert not patients_owned_by(staff).filter(pk=kit.patient_id).exists()
+    assert_nothing_cancelled(ordered_kit)
