@@ -45,6 +45,26 @@ class QuantityUnavailable(InsufficientStock):
         self.data.update({"product": product.ndc, "available": max(available, 0), "requested": requested})
 
 
+class ClinicOnlyProduct(DomainError):
+    """The product is sold to clinics only, through their own flow (an intrathecal refill kit)."""
+
+    code = "clinic_only_product"
+
+
+def product_check_sold_to_shoppers(*, product: Product) -> None:
+    """Refuse (400, naming the product) what a shopper may not buy: a refill kit (``Product.is_refill_kit``).
+
+    Intrathecal refill kits go to clinics only, through the kit flow (which calls
+    ``checkout.order_place`` directly); the cart, its page and checkout ask this.
+    """
+    if product.is_refill_kit:
+        raise ClinicOnlyProduct(
+            f"product: {product.name} (NDC {product.ndc}) is an intrathecal pump refill kit, sold to clinics "
+            "only through their kit orders; it cannot be bought in the shop.",
+            data={"product": product.ndc},
+        )
+
+
 def _check_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(f"quantity: must be a whole number from 1 to {MAX_QUANTITY}.")
@@ -52,6 +72,7 @@ def _check_quantity(quantity: object) -> int:
 
 
 def _check_sellable(product: Product, quantity: int) -> None:
+    product_check_sold_to_shoppers(product=product)
     if not product.is_active:
         raise Conflict(f"{product.name} is no longer sold.", code="product_unavailable")
     try:

@@ -24,7 +24,7 @@ from core.errors import Conflict, DomainError
 
 from ..models import CartLine, Order, OrderEvent, OrderLine
 from ..state import INITIAL
-from .cart import cart_for_user
+from .cart import cart_for_user, product_check_sold_to_shoppers
 from .payments import PaymentInfo, payment_info_for
 from .transitions import actor_fields
 
@@ -55,8 +55,9 @@ def checkout_create(
     """Create the order from ``user``'s cart and reserve its stock; return it with payment details.
 
     ``shipping`` has the keys of ``SHIPPING_FIELDS`` (``line2`` and ``phone`` optional,
-    ``country`` defaults to US). Raises EmptyCart (400), InsufficientStock (409) or Conflict (409)
-    for a product that is no longer sold or priced.
+    ``country`` defaults to US). Raises EmptyCart (400), ClinicOnlyProduct (400) for a refill kit
+    (sold to clinics only, through the kit flow), InsufficientStock (409) or Conflict (409) for a
+    product that is no longer sold or priced.
     """
     missing = [f for f in ("name", "line1", "city", "state", "postal_code") if not str(shipping.get(f, "")).strip()]
     if missing:
@@ -76,6 +77,8 @@ def checkout_create(
         )
         if not lines:
             raise EmptyCart("cart: your cart is empty; add something before checking out.")
+        for line in lines:
+            product_check_sold_to_shoppers(product=line.product)
         order = order_place(
             user=user,
             email=email or getattr(user, "email", "") or "",

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import PriceTier
-from shop.models import Cart, CartLine
+from catalog.models import PriceTier, Product
+from shop.models import Cart, CartLine, Order
 
 CART = reverse("shop-api:cart")
 ITEMS = reverse("shop-api:cart-items")
@@ -190,3 +190,35 @@ def test_anonymous_shopper_cannot_check_out(make_product):
     response = browser.post(reverse("shop-api:checkout"), {}, content_type="application/json")
     assert response.status_code in (401, 403)
     assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_refill_kit_is_sold_to_clinics_only_not_added_through_the_api_or_the_page(
+    shopper, shopper_client, make_product
+):
+    kit = make_product(rx_required=True, name="Intrathecal refill kit")
+    Product.objects.filter(pk=kit.pk).update(is_refill_kit=True)
+
+    response = shopper_client.post(ITEMS, {"product": kit.ndc, "quantity": 1}, format="json")
+    page = Client()
+    page.force_login(shopper)
+    shown = page.post(reverse("shop:cart-item-add"), {"product": kit.ndc, "quantity": 1}, follow=True)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "clinic_only_product"
+    assert response.json()["detail"].startswith("product:") and kit.name in response.json()["detail"]
+    assert "clinics only" in " ".join(str(m) for m in shown.context["messages"])
+    assert not CartLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_checkout_refuses_a_refill_kit_already_in_the_cart(shopper, shopper_client, make_product, shipping):
+    kit = make_product(rx_required=True, name="Intrathecal refill kit")
+    CartLine.objects.create(cart=Cart.objects.create(user=shopper), product=kit, quantity=1)  # before the rule
+    Product.objects.filter(pk=kit.pk).update(is_refill_kit=True)
+
+    response = shopper_client.post(reverse("shop-api:checkout"), shipping, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "clinic_only_product" and kit.name in response.json()["detail"]
+    assert not Order.objects.exists()
