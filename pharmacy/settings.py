@@ -312,6 +312,10 @@ RX_EARLY_REFILL_THRESHOLD = env.float("RX_EARLY_REFILL_THRESHOLD", default=0.75)
 RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
 API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (core.api.parsers)
+# The most selling units one received lot may hold (catalog.services.stock.stock_receive, the API and
+# the admin): a pharmacy's lots run from tens to tens of thousands of units, so a larger figure is a
+# slip of the keyboard (or abuse) that would put stock on sale that is not on the shelf.
+CATALOG_LOT_MAX_QUANTITY = env.int("CATALOG_LOT_MAX_QUANTITY", default=100_000)
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
 # The carrier that books and tracks shipments (shop.carriers.carrier_get: a dotted path to a Carrier

@@ -1,6 +1,7 @@
 """Back office of stock lots: shown, never edited (lot quantities only change through the stock service)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdminMixin
@@ -27,6 +28,13 @@ class ReceiveLotForm(forms.Form):
 
     def clean_lot_number(self):
         return self.cleaned_data["lot_number"].strip()
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        cap = settings.CATALOG_LOT_MAX_QUANTITY
+        if quantity > cap:
+            raise forms.ValidationError(f"A lot holds at most {cap} units.")
+        return quantity
 
 
 @admin.register(StockLot)

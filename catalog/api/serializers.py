@@ -1,5 +1,6 @@
 """Catalogue API serializers. Reads use what ``catalog.selectors`` prefetched: no query per row."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -195,7 +196,15 @@ class ReviewCreateSerializer(serializers.Serializer):
 class StockLotCreateSerializer(serializers.Serializer):
     lot_number = serializers.CharField(max_length=50)
     expiry_date = serializers.DateField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, help_text="Selling units received, 1 to CATALOG_LOT_MAX_QUANTITY."
+    )
+
+    def validate_quantity(self, value: int) -> int:
+        cap = settings.CATALOG_LOT_MAX_QUANTITY
+        if value > cap:
+            raise serializers.ValidationError(f"A lot holds at most {cap} units.")
+        return value
 
 
 class StockLotSerializer(serializers.ModelSerializer):

@@ -147,13 +147,24 @@ class ProductReviewsView(generics.GenericAPIView):
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
+class CanReceiveStock(permissions.BasePermission):
+    """Staff holding what the admin's "Receive a lot" asks: ``catalog.change_product`` and ``catalog.add_stocklot``."""
+
+    message = "Receiving stock needs the catalog.change_product and catalog.add_stocklot permissions."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_staff and user.has_perms(["catalog.change_product", "catalog.add_stocklot"]))
+
+
 class ProductLotsView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [permissions.IsAuthenticated, CanReceiveStock]
 
     @extend_schema(
         summary="Receive a stock lot (staff)",
-        description="400 when the lot has already expired; 409 `duplicate_lot` when the lot number was "
-        "already received for this product.",
+        description="Staff with the `catalog.change_product` and `catalog.add_stocklot` permissions (403 "
+        "otherwise). 400 naming `quantity` outside 1 to `CATALOG_LOT_MAX_QUANTITY` units, and when the lot "
+        "has already expired; 409 `duplicate_lot` when the lot number was already received for this product.",
         parameters=[NDC_PARAMETER],
         request=StockLotCreateSerializer,
         responses={

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -212,9 +213,15 @@ def reservations_expire(*, now: datetime | None = None, limit: int = 1000) -> li
 
 
 def stock_receive(*, product: Product, lot_number: str, expiry_date: date, quantity: int) -> StockLot:
-    """Record a newly received lot. A lot number already received for the product is refused."""
-    if quantity <= 0:
-        raise InvalidStockOperation("Received quantity must be positive.")
+    """Record a newly received lot. A lot number already received for the product is refused.
+
+    ``quantity`` is a whole number of selling units from 1 to ``CATALOG_LOT_MAX_QUANTITY``: a
+    mistyped or malicious figure (an extra digit or two) would otherwise make stock appear that is
+    not on the shelf, and be sold.
+    """
+    cap = settings.CATALOG_LOT_MAX_QUANTITY
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= cap:
+        raise InvalidStockOperation(f"quantity: a received lot holds a whole number of units from 1 to {cap}.")
     if expiry_date <= _today():
         raise InvalidStockOperation("This lot has already expired; expired stock cannot be received.")
     with transaction.atomic():

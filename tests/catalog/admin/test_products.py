@@ -170,6 +170,7 @@ def test_receive_lot_page_adds_stock_through_the_stock_service(admin_client):
         ("A123", 400, "5", "was already received"),
         ("B1", 0, "5", "already expired"),
         ("B1", 400, "0", "Ensure this value is greater than or equal to 1."),
+        ("B1", 400, "100001", "A lot holds at most 100000 units."),
     ],
 )
 def test_receive_lot_page_refuses_bad_lots_and_saves_nothing(admin_client, lot_number, days, quantity, message):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -474,9 +475,18 @@ def lot_payload(**overrides):
     return {"lot_number": "B2401", "expiry_date": expiry, "quantity": 500, **overrides}
 
 
+RECEIVING = ("change_product", "add_stocklot")  # what the admin's "Receive a lot" asks
+
+
+def stock_clerk(permissions=RECEIVING):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="catalog", codename__in=permissions))
+    return user
+
+
 @pytest.fixture
 def staff_client(client):
-    client.force_authenticate(UserFactory(is_staff=True))
+    client.force_authenticate(stock_clerk())
     return client
 
 
@@ -508,6 +518,29 @@ def test_only_staff_may_receive_lots(client, baclofen, who):
     assert not StockLot.objects.filter(lot_number="B2401").exists()
 
 
+@pytest.mark.parametrize("permissions", [(), ("change_product",), ("add_stocklot",)])
+def test_staff_without_both_receiving_permissions_get_a_403(client, baclofen, permissions):
+    client.force_authenticate(stock_clerk(permissions))
+    response = client.post(lots_url(), lot_payload(), format="json")
+    assert response.status_code == 403
+    assert not StockLot.objects.filter(lot_number="B2401").exists()
+
+
+def test_a_superuser_may_receive_lots(client, baclofen):
+    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
+    assert client.post(lots_url(), lot_payload(), format="json").status_code == 201
+
+
+def test_a_lot_up_to_the_cap_is_received_and_one_unit_more_is_a_400(staff_client, baclofen, settings):
+    cap = settings.CATALOG_LOT_MAX_QUANTITY
+    assert cap == 100_000
+    assert staff_client.post(lots_url(), lot_payload(quantity=cap), format="json").status_code == 201
+    response = staff_client.post(lots_url(), lot_payload(lot_number="B2402", quantity=cap + 1), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["quantity"] == [f"A lot holds at most {cap} units."]
+    assert not StockLot.objects.filter(lot_number="B2402").exists()
+
+
 def test_an_expired_lot_is_refused_with_a_400(staff_client, baclofen):
     yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = staff_client.post(lots_url(), lot_payload(expiry_date=yesterday), format="json")
@@ -530,6 +563,9 @@ def test_a_lot_number_received_twice_is_a_409(staff_client, baclofen):
         ({"quantity": 0}, "quantity"),
         ({"quantity": -5}, "quantity"),
         ({"quantity": 2**31}, "quantity"),
+        ({"quantity": 100_001}, "quantity"),
+        ({"quantity": True}, "quantity"),
+        ({"quantity": 2.5}, "quantity"),
         ({"quantity": "many"}, "quantity"),
         ({"expiry_date": "2030-02-30"}, "expiry_date"),
         ({"expiry_date": "soon"}, "expiry_date"),

@@ -106,3 +106,15 @@ def test_concurrent_reservations_never_oversell():
     assert results.count("ok") == 3
     assert results.count("short") == 5
     assert stock.stock_available(product_ids=[p.pk])[p.pk] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quantity", [0, 100_001, True])
+def test_stock_receive_refuses_an_implausible_quantity(quantity, settings):
+    settings.CATALOG_LOT_MAX_QUANTITY = 100_000
+    product = make_product()
+    with pytest.raises(stock.InvalidStockOperation, match="^quantity: "):
+        stock.stock_receive(
+            product=product, lot_number="NEW", expiry_date=timezone.localdate() + timedelta(days=90), quantity=quantity
+        )
+    assert not StockLot.objects.filter(product=product, lot_number="NEW").exists()
