@@ -1,8 +1,8 @@
-"""Back office for Stripe's records: events, payments and refunds, mirrored here and read-only."""
+"""Back office for Stripe's records: events, payments, refunds and payment discrepancies, read-only."""
 
 from django.contrib import admin
 
-from ..models import Payment, Refund, StripeEvent
+from ..models import Payment, PaymentDiscrepancy, Refund, StripeEvent
 from .read_only import ReadOnlyAdmin
 
 
@@ -25,3 +25,13 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ["order", "order_line", "amount", "status", "stripe_refund_id", "created_at", "created_by"]
     list_filter = ["status"]
     search_fields = ["order__number", "stripe_refund_id"]
+
+
+@admin.register(PaymentDiscrepancy)
+class PaymentDiscrepancyAdmin(ReadOnlyAdmin):
+    """Stripe payments that did not match their order, left unapplied for staff (read-only)."""
+
+    list_display = ["created_at", "order", "kind", "expected", "received", "stripe_payment_intent_id", "event_id"]
+    list_filter = ["kind"]
+    search_fields = ["order__number", "stripe_payment_intent_id", "event_id"]
+    list_select_related = ["order"]

@@ -1,4 +1,4 @@
-"""Carts, orders and their events, payments, Stripe events and refunds.
+"""Carts, orders and their events, payments, Stripe events, payment discrepancies and refunds.
 
 ``Order.status`` is changed only by ``shop.services.transitions.order_transition`` (the allowed moves
 are declared in ``shop.state``). Stock is never touched here: orders hold units through
@@ -22,7 +22,17 @@ from ..state import OrderStatus
 
 ZERO = Decimal("0.00")
 
-__all__ = ["Cart", "CartLine", "Order", "OrderLine", "OrderEvent", "Payment", "StripeEvent", "Refund"]
+__all__ = [
+    "Cart",
+    "CartLine",
+    "Order",
+    "OrderLine",
+    "OrderEvent",
+    "Payment",
+    "StripeEvent",
+    "PaymentDiscrepancy",
+    "Refund",
+]
 
 
 class Cart(models.Model):
@@ -232,6 +242,32 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class PaymentDiscrepancy(models.Model):
+    """A Stripe payment that did not match its order (wrong amount or currency, nothing paid, or
+    an intent that is another order's): recorded instead of applied, for staff to look into.
+    Written by ``shop.services.payment_discrepancies``; one row per webhook event."""
+
+    class Kind(models.TextChoices):
+        ZERO_AMOUNT = "zero_amount", "Nothing was paid (amount 0)"
+        CURRENCY = "currency", "Another currency than the order's"
+        AMOUNT = "amount", "Another amount than the order's total"
+        OTHER_ORDER = "other_order", "The intent is another order's payment"
+
+    event_id = models.CharField(max_length=255, unique=True, help_text="The Stripe event that reported it.")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payment_discrepancies")
+    stripe_payment_intent_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    expected = models.CharField(max_length=255, help_text="What our records say.")
+    received = models.CharField(max_length=255, help_text="What Stripe's event said.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: order {self.order_id}, {self.stripe_payment_intent_id}"
 
 
 class Refund(models.Model):

@@ -74,7 +74,7 @@ class StripeWebhookView(APIView):
                     "processed": serializers.BooleanField(),
                 },
             ),
-            400: OpenApiResponse(description="Bad signature."),
+            400: OpenApiResponse(description="Bad signature, or a malformed event (the message names the field)."),
         },
     )
     def post(self, request):

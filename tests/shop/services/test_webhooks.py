@@ -33,7 +33,7 @@ def succeeded(intent_object, order, intent_id="pi_test_1", **kwargs):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("case", ["missing", "wrong secret", "stale", "tampered", "garbage"])
+@pytest.mark.parametrize("case", ["missing", "wrong secret", "stale", "future", "tampered", "garbage"])
 def test_a_bad_missing_or_stale_signature_is_a_400_and_changes_nothing(
     case, pending_order, post_webhook, stripe_event, intent_object, sign_stripe
 ):
@@ -43,6 +43,7 @@ def test_a_bad_missing_or_stale_signature_is_a_400_and_changes_nothing(
         "missing": {"signature": ""},
         "wrong secret": {"secret": "whsec_someone_else"},
         "stale": {"t": int(time.time()) - 301},
+        "future": {"t": int(time.time()) + 301},
         "tampered": {"signature": sign_stripe(payload), "raw": payload.replace('"succeeded"', '"succeeded" ')},
         "garbage": {"signature": "t=abc,v1=zzz"},
     }[case]
@@ -59,6 +60,12 @@ def test_a_bad_missing_or_stale_signature_is_a_400_and_changes_nothing(
 def test_a_signature_within_the_tolerance_is_accepted(pending_order, post_webhook, stripe_event, intent_object):
     event = stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order))
     assert post_webhook(event, t=int(time.time()) - 250).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_signature_slightly_ahead_of_our_clock_is_accepted(pending_order, post_webhook, stripe_event, intent_object):
+    event = stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order))
+    assert post_webhook(event, t=int(time.time()) + 250).status_code == 200
 
 
 # --- payment_intent events ----------------------------------------------------------------
@@ -154,16 +161,6 @@ def test_an_old_requires_action_snapshot_does_not_undo_a_success(
         )
     )
     assert Payment.objects.get().status == "succeeded"
-
-
-@pytest.mark.django_db
-def test_an_amount_that_does_not_match_the_order_does_not_pay_it(
-    pending_order, post_webhook, stripe_event, intent_object
-):
-    post_webhook(stripe_event("payment_intent.succeeded", succeeded(intent_object, pending_order, amount=1)))
-    pending_order.refresh_from_db()
-    assert pending_order.status == "pending_payment"
-    assert "does not match" in Payment.objects.get().last_error
 
 
 @pytest.mark.django_db
