@@ -310,6 +310,9 @@ RX_NONCONTROLLED_EXPIRY_DAYS = env.int("RX_NONCONTROLLED_EXPIRY_DAYS", default=3
 # Refilling before this fraction of the last fill's days supply has passed is "too soon".
 RX_EARLY_REFILL_THRESHOLD = env.float("RX_EARLY_REFILL_THRESHOLD", default=0.75)
 RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Largest prescription image, in pixels, read from its header before decoding (rx.services.uploads):
+# 40 megapixels is more than a 600 dpi scan of a letter page (about 34 MP) and decodes to about 120 MB.
+RX_UPLOAD_MAX_PIXELS = env.int("RX_UPLOAD_MAX_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
 API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (core.api.parsers)
 # The most selling units one received lot may hold (catalog.services.stock.stock_receive, the API and

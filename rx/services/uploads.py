@@ -4,12 +4,15 @@ The file name and the browser's content type are never trusted. The first bytes 
 type (JPEG ``FF D8 FF``, PNG ``89 50 4E 47 0D 0A 1A 0A``, PDF ``%PDF-``); images must also
 pass Pillow's ``verify()`` and decode as the same format. The stored name is random with the
 extension of the detected type, so a PNG sent as ``scan.pdf`` is kept as a PNG and a text
-file sent as ``scan.jpg`` is refused. Files over ``RX_UPLOAD_MAX_BYTES`` are refused.
+file sent as ``scan.jpg`` is refused. Files over ``RX_UPLOAD_MAX_BYTES`` are refused, and so are
+images whose header declares more than ``RX_UPLOAD_MAX_PIXELS`` pixels, before any pixel is decoded:
+a small, well-compressed PNG can declare 9400 x 9400 pixels and take about 330 MB to decode.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from typing import TYPE_CHECKING, NoReturn
 
@@ -73,8 +76,33 @@ def upload_validate(file: File[bytes] | None) -> tuple[str, str, bytes]:
         )
     _, ext, pil_format = SIGNATURES[content_type]
     if pil_format:
+        _check_pixels(data, os.path.basename(getattr(file, "name", None) or "The image")[:100])
         _verify_image(data, pil_format)
     return content_type, ext, data
+
+
+def _check_pixels(data: bytes, name: str) -> None:
+    """Refuse an image whose header declares more than ``RX_UPLOAD_MAX_PIXELS`` pixels.
+
+    ``Image.open`` reads the header only (size and mode); nothing is decoded here.
+    """
+    limit = settings.RX_UPLOAD_MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Image.DecompressionBombError:  # over twice Pillow's own limit: certainly over ours
+        width = height = 0
+        pixels = limit + 1
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return  # not readable at all: _verify_image says so
+    else:
+        pixels = width * height
+    if pixels > limit:
+        size = f"{width} x {height} pixels ({pixels / 1e6:.1f} megapixels)" if width else "too many pixels"
+        _fail(
+            f"{name} is {size}; the limit is {limit / 1e6:.1f} megapixels. "
+            "Scan or photograph the prescription at a lower resolution."
+        )
 
 
 def _verify_image(data: bytes, expected_format: str) -> None:

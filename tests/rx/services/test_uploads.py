@@ -1,8 +1,12 @@
 """Prescription uploads: the content decides the type, never the name; size limit; storage."""
 
+import struct
+import zlib
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import ImageFile
 from rest_framework.test import APIClient
 
 from core.errors import NotFound
@@ -138,6 +142,46 @@ def test_api_rejects_an_oversized_file(cast, private_media, shopper_client, sett
     )
     assert response.status_code == 400 and "file" in response.json()["errors"]
     assert not Prescription.objects.exists()
+
+
+def png_header_only(width, height) -> bytes:
+    """A PNG that declares ``width`` x ``height`` RGB pixels in its header and holds no image data: a few
+    dozen bytes, which a decoder would have to expand to ``width * height * 3`` bytes."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+def test_an_image_of_more_pixels_than_the_limit_is_refused_from_its_header(cast, private_media, shopper_client):
+    # 9400 x 9400 (88 megapixels, under Pillow's own bomb limit): about 330 MB once decoded.
+    response = shopper_client.post(
+        "/api/v1/prescriptions/",
+        {"patient": cast.patient_a.pk, "file": SimpleUploadedFile("big.png", png_header_only(9400, 9400), "image/png")},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["file"] == [
+        "big.png is 9400 x 9400 pixels (88.4 megapixels); the limit is 40.0 megapixels. "
+        "Scan or photograph the prescription at a lower resolution."
+    ]
+    assert not Prescription.objects.exists()
+
+
+@pytest.mark.parametrize("make", [png_bytes, jpeg_bytes])
+def test_the_pixel_limit_is_a_setting_checked_before_decoding(cast, private_media, settings, monkeypatch, make):
+    settings.RX_UPLOAD_MAX_PIXELS = 64 * 64 - 1
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self))
+    with pytest.raises(ValidationError) as excinfo:
+        upload(cast, "scan.img", make((64, 64)))
+    assert "64 x 64 pixels" in excinfo.value.message_dict["file"][0]
+    assert decoded == []
+    settings.RX_UPLOAD_MAX_PIXELS = 64 * 64
+    monkeypatch.undo()
+    assert upload(cast, "scan.img", make((64, 64))).file_content_type.startswith("image/")
 
 
 def test_api_transfer_request_needs_no_file(cast, shopper_client):
