@@ -5,6 +5,7 @@ review page's context."""
 from django.urls import NoReverseMatch, reverse
 
 from .models import OrderLinePrescription
+from .services.gating import prescription_could_cover_orders_of
 from .services.orders import user_has_received_product
 
 
@@ -14,10 +15,14 @@ def delivered_order_holds_product(*, user_id, product_id):
 
 
 def pharmacist_placed_linked_order(prescription, user) -> bool:
-    """``RX_SELF_VERIFICATION_CHECKS``: True (blocked) when ``user`` placed an order linked to it."""
-    return OrderLinePrescription.objects.filter(
+    """``RX_SELF_VERIFICATION_CHECKS``: True (blocked) when ``user`` placed an order the prescription
+    covers or could come to cover: linked to it, or (the gate's fallback) an open order with a line of
+    the prescription's patient and drug."""
+    if OrderLinePrescription.objects.filter(
         prescription_id=prescription.pk, order_line__order__user_id=user.pk
-    ).exists()
+    ).exists():
+        return True
+    return prescription_could_cover_orders_of(prescription=prescription, user_id=user.pk)
 
 
 def order_lines_waiting_on_prescription(prescription, user) -> dict:

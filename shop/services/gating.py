@@ -209,6 +209,45 @@ def orders_waiting_on_prescription(*, prescription_id: int) -> list[int]:
     )
 
 
+OPEN = frozenset(
+    {
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAYMENT_FAILED,
+        OrderStatus.PAID,
+        OrderStatus.AWAITING_PRESCRIPTION_REVIEW,
+        OrderStatus.READY_TO_FULFIL,
+        OrderStatus.FULFILLING,
+    }
+)  # not yet filled: a prescription approved now may still come to cover the order
+
+
+def prescription_could_cover_orders_of(*, prescription: Prescription, user_id: int) -> bool:
+    """Whether ``prescription`` covers, or could come to cover, an open order ``user_id`` placed.
+
+    Every way a prescription comes to cover a line counts, not only a link to it: the gate's
+    fallback takes any approved prescription of the line's patient (``line_patient_id``, else its
+    linked prescription's patient) for the line's drug. A prescription naming no drug yet (an upload
+    not transcribed) counts for every prescription line of its patient.
+    """
+    drug_id = prescription.drug_id
+    if drug_id is None and prescription.product_id is not None:
+        drug_id = Prescription.objects.filter(pk=prescription.pk).values_list("product__drug_id", flat=True).first()
+    lines = OrderLine.objects.filter(order__user_id=user_id, order__status__in=OPEN, rx_required=True)
+    if drug_id is not None:
+        lines = lines.filter(product__drug_id=drug_id)
+    links = dict(
+        OrderLinePrescription.objects.filter(order_line__in=lines).values_list(
+            "order_line_id", "prescription__patient_id"
+        )
+    )
+    for line in lines.select_related("product"):
+        if line.pk in links and links[line.pk] == prescription.patient_id:
+            return True
+        if line_patient_id(line=line) == prescription.patient_id:
+            return True
+    return False
+
+
 def order_prescription_gate_by_id(*, order_id: int, actor: Actor = "system") -> str | None:
     """Task body: gate one order by id; return its status (None when it no longer exists)."""
     order = Order.objects.filter(pk=order_id).first()
