@@ -5,7 +5,9 @@ drug's pregnancy category, lactation note, schedule and interaction groups) or f
 (``RX_EARLY_REFILL_THRESHOLD``, ``RX_NONCONTROLLED_EXPIRY_DAYS``). Nothing clinical is a
 constant in this package.
 
-One module per kind of check: ``record`` (PN, XP, RL, ER), ``dosing`` (HD, LD, DC, PA, RI, EX),
+Dates are the pharmacy's calendar day (``PHARMACY_TIME_ZONE``, ``core.shipping.pharmacy_today``),
+not UTC. One module per kind of check: ``record`` (PN, XP, RL, PD, ER; early refill counts the
+patient's fills of the drug under any prescription), ``dosing`` (HD, LD, DC, PA, RI, EX),
 ``patient`` (PG, NR, DA), ``medications`` (the patient's current medications; DD/AT, TD),
 ``text`` (what a typed medication list names, read against the drug vocabulary: the catalogue's
 drugs and brand names, ``DrugTerm`` ingredients and brands with their interaction classes;
@@ -32,6 +34,7 @@ and ours for what NCPDP does not code:
 
 ====  ===================================================================
 XP    prescription expired                          (high)
+PD    written date in the future (post-dated)       (high for a controlled drug, 21 CFR 1306.05(a); moderate)
 RL    refills beyond the controlled schedule's limit (high)
 PN    prescriber NPI/DEA missing or failing its check digit (high; DEA initial: low)
 DC    daily dose could not be checked (data missing) (low)

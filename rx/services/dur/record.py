@@ -1,11 +1,16 @@
 """DUR checks on the prescription as a record: the prescriber's numbers (PN), expiry (XP), refills
-beyond the schedule's limit (RL) and early refills (ER)."""
+beyond the schedule's limit (RL), post-dating (PD) and early refills (ER), on the pharmacy's
+calendar day (``core.shipping.pharmacy_today``)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Q
+
+from core.shipping import pharmacy_today
 
 from ... import identifiers
 from ...models import Dispense, Prescription
@@ -100,31 +105,63 @@ def expiry_and_refill_checks(rx: Prescription, today: date) -> list[FindingData]
     return out
 
 
-def early_refill_check(rx: Prescription, today: date, reference: str) -> list[FindingData]:
-    if rx.pk is None:
+def post_dated_check(rx: Prescription, today: date) -> list[FindingData]:
+    """PD when the written date is after the pharmacy's today: high for a controlled drug (a
+    prescription is dated as of the day it is signed, 21 CFR 1306.05(a)), moderate otherwise."""
+    if rx.written_date is None or rx.written_date <= today:
         return []
-    # The fill for the line being checked is not an earlier fill of it (re-checks after a fill).
-    last = (
-        Dispense.objects.filter(prescription=rx)
-        .exclude(reference=reference or None)
-        .order_by("-prepared_at", "-id")
-        .first()
-    )
-    if last is None:
-        return []
+    days = (rx.written_date - today).days
+    written = f"Written date {rx.written_date:%Y-%m-%d} is in the future ({days} day(s) from today)"
+    if rx.is_controlled:
+        severity = HIGH
+        message = (
+            f"{written}: a Schedule {rx.schedule} prescription must be dated as of the day it is signed "
+            "(21 CFR 1306.05(a)); a post-dated prescription cannot be dispensed. Ask the prescriber for a "
+            "correctly dated one."
+        )
+    else:
+        severity = MODERATE
+        message = f"{written}; confirm the date with the prescriber before dispensing."
+    return [FindingData("PD", severity, message, {"written_date": rx.written_date.isoformat()})]
+
+
+def refill_due(fill: Dispense) -> date:
+    """The pharmacy's day on which the threshold share of ``fill``'s days supply is used up."""
     threshold = Decimal(str(settings.RX_EARLY_REFILL_THRESHOLD))
-    filled_on = timezone.localdate(last.effective_at)
-    due_days = int((Decimal(last.days_supply) * threshold).to_integral_value(rounding="ROUND_CEILING"))
-    due = filled_on + timedelta(days=due_days)
+    due_days = int((Decimal(fill.days_supply) * threshold).to_integral_value(rounding="ROUND_CEILING"))
+    return pharmacy_today(fill.effective_at) + timedelta(days=due_days)
+
+
+def early_refill_check(rx: Prescription, today: date, reference: str) -> list[FindingData]:
+    """ER when the patient still holds a fill of the drug: from this prescription, or from another
+    of theirs for the same drug (even an expired one), whose supply is not used up to the threshold.
+    The fill of the line being checked (``reference``) is not an earlier fill of it (re-checks)."""
+    held = [Q(prescription_id=rx.pk)] if rx.pk is not None else []
+    if rx.drug_id:
+        held.append(Q(prescription__patient_id=rx.patient_id, prescription__drug_id=rx.drug_id))
+    if not held:
+        return []
+    fills = (
+        Dispense.objects.filter(reduce(or_, held))
+        .exclude(reference=reference or None)
+        .order_by("-prepared_at", "-id")[:50]
+    )
+    dated = [(refill_due(f), f) for f in fills]
+    if not dated:
+        return []
+    due, last = max(dated, key=lambda pair: (pair[0], pair[1].prepared_at))
     if today >= due:
         return []
+    threshold = Decimal(str(settings.RX_EARLY_REFILL_THRESHOLD))
+    filled_on = pharmacy_today(last.effective_at)
+    source = "" if last.prescription_id == rx.pk else f" under prescription {last.prescription_id}"
     return [
         FindingData(
             "ER",
             MODERATE,
-            f"Early refill: last filled on {filled_on:%Y-%m-%d} for {last.days_supply} days; {threshold:.0%} of that "
-            f"supply is used on {due:%Y-%m-%d}, {(due - today).days} day(s) from now. Check adherence and dose "
-            "changes before refilling.",
+            f"Early refill: last filled on {filled_on:%Y-%m-%d}{source} for {last.days_supply} days; {threshold:.0%} "
+            f"of that supply is used on {due:%Y-%m-%d}, {(due - today).days} day(s) from now. Check adherence and "
+            "dose changes before refilling.",
             {"last_dispense": last.pk, "refill_due": due.isoformat()},
         )
     ]

@@ -2,32 +2,31 @@
 (``prescription_findings_refresh``)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.models import DrugRoute
+from core.shipping import pharmacy_today
 
 from ...models import Finding, Prescription
 from .dosing import age_check, daily_dose_of, dose_checks, quantity_check, renal_check
 from .findings import FindingData
 from .medications import current_medications, duplication_checks, interaction_checks
 from .patient import allergy_check, pregnancy_and_lactation
-from .record import early_refill_check, expiry_and_refill_checks, prescriber_checks
-
-
-def _today() -> date:
-    return timezone.localdate()
+from .record import early_refill_check, expiry_and_refill_checks, post_dated_check, prescriber_checks
 
 
 @dataclass(frozen=True)
 class DurContext:
-    """What the check runs against: the day, and optionally the reference of the order line
-    asking for the fill (its own dispense, if any, is not counted as an earlier fill)."""
+    """What the check runs against: the day (default: the pharmacy's calendar day, in
+    ``PHARMACY_TIME_ZONE``, at ``now``, default the current moment), and optionally the reference
+    of the order line asking for the fill (its own dispense, if any, is not counted as an earlier
+    fill)."""
 
     today: date | None = None
     reference: str = ""
+    now: datetime | None = None
 
 
 def dur_check(
@@ -40,10 +39,11 @@ def dur_check(
     separately requires the structured fields.
     """
     context = context or DurContext()
-    today = context.today or _today()
+    today = context.today or pharmacy_today(context.now)
     findings: list[FindingData] = []
     findings += prescriber_checks(prescription)
     findings += expiry_and_refill_checks(prescription, today)
+    findings += post_dated_check(prescription, today)
     if not prescription.drug_id:
         return findings
     drug = prescription.drug
