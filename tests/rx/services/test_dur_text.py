@@ -4,6 +4,8 @@ salts, brands, strengths and forms around them, negation), and allergies under a
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import DrugInteraction, DrugTerm
 from rx.models import Finding
@@ -103,3 +105,15 @@ def test_one_medication_in_two_interacting_classes_is_one_warning_of_each_kind(c
         ("AT", '"tizanidine 4 mg" (patient\'s medication list)'),
         ("DD", '"tizanidine 4 mg" (patient\'s medication list)'),
     ]
+
+
+def test_the_vocabulary_costs_the_same_queries_whatever_its_size(clinical, cast, vocabulary, django_assert_num_queries):
+    cast.patient_a.current_medications_text = "alprazolam 0.5 mg\nno alcohol\nUltram 50 mg"
+    cast.patient_a.save()
+    rx = make_rx(cast.patient_a, clinical.tablet)
+    dur_check(prescription=rx)
+    with CaptureQueriesContext(connection) as small:
+        dur_check(prescription=rx)
+    DrugTerm.objects.bulk_create(DrugTerm(name=f"drug{n}", classes=["opioid"]) for n in range(500))
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert "AT" in {f.code for f in dur_check(prescription=rx)}
