@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.HealthCheckMiddleware",
+    "core.outages.DatabaseOutageMiddleware",  # PostgreSQL refusing connections: 503 with a reason, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -241,9 +242,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, except that with Redis down a read misses and a write is skipped.
+            "BACKEND": "core.outages.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "pharmacy",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},  # a dead Redis costs a second at most
         }
         if REDIS_URL and PHARMACY_ENV != "test"  # tests: per-process cache, nothing left between runs
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -12,6 +12,7 @@ api_v1 = [
 
 handler400 = "core.api.errors.bad_request"  # JSON error bodies under /api/, the usual pages elsewhere
 handler404 = "core.api.errors.not_found"
+handler500 = "core.outages.server_error"  # a database outage met in a middleware: 503, not 500
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -21,6 +21,7 @@ from catalog.models import Product
 from catalog.services.quotes import product_quote
 from catalog.services.stock import stock_reserve
 from core.errors import Conflict, DomainError
+from core.outages import broker_check
 
 from ..models import CartLine, Order, OrderEvent, OrderLine
 from ..state import INITIAL
@@ -57,11 +58,13 @@ def checkout_create(
     ``shipping`` has the keys of ``SHIPPING_FIELDS`` (``line2`` and ``phone`` optional,
     ``country`` defaults to US). Raises EmptyCart (400), ClinicOnlyProduct (400) for a refill kit
     (sold to clinics only, through the kit flow), InsufficientStock (409) or Conflict (409) for a
-    product that is no longer sold or priced.
+    product that is no longer sold or priced; ServiceUnavailable (503) while the task queue is down
+    (the paid order could not be handed on), before anything is written.
     """
     missing = [f for f in ("name", "line1", "city", "state", "postal_code") if not str(shipping.get(f, "")).strip()]
     if missing:
         raise DomainError(f"shipping_{missing[0]}: this field is required.")
+    broker_check()
     cart = cart_for_user(user=user, create=False)
     with transaction.atomic():
         lines = (

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, DomainError, ServiceUnavailable
+from core.outages import broker_check
 
 from ..access import order_for_user
 from ..models import Order, Payment
@@ -123,6 +124,7 @@ def order_pay(*, user: AnyUser, number: str, payment_method: str) -> PayResult:
     if not isinstance(payment_method, str) or not payment_method.strip() or len(payment_method) > 255:
         raise DomainError("payment_method: a Stripe payment method id is required.")
     payment_method = payment_method.strip()
+    broker_check()  # the task queue down: 503 before any charge (the paid order is handed on through it)
 
     for _ in range(2):  # a second round only after an open intent turned out to have failed
         claim, open_payment, answer = _claim_attempt(user=user, number=number, payment_method=payment_method)

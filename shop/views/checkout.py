@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog.services.stock import InsufficientStock
-from core.errors import DomainError
+from core.errors import DomainError, ServiceUnavailable
 
 from .. import selectors
 from ..forms import ShippingForm
@@ -45,6 +45,8 @@ def checkout(request):
             return redirect("shop:cart")
         except DomainError as exc:
             messages.error(request, f"Your order was not placed. {exc.message}")
+            if isinstance(exc, ServiceUnavailable):  # the task queue is down: say so with a 503
+                return render(request, "shop/checkout.html", {"form": form, "priced": priced}, status=503)
         else:
             return redirect("shop:order-pay", number=result.order.number)
     status = 400 if request.method == "POST" else 200

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.services.stock import stock_available
+from core.outages import BROKER_DOWN_MESSAGE
 from shop.models import CartLine, Order
 from tests.shop.page_helpers import SHIPPING, add, messages_of
 
@@ -98,3 +99,13 @@ def test_the_card_page_of_a_paid_order_leads_to_the_order(paid_order, client, sh
     response = client.get(reverse("shop:order-pay", args=[paid_order.number]))
     assert response.status_code == 302
     assert response["Location"] == reverse("shop:order-detail", args=[paid_order.number])
+
+
+def test_with_the_broker_down_the_checkout_page_says_why_with_a_503(signed_in, make_product, settings):
+    """Redis (the broker) down: CELERY_BROKER_URL at a closed port; nothing is ordered (core.outages)."""
+    add(signed_in, make_product(on_hand=20), 1)
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = signed_in.post(reverse("shop:checkout"), SHIPPING)
+    assert response.status_code == 503
+    assert BROKER_DOWN_MESSAGE in response.content.decode()
+    assert not Order.objects.exists()
