@@ -107,3 +107,61 @@ def test_a_page_cancel_without_a_reason_shows_the_error_and_changes_nothing(clie
     assert response.status_code == 400
     assert "reason" in response.content.decode()
     assert_nothing_cancelled(ordered_kit)
+
+
+@pytest.mark.parametrize("action", ["order", "standing"])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"shipping_name": "x" * 500}, "shipping name"),
+        ({"shipping_line1": "x" * 201}, "shipping line1"),
+        ({"shipping_city": "x" * 101}, "shipping city"),
+        ({"shipping_state": "x" * 51}, "shipping state"),
+        ({"shipping_postal_code": "0" * 21}, "shipping postal code"),
+        ({"shipping_phone": "5" * 31}, "shipping phone"),
+        ({"shipping_country": "USA"}, "shipping country"),
+        ({"pump": "abc"}, "pump"),
+    ],
+)
+def test_a_bad_page_value_is_a_form_error_naming_the_field_and_saves_nothing(client, page, action, changes, field):
+    client.force_login(page.staff)
+
+    response = client.post(page.url, {"action": action, "pump": page.pump.pk, **SHIPPING, **changes})
+
+    assert response.status_code == 400
+    assert f"{field}: " in response.content.decode()
+    assert not KitOrder.objects.exists() and not StandingOrder.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["shipping_name", "shipping_city", "pump", "reason"])
+def test_a_nul_character_in_a_page_field_is_a_400_naming_it(client, page, field):
+    client.force_login(page.staff)
+    data = {"action": "order", "pump": str(page.pump.pk), "reason": "x", **SHIPPING}
+    data[field] = f"{data[field]}\x00"
+
+    response = client.post(page.url, data)
+
+    assert response.status_code == 400
+    assert f"{field}: NUL characters" in response.content.decode()
+    assert not KitOrder.objects.exists()
+
+
+def test_a_lower_case_country_code_is_stored_upper_case(client, page):
+    client.force_login(page.staff)
+
+    response = client.post(page.url, {"action": "standing", "pump": page.pump.pk, "shipping_country": "ca", **SHIPPING})
+
+    assert response.status_code == 302
+    assert StandingOrder.objects.get().shipping_country == "CA"
+
+
+@pytest.mark.parametrize("kit_order", ["abc", "999999", ""])
+def test_a_page_cancel_of_no_such_kit_shows_the_error_and_changes_nothing(client, ordered_kit, kit_order):
+    client.force_login(ordered_kit.staff)
+    url = reverse("pumps:clinic-kits", kwargs={"clinic_id": ordered_kit.clinic.pk})
+
+    response = client.post(url, {"action": "cancel", "kit_order": kit_order, "reason": CANCEL_REASON})
+
+    assert response.status_code == 400
+    assert "kit order: Choose one of this clinic" in response.content.decode()
+    assert_nothing_cancelled(ordered_kit)
