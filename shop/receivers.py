@@ -4,6 +4,7 @@ The work runs in Celery tasks enqueued after the commit (``core.enqueue``), so a
 fails the change that caused it; the beat sweeps pick up what could not be enqueued.
 """
 
+from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 
 from catalog.services.stock import stock_changed
@@ -12,7 +13,7 @@ from rx.signals import prescription_status_changed
 from rx.state import PrescriptionStatus
 
 from .models import Order
-from .services.cart import cart_merge_session_into_user
+from .services.cart import MAX_QUANTITY, cart_merge_session_into_user
 from .services.fulfilment import shipment_record_delivered
 from .services.gating import orders_waiting_on_prescription
 from .signals import order_status_changed
@@ -21,10 +22,18 @@ from .tasks import low_stock_check_task, order_fulfil_task, order_notify_task, o
 
 
 def merge_cart_on_login(sender, request, user, **kwargs):
-    """Sign-in: the session's anonymous cart joins the account's cart."""
+    """Sign-in: the session's anonymous cart joins the account's cart; a line held at the cap is told."""
     session = getattr(request, "session", None)
-    if session is not None:
-        cart_merge_session_into_user(session=session, user=user)
+    if session is None:
+        return
+    merged = cart_merge_session_into_user(session=session, user=user)
+    for line in merged.capped:
+        messages.warning(
+            request,
+            f"Your cart already held {line.product.name}: with what you added before signing in it came to "
+            f"{line.combined}, so the line holds {MAX_QUANTITY}, the most one line can hold.",
+            fail_silently=True,  # an API sign-in has no message storage
+        )
 
 
 def check_low_stock_on_change(sender, product_ids, **kwargs):

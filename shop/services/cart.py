@@ -7,14 +7,16 @@ above what is available now is refused with 409 saying how many are left. Nothin
 reserved before checkout.
 
 An anonymous cart is found through a token kept in the session data (``SESSION_KEY``), not
-through the session key: Django changes the key at sign-in but keeps the data.
+through the session key: Django changes the key at sign-in but keeps the data. Merging it into
+the account's cart never lifts a line past ``MAX_QUANTITY`` (the cap of ``cart_add``): the line is
+held at the cap and reported, and the sign-in tells the shopper (``shop.receivers``).
 """
 
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, overload
 
 from django.db import transaction
-from django.db.models import F
 
 from catalog.models import Product
 from catalog.services.quotes import product_quote
@@ -157,31 +159,56 @@ def cart_clear(*, cart: Cart) -> None:
     cart.lines.all().delete()
 
 
-def cart_merge(*, source: Cart, target: Cart) -> Cart:
+@dataclass(frozen=True)
+class CappedLine:
+    """A line merging would have lifted past ``MAX_QUANTITY``: it holds ``MAX_QUANTITY``, not ``combined``."""
+
+    product: Product
+    combined: int
+
+
+@dataclass(frozen=True)
+class CartMerge:
+    """The cart lines were merged into (None when there was nothing to merge and the user has no cart),
+    and the lines held at ``MAX_QUANTITY`` rather than the sum of both carts."""
+
+    cart: Cart | None
+    capped: list[CappedLine] = field(default_factory=list)
+
+
+def cart_merge(*, source: Cart, target: Cart) -> CartMerge:
     """Move every line of ``source`` into ``target`` (quantities add up), then delete ``source``.
 
-    Availability is not checked here (signing in must not fail); checkout checks it.
+    A line never holds more than ``MAX_QUANTITY`` (the cap of ``cart_add``): a sum above it is held at
+    the cap and reported in ``CartMerge.capped``, so the shopper can be told. Availability is not
+    checked here (signing in must not fail); checkout checks it.
     """
     if source.pk == target.pk:
-        return target
+        return CartMerge(cart=target)
+    capped: list[CappedLine] = []
     with transaction.atomic():
         list(Cart.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
-        for line in CartLine.objects.filter(cart=source):
-            updated = CartLine.objects.filter(cart=target, product_id=line.product_id).update(
-                quantity=F("quantity") + line.quantity
-            )
-            if not updated:
-                CartLine.objects.create(cart=target, product_id=line.product_id, quantity=line.quantity)
+        held = {line.product_id: line for line in CartLine.objects.filter(cart=target)}
+        for line in CartLine.objects.filter(cart=source).select_related("product").order_by("pk"):
+            existing = held.get(line.product_id)
+            combined = line.quantity + (existing.quantity if existing else 0)
+            if combined > MAX_QUANTITY:
+                capped.append(CappedLine(product=line.product, combined=combined))
+            if existing is None:
+                CartLine.objects.create(cart=target, product_id=line.product_id, quantity=min(combined, MAX_QUANTITY))
+            else:
+                existing.quantity = min(combined, MAX_QUANTITY)
+                existing.save(update_fields=["quantity", "updated_at"])
         source.delete()
-    return target
+    return CartMerge(cart=target, capped=capped)
 
 
-def cart_merge_session_into_user(*, session: "SessionBase", user: "User") -> Cart | None:
-    """At sign-in: merge the session's anonymous cart into the user's cart. Returns the user's cart."""
+def cart_merge_session_into_user(*, session: "SessionBase", user: "User") -> CartMerge:
+    """At sign-in: merge the session's anonymous cart into the user's cart (``cart_merge``)."""
     anonymous = cart_for_session(session=session, create=False)
     session.pop(SESSION_KEY, None)
     if anonymous is None or not anonymous.lines.exists():
         if anonymous is not None:
             anonymous.delete()
-        return cart_for_user(user=user, create=False)
+        return CartMerge(cart=cart_for_user(user=user, create=False))
     return cart_merge(source=anonymous, target=cart_for_user(user=user))

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from catalog.models import PriceTier, Product
 from shop.models import Cart, CartLine, Order
+from shop.services.cart import MAX_QUANTITY, cart_merge
 
 CART = reverse("shop-api:cart")
 ITEMS = reverse("shop-api:cart-items")
@@ -222,3 +223,46 @@ def test_checkout_refuses_a_refill_kit_already_in_the_cart(shopper, shopper_clie
     assert response.status_code == 400, response.json()
     assert response.json()["code"] == "clinic_only_product" and kit.name in response.json()["detail"]
     assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_merging_at_sign_in_never_lifts_a_line_past_the_cap_and_says_so(make_user, make_product):
+    capped = make_product(on_hand=20_000, name="Baclofen 10 mg tablet")
+    other = make_product(on_hand=20_000)
+    user = make_user()
+    own = Cart.objects.create(user=user)
+    CartLine.objects.create(cart=own, product=capped, quantity=6_000)
+    CartLine.objects.create(cart=own, product=other, quantity=4_000)
+
+    browser = Client()
+    for product, quantity in ((capped, 6_000), (other, 6_000)):
+        response = browser.post(ITEMS, {"product": product.ndc, "quantity": quantity}, content_type="application/json")
+        assert response.status_code == 201
+    response = browser.post(
+        reverse("login"), {"username": user.username, "password": "pw-For-tests-1", "next": "/cart/"}, follow=True
+    )
+
+    assert response.status_code == 200
+    lines = dict(CartLine.objects.filter(cart__user=user).values_list("product_id", "quantity"))
+    assert lines == {capped.pk: MAX_QUANTITY, other.pk: MAX_QUANTITY}  # 12,000 capped; exactly 10,000 kept
+    notes = [str(m) for m in response.context["messages"]]
+    assert notes == [
+        f"Your cart already held Baclofen 10 mg tablet: with what you added before signing in it came to 12000, "
+        f"so the line holds {MAX_QUANTITY}, the most one line can hold."
+    ]
+
+
+@pytest.mark.django_db
+def test_cart_merge_reports_the_lines_it_capped(make_user, make_product):
+    product = make_product(on_hand=20_000)
+    target = Cart.objects.create(user=make_user())
+    source = Cart.objects.create()
+    CartLine.objects.create(cart=target, product=product, quantity=MAX_QUANTITY)
+    CartLine.objects.create(cart=source, product=product, quantity=1)
+
+    merged = cart_merge(source=source, target=target)
+
+    assert merged.cart == target
+    assert [(line.product, line.combined) for line in merged.capped] == [(product, MAX_QUANTITY + 1)]
+    assert target.lines.get().quantity == MAX_QUANTITY
+    assert not Cart.objects.filter(pk=source.pk).exists()
