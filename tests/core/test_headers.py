@@ -1,15 +1,21 @@
 """core.headers: every response carries the production Content-Security-Policy and Permissions-Policy;
 inline blocks carry the request's nonce; /api/docs/ loads Swagger UI from the project, not a CDN."""
 
+import base64
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
 from core.headers import permissions_policy, stripe_policy
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+ERROR_PAGE_STYLE_HASH = "'sha256-SlPdcaoFrHx4FSrJO/vLwa6hRjKVc3rJCmZMn7l5p/c='"
 
 
 def _directives(header):
@@ -23,7 +29,7 @@ def test_pages_carry_the_production_policies(client):
     csp = _directives(response["Content-Security-Policy"])
     assert csp["default-src"] == ["'self'"]
     assert csp["script-src"] == ["'self'", "https://js.stripe.com"]  # no nonce used on this page, no inline
-    assert csp["style-src"] == ["'self'"]
+    assert csp["style-src"] == ["'self'", ERROR_PAGE_STYLE_HASH]
     assert csp["connect-src"] == ["'self'", "https://api.stripe.com"]
     assert csp["frame-src"] == ["https://js.stripe.com", "https://hooks.stripe.com"]
     assert csp["object-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"]
@@ -70,3 +76,11 @@ def test_stripe_policy_leaves_the_policy_alone_without_a_stand_in():
 
 def test_permissions_policy_header_value():
     assert permissions_policy({"camera": "()", "payment": "(self)"}) == "camera=(), payment=(self)"
+
+
+def test_the_500_page_inline_style_is_the_one_the_policy_allows_by_hash():
+    """templates/500.html renders without a request (no nonce); editing its <style> needs a new hash."""
+    css = re.search(r"<style>(.*?)</style>", (ROOT / "templates" / "500.html").read_text(), re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" == ERROR_PAGE_STYLE_HASH
+    assert ERROR_PAGE_STYLE_HASH in settings.SECURE_CSP["style-src"]
