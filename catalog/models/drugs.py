@@ -1,7 +1,11 @@
 """Drugs and their clinical data: routes with dose limits, interactions, monograph sections."""
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 __all__ = [
     "Route",
@@ -67,6 +71,10 @@ class Drug(models.Model):
     @property
     def is_controlled(self) -> bool:
         return bool(self.dea_schedule)
+
+    def clean(self):
+        if not names_list(self.brand_names):
+            raise ValidationError({"brand_names": 'Expected a list of brand names, e.g. ["Lioresal"].'})
 
 
 class DrugRoute(models.Model):
@@ -145,6 +153,11 @@ class DrugInteraction(models.Model):
         return f"{self.drug} + {self.interacts_with}"
 
 
+def names_list(value: Any) -> bool:
+    """True for a JSON list of non-empty strings (brand names, interaction classes)."""
+    return isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
+
+
 class DrugTerm(models.Model):
     """A word people write for a drug (an ingredient or a brand name) and the interaction classes
     it belongs to (the ``interacts_with`` values of ``DrugInteraction`` and the drugs'
@@ -167,11 +180,18 @@ class DrugTerm(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="ingredient") | ~Q(ingredient=""), name="drugterm_brand_names_its_ingredient"
-            )
+            ),
+            models.UniqueConstraint(
+                Lower("name"), name="drugterm_unique_name_any_case", violation_error_message="This term already exists."
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if not names_list(self.classes):
+            raise ValidationError({"classes": 'Expected a list of class names, e.g. ["opioid", "cns_depressant"].'})
 
 
 class MonographSection(models.Model):
