@@ -134,11 +134,14 @@ def refill_due(fill: Dispense) -> date:
 
 def early_refill_check(rx: Prescription, today: date, reference: str) -> list[FindingData]:
     """ER when the patient still holds a fill of the drug: from this prescription, or from another
-    of theirs for the same drug (even an expired one), whose supply is not used up to the threshold.
+    of theirs for the same drug by the same route (or no route recorded), even an expired one,
+    whose supply is not used up to the threshold.
     The fill of the line being checked (``reference``) is not an earlier fill of it (re-checks)."""
     held = [Q(prescription_id=rx.pk)] if rx.pk is not None else []
     if rx.drug_id:
-        held.append(Q(prescription__patient_id=rx.patient_id, prescription__drug_id=rx.drug_id))
+        # Tablets still held do not make a first vial early (two routes are a duplication, TD).
+        route = Q(prescription__route__in=[rx.route, ""]) if rx.route else Q()
+        held.append(Q(prescription__patient_id=rx.patient_id, prescription__drug_id=rx.drug_id) & route)
     if not held:
         return []
     fills = (

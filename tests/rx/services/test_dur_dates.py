@@ -154,3 +154,13 @@ def test_intrathecal_baclofen_in_renal_impairment_is_flagged_with_the_seed_data(
     rx = make_rx(patient, vial, dose_amount=Decimal("300"), dose_unit="mcg", times_per_day=1, quantity=1)
     f = finding(rx, "RI")
     assert f.severity == Finding.Severity.MODERATE and "intrathecal" in f.message
+
+
+def test_tablets_still_held_do_not_make_a_first_intrathecal_prescription_early(clinical, cast):
+    # Oral and intrathecal baclofen together is a duplication (TD), not an early refill of the vial.
+    first = make_rx(cast.patient_a, clinical.tablet)
+    fill(first, cast.pharmacist, prepared_at=timezone.now() - timedelta(days=10))
+    vial = make_rx(
+        cast.patient_a, clinical.vial, dose_amount=Decimal("500"), dose_unit="mcg", times_per_day=1, quantity=1
+    )
+    assert "ER" not in codes(vial) and "TD" in codes(vial)
