@@ -301,9 +301,16 @@ def test_a_user_removed_from_the_clinic_loses_its_kit_orders_at_once(ordered_kit
     page.force_login(staff)
     kits_api = reverse("pumps-api:clinic-kit-orders", args=[ordered_kit.clinic.pk])
     kits_page = reverse("pumps:clinic-kits", args=[ordered_kit.clinic.pk])
+    order_api = reverse("shop-api:order-detail", args=[kit.order.number])
+    order_page = reverse("shop:order-detail", args=[kit.order.number])
     assert client.get(kits_api).status_code == 200 and page.get(kits_page).status_code == 200
+    assert client.get(order_api).status_code == 200 and page.get(order_page).status_code == 200
 
     ClinicMembership.objects.filter(user=staff, clinic=ordered_kit.clinic).delete()
+
+    assert client.get(order_api).status_code == 404  # the kit's shop order too, though the user placed it
+    assert page.get(order_page).status_code == 404
+    assert client.get(reverse("shop-api:order-prescriptions", args=[kit.order.number])).status_code == 404
 
     assert client.get(kits_api).status_code == 404
     assert page.get(kits_page).status_code == 404
