@@ -318,9 +318,8 @@ RX_UPLOAD_MAX_BYTES = env.int("RX_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 RX_UPLOAD_MAX_PIXELS = env.int("RX_UPLOAD_MAX_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = RX_UPLOAD_MAX_BYTES + 1024 * 1024
 API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)  # larger JSON bodies: 413 (core.api.parsers)
-# The most selling units one received lot may hold (catalog.services.stock.stock_receive, the API and
-# the admin): a pharmacy's lots run from tens to tens of thousands of units, so a larger figure is a
-# slip of the keyboard (or abuse) that would put stock on sale that is not on the shelf.
+# Most units one received lot may hold (catalog stock_receive, API, admin): pharmacy lots run to tens of
+# thousands, so a larger figure is a slip (or abuse) that would sell stock that is not on the shelf.
 CATALOG_LOT_MAX_QUANTITY = env.int("CATALOG_LOT_MAX_QUANTITY", default=100_000)
 # Never allocate a lot that expires before the dispensed days supply ends.
 FULFILMENT_EXPIRY_MARGIN_DAYS = env.int("FULFILMENT_EXPIRY_MARGIN_DAYS", default=0)
@@ -333,7 +332,6 @@ CATALOG_PURCHASE_CHECKERS = ["shop.hooks.delivered_order_holds_product"]  # did 
 RX_SELF_VERIFICATION_CHECKS = ["shop.hooks.pharmacist_placed_linked_order"]  # may this pharmacist verify it?
 RX_REVIEW_CONTEXT_PROVIDERS = ["shop.hooks.order_lines_waiting_on_prescription"]  # panels on the review page
 SHOP_ORDER_LINE_PATIENT_PROVIDERS = ["pumps.hooks.kit_order_line_patient"]  # whose line is it?
-SHOP_ORDER_ACCESS_RESTRICTIONS = ["pumps.hooks.kit_orders_withheld"]  # own orders a user may not see
 # Called in fulfilment once an order is allocated, before its dispenses (order=, picks=); none in production.
 SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS: list[str] = []
 # Refill-kit shipping (core.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's

@@ -93,6 +93,10 @@ class Prescription(models.Model):
     prescriber = models.ForeignKey(
         Prescriber, on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"
     )
+    # What the sender typed about the prescriber (name, npi, dea_number, practice, phone, fax, email):
+    # kept with this prescription for the pharmacist to check; the shared Prescriber record (found by
+    # NPI) is changed only by a pharmacist in the admin.
+    prescriber_details_submitted = models.JSONField(default=dict, blank=True, editable=False)
     written_date = models.DateField(null=True, blank=True)
     drug = models.ForeignKey(
         "catalog.Drug", on_delete=models.PROTECT, null=True, blank=True, related_name="prescriptions"

@@ -141,7 +141,11 @@ def prescriber_get_or_create(
     email: str = "",
     validate: bool = True,
 ) -> Prescriber:
-    """Return the prescriber with this NPI (updating empty details), or create one.
+    """Return the prescriber with this NPI as it is, or create one with these details.
+
+    An existing prescriber is shared by every prescription naming its NPI, so what a sender types
+    never changes it (not even its blank fields): the caller keeps the submitted details on the
+    prescription (``prescriber_details_submitted``) and a pharmacist corrects the record in the admin.
 
     ``validate=True`` (people typing into a form) rejects numbers failing their check digit
     with a 400 naming the field. ``validate=False`` (records from another system) keeps them
@@ -167,13 +171,7 @@ def prescriber_get_or_create(
         "email": email,
     }
     if npi:
-        prescriber, created = Prescriber.objects.get_or_create(npi=npi, defaults=details)
-        if not created:
-            changed = [k for k, v in details.items() if v and not getattr(prescriber, k)]
-            for key in changed:
-                setattr(prescriber, key, details[key])
-            if changed:
-                prescriber.save(update_fields=changed)
+        prescriber, _ = Prescriber.objects.get_or_create(npi=npi, defaults=details)
         return prescriber
     return Prescriber.objects.create(npi="", **details)
 
@@ -190,8 +188,10 @@ def prescription_transfer_request(
 ) -> Prescription:
     """Record a shopper's request that we obtain a prescription from their prescriber (no file).
 
-    ``prescriber``: name (required), npi, dea_number, practice, phone, fax, email. The patient
-    must be the user's own (or their clinic's); anyone else's is 'not found'.
+    ``prescriber``: name (required), npi, dea_number, practice, phone, fax, email; kept as sent on
+    the prescription (``prescriber_details_submitted``), while an existing prescriber with that NPI
+    is linked unchanged. The patient must be the user's own (or their clinic's); anyone else's is
+    'not found'.
     """
     patient = access.owned_patient_for(user, patient_id)
     product = None
@@ -203,12 +203,14 @@ def prescription_transfer_request(
         doctor = prescriber_get_or_create(**prescriber, validate=True)
     except ValidationError as exc:
         raise ValidationError({f"prescriber_{k}": v for k, v in exc.message_dict.items()}) from exc
+    submitted = {key: str(value).strip() for key, value in prescriber.items() if value and str(value).strip()}
     return prescription_create(
         user=user,
         patient=patient,
         source=Prescription.Source.TRANSFER,
         request=request,
         prescriber=doctor,
+        prescriber_details_submitted=submitted,
         product=product,
         transfer_pharmacy=transfer_pharmacy,
         notes=notes,

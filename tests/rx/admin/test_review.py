@@ -7,10 +7,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from rx.models import AuditLog, Decision, Prescription
-from rx.services.prescriptions import prescription_mark_urgent
+from rx.models import AuditLog, Decision, Prescriber, Prescription
+from rx.services.prescriptions import prescription_mark_urgent, prescription_transfer_request
 from tests.core.factories import UserFactory
 from tests.rx.admin_helpers import QUEUE, listed, review_url
+from tests.rx.factories import PrescriberFactory
 from tests.rx.prescription_helpers import approve, make_rx, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,17 @@ def test_a_nul_character_in_a_decision_message_is_a_400_naming_the_field(
     assert f"{field}: NUL characters" in response.content.decode()
     rx.refresh_from_db()
     assert rx.status == Status.RECEIVED and not Decision.objects.exists()
+
+
+def test_the_review_page_shows_the_pharmacist_the_details_sent_with_the_prescription(cast, pharmacist_client):
+    doctor = PrescriberFactory(npi="1234567893", phone="555-0100")
+    rx = prescription_transfer_request(
+        user=cast.shopper_a,
+        patient_id=cast.patient_a.pk,
+        prescriber={"name": "Dr A. Smith", "npi": "1234567893", "phone": "555-0199", "fax": "555-0666"},
+    )
+    html = pharmacist_client.get(review_url(rx)).content.decode()
+    assert "As sent with this prescription" in html
+    assert "555-0199" in html and "555-0666" in html  # what the shopper sent
+    assert "555-0100" in html  # the shared record, unchanged
+    assert doctor.phone == Prescriber.objects.get(pk=doctor.pk).phone
