@@ -34,7 +34,10 @@ NEGATIONS = (
     "abstains",
 )
 # ...and after the term ("alcohol: none", "tramadol - stopped").
-TRAILING_NEGATIONS = ("none", "no", "never", "stopped", "discontinued", "denied", "nil", "negative", "free")
+TRAILING_NEGATIONS = ("none", "stopped", "discontinued", "denied", "nil", "negative", "free")
+LAST_WORD_NEGATIONS = ("no", "never")
+# Limits in a sig, not negations.
+SIG_LIMITS = re.compile(r"\b(?:no|not) (?:more|greater|higher) than\b|\bnot (?:to )?exceed\b")
 CLAUSE_BREAKS = re.compile(r"\b(?:but|and|however|though|although|now|currently|since|except)\b|\.(?!\d)|[:()]")
 
 
@@ -82,16 +85,22 @@ def _compile(terms: tuple[Term, ...]) -> Vocabulary:
 
 
 def negated(clause: str, start: int, end: int) -> bool:
-    """True when the words before ``start`` (back to a clause break) or right after ``end`` negate."""
+    """True when one of the three words before ``start`` (within its clause) negates, or the word
+    right after ``end`` does ("alcohol: none", "alcohol-free"; "no"/"never" only as the last word).
+    Read narrowly: a missed medication is worse than a finding the pharmacist overrides, so a sig
+    limit ("no more than 2 Xanax a day") or a remark ("Xanax no side effects") negates nothing."""
     before = clause[:start]
     breaks = list(CLAUSE_BREAKS.finditer(before))
     if breaks:
         before = before[breaks[-1].end() :]
-    words = set(re.findall(r"[a-z']+", before))
-    if words & set(NEGATIONS) or any(w.endswith(("n't", "dont", "doesnt", "didnt", "isnt")) for w in words):
+    before = SIG_LIMITS.sub(" ", before)
+    words = re.findall(r"[a-z']+", before)[-3:]
+    if set(words) & set(NEGATIONS) or any(w.endswith(("n't", "dont", "doesnt", "didnt", "isnt")) for w in words):
         return True
-    after = re.findall(r"[a-z']+", clause[end:])[:2]
-    return bool(after) and after[0] in TRAILING_NEGATIONS
+    after = re.findall(r"[a-z']+", clause[end:])
+    if not after:
+        return False
+    return after[0] in TRAILING_NEGATIONS or (len(after) == 1 and after[0] in LAST_WORD_NEGATIONS)
 
 
 def find_terms(entry: str, vocab: Vocabulary) -> list[Term]:

@@ -63,6 +63,22 @@ def test_negated_terms_are_not_matched(entry):
     assert names(entry) == []
 
 
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("Xanax no side effects", ["Xanax"]),
+        ("takes no more than 2 Xanax a day", ["Xanax"]),
+        ("tramadol not to exceed 4 a day", ["tramadol"]),
+        ("not more than 3 tramadol tablets a day", ["tramadol"]),
+        ("alcohol: no", []),
+        ("tramadol - none now", []),
+    ],
+)
+def test_a_sig_limit_or_a_remark_after_the_name_is_not_a_negation(entry, expected):
+    # Missing a drug the patient takes is worse than flagging one they do not: read negation narrowly.
+    assert names(entry) == expected
+
+
 def test_negation_ends_at_a_clause_break():
     assert names("stopped tramadol, now alprazolam") == ["alprazolam"]
     assert names("no alcohol but takes Xanax") == ["Xanax"]
