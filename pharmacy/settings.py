@@ -332,6 +332,7 @@ CATALOG_PURCHASE_CHECKERS = ["shop.hooks.delivered_order_holds_product"]  # did 
 RX_SELF_VERIFICATION_CHECKS = ["shop.hooks.pharmacist_placed_linked_order"]  # may this pharmacist verify it?
 RX_REVIEW_CONTEXT_PROVIDERS = ["shop.hooks.order_lines_waiting_on_prescription"]  # panels on the review page
 SHOP_ORDER_LINE_PATIENT_PROVIDERS = ["pumps.hooks.kit_order_line_patient"]  # whose line is it?
+SHOP_ORDER_ACCESS_RESTRICTIONS = ["pumps.hooks.kit_orders_withheld"]  # own orders a user may not see
 # Called in fulfilment once an order is allocated, before its dispenses (order=, picks=); none in production.
 SHOP_FULFILMENT_AFTER_ALLOCATION_HOOKS: list[str] = []
 # Refill-kit shipping (core.calendar.ShippingPolicy), in PHARMACY_TIME_ZONE: the carrier's
