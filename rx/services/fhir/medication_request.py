@@ -92,7 +92,7 @@ def medication_request_import(*, payload: object, user: User, request: HttpReque
     try:
         with transaction.atomic():
             patient = request_patient(resource, user, request)
-            fields["prescriber"] = request_prescriber(resource)
+            fields["prescriber"], fields["prescriber_details_submitted"] = request_prescriber(resource)
             return prescription_create(
                 user=user, patient=patient, source=Prescription.Source.FHIR, request=request, **fields
             )

@@ -111,7 +111,8 @@ def _identifier(identifiers: list[Identifier] | None, systems: set[str]) -> str:
     return ""
 
 
-def request_prescriber(resource: MedicationRequest) -> Prescriber:
+def request_prescriber(resource: MedicationRequest) -> tuple[Prescriber, dict[str, str]]:
+    """The prescriber found (unchanged) or created by NPI, and the details the resource sent about them."""
     requester = resource.requester
     if requester is None:
         raise FhirInvalid("requester", "The prescriber (a Practitioner with an NPI identifier) is required.")
@@ -133,6 +134,9 @@ def request_prescriber(resource: MedicationRequest) -> Prescriber:
     contact = {key: (telecom.get(key) or "").strip() for key in ("phone", "fax", "email")}
     for key, value in contact.items():
         fit_field(Prescriber, key, value, f"requester.telecom.{key}")
-    return prescriber_get_or_create(
-        name=name or f"NPI {npi}", npi=npi, dea_number=_identifier(idents, DEA_SYSTEMS), validate=False, **contact
+    dea_number = _identifier(idents, DEA_SYSTEMS)
+    prescriber = prescriber_get_or_create(
+        name=name or f"NPI {npi}", npi=npi, dea_number=dea_number, validate=False, **contact
     )
+    sent = {"name": name, "npi": npi, "dea_number": dea_number, **contact}
+    return prescriber, {key: value for key, value in sent.items() if value}

@@ -146,6 +146,26 @@ def test_prescriber_details_are_reused_by_npi(clinical, cast, clinic_client):
     assert Prescriber.objects.filter(npi="1234567893").count() == 1
 
 
+def test_an_import_keeps_its_prescriber_details_on_the_prescription_and_leaves_the_shared_record(
+    clinical, cast, clinic_client
+):
+    doctor = Prescriber.objects.create(npi="1234567893", name="Dr Ann Smith", phone="555-0100")
+    body = medication_request()
+    body["contained"][1]["telecom"] = [{"system": "phone", "value": "555-0199"}, {"system": "fax", "value": "555-0666"}]
+    response = post(clinic_client, body)
+    assert response.status_code == 201, response.json()
+    doctor.refresh_from_db()
+    assert (doctor.phone, doctor.fax) == ("555-0100", "")
+    rx = Prescription.objects.get(pk=response.json()["id"])
+    assert rx.prescriber == doctor
+    assert rx.prescriber_details_submitted == {
+        "name": "Dr Ann Smith",
+        "npi": "1234567893",
+        "phone": "555-0199",
+        "fax": "555-0666",
+    }
+
+
 # --- MedicationDispense ------------------------------------------------------------------------------
 
 
