@@ -197,10 +197,16 @@ def _load_term(data: dict[str, Any], summary: SeedSummary) -> None:
         raise InvalidSeed(f"Drug term {data!r}: expected a mapping with a name.")
     classes = list(data.get("classes") or [])
     name = str(data["name"])
-    _upsert(DrugTerm, {"name": name}, {"kind": "ingredient", "ingredient": "", "classes": classes}, summary, "terms")
+    values: dict[str, Any] = {"kind": "ingredient", "ingredient": "", "classes": classes}
+    _upsert(DrugTerm, {"name": _term_name(name)}, values, summary, "terms")
     for brand in data.get("brands") or []:
         values = {"kind": "brand", "ingredient": name, "classes": classes}
-        _upsert(DrugTerm, {"name": str(brand)}, values, summary, "terms")
+        _upsert(DrugTerm, {"name": _term_name(str(brand))}, values, summary, "terms")
+
+
+def _term_name(name: str) -> str:
+    """The name of the term as stored when it differs only in case (terms are unique in any case)."""
+    return DrugTerm.objects.filter(name__iexact=name).values_list("name", flat=True).first() or name
 
 
 def _load_product(data: dict[str, Any], summary: SeedSummary, today: date) -> Product:

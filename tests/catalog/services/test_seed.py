@@ -257,3 +257,14 @@ def test_seed_refuses_overlapping_tiers_and_saves_nothing(tmp_path):
     with pytest.raises(CommandError, match="Two tiers start at quantity 30"):
         call_command("load_seed_catalogue", str(bad), stdout=StringIO())
     assert all(not model.objects.exists() for model in SEED_MODELS)
+
+
+def test_seed_takes_over_a_term_written_in_another_case():
+    DrugTerm.objects.create(name="XANAX", kind="ingredient", classes=[])
+    load_seed()
+    term = DrugTerm.objects.get(name__iexact="xanax")
+    assert (term.kind, term.ingredient, set(term.classes)) == (
+        "brand",
+        "alprazolam",
+        {"benzodiazepine", "cns_depressant"},
+    )
