@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "core.outages.DatabaseOutageMiddleware",  # PostgreSQL refusing connections: 503 with a reason, not 500
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.RequestInputGuardMiddleware",  # a NUL in the path, a query or form field: 400 naming it
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
