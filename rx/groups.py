@@ -25,16 +25,22 @@ PHARMACIST_PERMISSIONS = [
 ]
 
 
-def ensure_pharmacist_group(sender=None, *, app_config=None, using="default", apps=None, **kwargs):
-    """Create the Pharmacist group with its permissions (post_migrate receiver)."""
+def pharmacist_group_grant(app_label: str, codenames: list[str], *, using: str = "default", apps=None) -> None:
+    """Give the Pharmacist group ``app_label``'s permissions ``codenames`` (created first if missing).
+
+    Higher apps whose back office pharmacists use (pumps) call this from their own post_migrate."""
     apps = apps or global_apps
     try:
         Group = apps.get_model("auth", "Group")
         Permission = apps.get_model("auth", "Permission")
     except LookupError:
         return
-    rx_config = global_apps.get_app_config("rx")
-    create_permissions(rx_config, verbosity=0, using=using, apps=apps)
+    create_permissions(global_apps.get_app_config(app_label), verbosity=0, using=using, apps=apps)
     group, _ = Group.objects.using(using).get_or_create(name=PHARMACIST_GROUP)
-    perms = Permission.objects.using(using).filter(content_type__app_label="rx", codename__in=PHARMACIST_PERMISSIONS)
+    perms = Permission.objects.using(using).filter(content_type__app_label=app_label, codename__in=codenames)
     group.permissions.add(*perms)
+
+
+def ensure_pharmacist_group(sender=None, *, app_config=None, using="default", apps=None, **kwargs):
+    """Create the Pharmacist group with its rx permissions (post_migrate receiver)."""
+    pharmacist_group_grant("rx", PHARMACIST_PERMISSIONS, using=using, apps=apps)
