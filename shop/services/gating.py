@@ -22,7 +22,8 @@ prescription's.
 
 ``order_prescription_gate`` is called after every change that may cover an order: a
 prescription decided or changing status (``rx.signals``, through
-``shop.tasks.order_prescription_gate_task``), and a prescription linked to the order. It is
+``shop.tasks.order_prescription_gate_task``), and a prescription linked, uploaded or transferred
+for the order (``shop.services.prescriptions``). It is
 idempotent: it only moves an order that is still waiting and is now covered.
 """
 

@@ -5,8 +5,9 @@ Three ways in, each for one of the shopper's own patients (anyone else's: 404):
 through ``rx.services.uploads.prescription_upload``) and ``order_prescription_transfer`` (the
 prescriber's details, through ``rx.services.prescriptions.prescription_transfer_request``).
 ``line_ids`` defaults to every prescription-required line. A line already linked is re-linked
-to the new prescription. Linking is allowed until the order is ready to fulfil; an order
-waiting for review is gated again at once (an approved prescription may already cover it).
+to the new prescription. Linking is allowed until the order is ready to fulfil; after each of the
+three an order waiting for review is gated again at once (an approved prescription may already
+cover it: the linked one, or another of the patient the link names).
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ def order_prescription_upload(
         prescription = prescription_upload(user=user, patient_id=patient_id, file=file, notes=notes, request=request)
         _check_fit(prescription=prescription, lines=lines)  # refused: the upload is rolled back with the link
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
+        _after_link(order, user)
     return links
 
 
@@ -183,4 +185,5 @@ def order_prescription_transfer(
         )
         _check_fit(prescription=prescription, lines=lines)  # refused: the request is rolled back with the link
         links = _link(order=order, prescription=prescription, lines=lines, user=user)
+        _after_link(order, user)
     return links

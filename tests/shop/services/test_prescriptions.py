@@ -199,3 +199,24 @@ def test_the_gate_never_counts_another_patients_prescription_and_falls_back_to_t
     assert not line_cover(line=line).covered
     own = approve(make_rx(patient, product), pharmacist)
     assert line_cover(line=line).prescription == own
+
+
+@pytest.mark.parametrize("how", ["upload", "transfer"])
+def test_an_upload_or_transfer_re_gates_the_waiting_order(
+    how, owner, patient, pharmacist, private_media, django_capture_on_commit_callbacks
+):
+    """Issue 9: every link re-runs the gate. An approved prescription of the patient already covers the
+    line; the order waited only because nothing tied the line to a patient until the shopper's upload."""
+    product = make_product()
+    order = make_order(owner, {product: 30})
+    approve(make_rx(patient, product), pharmacist)
+    body = (
+        ({"file": png_file(), "patient": patient.pk}, "multipart")
+        if how == "upload"
+        else ({"patient": patient.pk, "prescriber": {"name": "Dr Grace Hopper"}}, "json")
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(owner).post(url(order), body[0], format=body[1])
+    assert response.status_code == 201, response.json()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.READY_TO_FULFIL
