@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from core.errors import DomainError
+from core.shipping import pharmacy_today
 
 from .. import access
 from ..models import Finding, Prescription, VerificationQueueItem
@@ -101,7 +101,7 @@ class VerificationQueueAdmin(PrescriptionAccessMixin, admin.ModelAdmin):
             "title": f"Review prescription {rx.pk}",
             "rx": rx,
             "patient": rx.patient,
-            "age": rx.patient.age_on(timezone.localdate()),
+            "age": rx.patient.age_on(pharmacy_today()),
             "findings": findings,
             "file_url": file_url,
             "is_image": (rx.file_content_type or "").startswith("image/"),

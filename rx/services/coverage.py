@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from core.errors import Conflict, NotFound
+from core.shipping import pharmacy_today
 
 from ..models import Dispense, Patient, Prescription
 
@@ -54,7 +55,7 @@ class PrescriptionExhausted(Conflict):
 
 
 def _today() -> date:
-    return timezone.localdate()
+    return pharmacy_today()
 
 
 def _matches_product_q(product: Product) -> Q:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from pydantic import ValidationError as PydanticValidationError
 
 from core.inputs import NUL_MESSAGE, nul_path
+from core.shipping import pharmacy_today
 
 from ... import access
 from ...models import Prescription
@@ -74,7 +74,7 @@ def medication_request_import(*, payload: object, user: User, request: HttpReque
     fields["written_date"] = authored.date() if hasattr(authored, "hour") else authored
     if not isinstance(fields["written_date"], date):
         raise FhirInvalid("authoredOn", "A full date (YYYY-MM-DD) is required.")
-    if fields["written_date"] > timezone.localdate() + timedelta(days=1) or fields["written_date"].year < 1900:
+    if fields["written_date"] > pharmacy_today() + timedelta(days=1) or fields["written_date"].year < 1900:
         raise FhirInvalid("authoredOn", "The written date cannot be in the future (or before 1900).")
     if resource.substitution is not None:
         allowed = resource.substitution.allowedBoolean

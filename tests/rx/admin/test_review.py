@@ -1,7 +1,9 @@
 """The verification queue and its review page (rx/admin/review.py): order, filters, what the
 page shows, deciding, who may."""
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
@@ -165,3 +167,14 @@ def test_the_review_page_shows_the_pharmacist_the_details_sent_with_the_prescrip
     assert "555-0199" in html and "555-0666" in html  # what the shopper sent
     assert "555-0100" in html  # the shared record, unchanged
     assert doctor.phone == Prescriber.objects.get(pk=doctor.pk).phone
+
+
+def test_the_age_on_the_review_page_is_counted_on_the_pharmacys_day(clinical, cast, pharmacist_client, settings):
+    # 02:00 UTC on 2 December 2026 is 21:00 on 1 December in New York: the birthday is tomorrow.
+    settings.PHARMACY_TIME_ZONE = "America/New_York"
+    cast.patient_a.date_of_birth = date(1980, 12, 2)
+    cast.patient_a.save()
+    rx = make_rx(cast.patient_a, clinical.tablet)
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 2, 2, 0, tzinfo=UTC)):
+        page = pharmacist_client.get(review_url(rx)).content.decode()
+    assert "(age 45)" in page

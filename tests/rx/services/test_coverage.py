@@ -1,7 +1,8 @@
 """Coverage for order gating and fills: what covers a line, what does not, and the refill race."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -220,3 +221,13 @@ def test_many_concurrent_fills_never_overdraw(clinical, cast):
     assert outcomes.count("ok") == 3 and outcomes.count("exhausted") == 3
     assert rx.quantity_remaining == 0 and rx.fills_remaining == 0
     assert timezone.now() >= Dispense.objects.latest("prepared_at").prepared_at
+
+
+@pytest.mark.django_db
+def test_cover_is_judged_on_the_pharmacys_day_not_utcs(approved, clinical, cast, settings):
+    # 02:00 UTC on 2 December 2026 is 21:00 on 1 December in New York: a prescription expiring on
+    # 1 December still covers.
+    settings.PHARMACY_TIME_ZONE = "America/New_York"
+    Prescription.objects.filter(pk=approved.pk).update(expires_on=date(2026, 12, 1))
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 2, 2, 0, tzinfo=UTC)):
+        assert prescription_find_cover(patient=cast.patient_a, product=clinical.tablet, quantity=30) == approved

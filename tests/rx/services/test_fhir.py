@@ -2,7 +2,8 @@
 
 import copy
 import json
-from datetime import date
+from datetime import UTC, date, datetime
+from unittest import mock
 
 import pytest
 from fhir.resources.R4B.medicationdispense import MedicationDispense
@@ -368,3 +369,12 @@ def test_a_contained_patient_matching_two_patients_is_a_409_saying_it_is_ambiguo
     assert response.json()["element"] == "subject"
     assert "ambiguous" in response.json()["detail"]
     assert not Prescription.objects.exists()
+
+
+def test_the_written_date_is_checked_against_the_pharmacys_day(clinical, cast, clinic_client, settings):
+    # 02:00 UTC on 2 December 2026 is 21:00 on 1 December in New York: 3 December is two days ahead.
+    settings.PHARMACY_TIME_ZONE = "America/New_York"
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 2, 2, 0, tzinfo=UTC)):
+        response = post(clinic_client, medication_request(authoredOn="2026-12-03"))
+    assert response.status_code == 400, response.content
+    assert response.json()["element"] == "authoredOn"
