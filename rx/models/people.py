@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+
+from core.shipping import pharmacy_today
 
 from .. import identifiers
 
@@ -23,12 +24,12 @@ def validate_time_zone(value: str) -> None:
 
 
 def date_of_birth_is_possible(day: date) -> bool:
-    """Whether ``day`` can be someone's date of birth: not after today (the local date).
+    """Whether ``day`` can be someone's date of birth: not after the pharmacy's today.
 
     The one rule every way a patient comes in asks (``Patient.clean`` for forms and services, the
     API serializer, a FHIR contained Patient); each answers in its own words.
     """
-    return day <= timezone.localdate()
+    return day <= pharmacy_today()
 
 
 class Clinic(models.Model):

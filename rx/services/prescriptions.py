@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Product, Route
 from core.errors import Conflict
+from core.shipping import pharmacy_today
 
 from .. import access, identifiers
 from ..models import Patient, Prescriber, Prescription, PrescriptionEvent
@@ -290,7 +291,7 @@ def prescription_mark_urgent(*, prescription_id: int, reason: str) -> None:
 
 def prescriptions_expire(*, today: date | None = None) -> list[int]:
     """Mark prescriptions past their expiry date as expired; return their ids. Idempotent."""
-    today = today or timezone.localdate()
+    today = today or pharmacy_today(_now())
     ids = list(
         Prescription.objects.filter(expires_on__lt=today)
         .exclude(status__in=[Status.EXPIRED, Status.REJECTED])

@@ -1,6 +1,7 @@
 """Prescription records: expiry by schedule, fills allowed, amounts left, expiry sweep."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -91,3 +92,14 @@ def test_expiry_sweep_marks_expired_prescriptions_once(clinical, cast, settings)
     fresh.refresh_from_db()
     assert (old.status, fresh.status) == (Status.EXPIRED, Status.APPROVED)
     assert old.events.last().to_status == Status.EXPIRED
+
+
+@pytest.mark.django_db
+def test_the_expiry_sweep_uses_the_pharmacys_day(clinical, cast, settings):
+    # 02:00 UTC on 2 December 2026 is 21:00 on 1 December in New York: expiring on 1 December is
+    # still valid there.
+    settings.PHARMACY_TIME_ZONE = "America/New_York"
+    rx = approve(make_rx(cast.patient_a, clinical.tablet), cast.pharmacist)
+    Prescription.objects.filter(pk=rx.pk).update(expires_on=date(2026, 12, 1))
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 2, 2, 0, tzinfo=UTC)):
+        assert prescriptions_expire() == []
