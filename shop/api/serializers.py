@@ -7,6 +7,7 @@ from catalog import ndc as ndc_rules
 
 from ..models import Order, OrderEvent, OrderLine, Payment, Refund
 from ..services.cart import MAX_QUANTITY
+from ..services.gating import line_cover
 from ..state import CANCELLABLE, PAYABLE
 
 # --- input --------------------------------------------------------------------------------
@@ -200,7 +201,30 @@ class OrderSummarySerializer(serializers.ModelSerializer):
         return order.status in CANCELLABLE
 
 
+class PrescriptionCoverSerializer(serializers.Serializer):
+    """A prescription line's cover, as the order page shows it (``shop.services.gating.line_cover``)."""
+
+    status = serializers.CharField(help_text="covered, waiting or not_covered")
+    prescription = serializers.IntegerField(source="linked_prescription_id", allow_null=True)
+    covered_by = serializers.SerializerMethodField()
+    summary = serializers.CharField(help_text="Which prescription covers the line and why, or why none does yet.")
+
+    def get_covered_by(self, cover) -> int | None:
+        return cover.prescription.pk if cover.prescription else None
+
+
+class OrderDetailLineSerializer(OrderLineSerializer):
+    prescription_cover = serializers.SerializerMethodField(help_text="Null for a line needing no prescription.")
+
+    class Meta(OrderLineSerializer.Meta):
+        fields = OrderLineSerializer.Meta.fields + ["prescription_cover"]
+
+    def get_prescription_cover(self, line) -> dict | None:
+        return PrescriptionCoverSerializer(line_cover(line=line)).data if line.rx_required else None
+
+
 class OrderSerializer(OrderSummarySerializer):
+    lines = OrderDetailLineSerializer(many=True)
     shipping = ShippingSerializer(source="*")
     events = OrderEventSerializer(many=True)
     payments = PaymentSerializer(many=True)
@@ -235,6 +259,7 @@ class LineCoverSerializer(serializers.Serializer):
     prescription = serializers.IntegerField(source="linked_prescription_id", allow_null=True)
     covered_by = serializers.SerializerMethodField()
     reasons = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField(help_text="Which prescription covers the line and why, or why none does yet.")
 
     def get_covered_by(self, cover) -> int | None:
         return cover.prescription.pk if cover.prescription else None

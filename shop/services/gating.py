@@ -74,6 +74,28 @@ class LineCover:
             return 0
         return max(1, math.floor(rx.days_supply * self.line.quantity / (rx.quantity or self.line.quantity)))
 
+    @property
+    def summary(self) -> str:
+        """The one sentence the order page and the API show for the line (``line_cover_summary``)."""
+        return line_cover_summary(cover=self)
+
+
+def line_cover_summary(*, cover: LineCover) -> str:
+    """Which prescription covers the line and why, or why none does yet, in one sentence.
+
+    The order page, ``GET /api/v1/orders/<number>/`` and its ``prescriptions/`` all show this, from
+    the same ``LineCover`` the gate decides on, so they always agree with the order's state.
+    """
+    rx = cover.prescription
+    if cover.covered and rx is not None:
+        fills = f"{rx.fills_remaining} fill{'' if rx.fills_remaining == 1 else 's'} left"
+        expires = f", expires {rx.expires_on:%Y-%m-%d}" if rx.expires_on else ""
+        text = f"Covered by Rx {rx.pk} ({rx.get_status_display().lower()}, {fills}{expires})"
+        linked = cover.linked_prescription_id
+        return f"{text}, in place of the linked Rx {linked}" if linked and linked != rx.pk else text
+    label = "Waiting" if cover.status == WAITING else "Not covered"
+    return f"{label}: {' '.join(cover.reasons)}".strip()
+
 
 def _last_decision_message(rx: Prescription, action: str) -> str:
     decision = rx.decisions.filter(action=action).order_by("-created_at", "-pk").first()

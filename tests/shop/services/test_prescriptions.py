@@ -48,6 +48,9 @@ def test_owner_links_an_existing_prescription_and_sees_each_lines_cover(
             "prescription": rx.pk,
             "covered_by": rx.pk,
             "reasons": [],
+            "summary": (
+                f"Covered by Rx {rx.pk} (approved, {rx.fills_remaining} fills left, expires {rx.expires_on:%Y-%m-%d})"
+            ),
         }
     ]
     assert OrderLinePrescription.objects.get().prescription == rx
