@@ -44,6 +44,7 @@ from django.utils import timezone
 
 from catalog.services.stock import InsufficientStock, stock_allocate, stock_return
 from core.extensions import hooks
+from core.shipping import pharmacy_today
 from rx.models import Dispense
 from rx.services.coverage import PrescriptionExhausted, dispense_hand_over, prescription_fill
 
@@ -123,7 +124,7 @@ def _pick_fill_pack(*, order_id: int) -> Shipment | None:
         problems = [r for c in covers.values() if not c.covered for r in c.reasons]
         if problems:
             raise NotCoveredAtFill(problems)
-        today = timezone.localdate()
+        today = pharmacy_today()
         margin = settings.FULFILMENT_EXPIRY_MARGIN_DAYS
         lines = list(order.lines.select_related("product").order_by("pk"))
         picks = []

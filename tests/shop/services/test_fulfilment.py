@@ -2,12 +2,13 @@
 carrier, idempotency, the refill race at fill time, stock problems, and the e-mails."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 
-from catalog.models import StockAllocation, StockReservation
+from catalog.models import StockAllocation, StockLot, StockReservation
 from rx.models import Dispense, Prescription
 from rx.services.verification import prescription_approve
 from shop.carriers import DELIVERED, IN_TRANSIT, LocalCarrier
@@ -125,6 +126,19 @@ def test_a_lot_expiring_before_the_days_supply_ends_is_skipped(owner, patient, p
     order = ready_order(owner, patient, pharmacist, {product: 90})
     assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED
     assert [lot.rsplit("-", 1)[1] for _, lot, _ in allocations(order)] == ["2"]
+
+
+@pytest.mark.django_db
+def test_the_days_supply_is_counted_from_the_pharmacys_day(owner, patient, pharmacist, settings):
+    # 02:00 UTC on 2 December 2026 is 21:00 on 1 December in New York: 30 days' supply plus a
+    # margin of 5 runs through 5 January, so a lot good until 6 January is usable.
+    settings.PHARMACY_TIME_ZONE = "America/New_York"
+    settings.FULFILMENT_EXPIRY_MARGIN_DAYS = 5
+    product = make_product(lots=((200, 365),))
+    StockLot.objects.filter(product=product).update(expiry_date=date(2027, 1, 6))
+    order = ready_order(owner, patient, pharmacist, {product: 90})
+    with mock.patch("django.utils.timezone.now", return_value=datetime(2026, 12, 2, 2, 0, tzinfo=UTC)):
+        assert order_fulfil(order_id=order.pk) == OrderStatus.SHIPPED
 
 
 @pytest.mark.django_db
