@@ -12,7 +12,13 @@ from .models import KitOrder
 
 
 def kit_order_line_patient(*, line: OrderLine) -> int | None:
-    """``SHOP_ORDER_LINE_PATIENT_PROVIDERS``: a kit order's line is for the kit's patient (None: not a kit's line)."""
+    """``SHOP_ORDER_LINE_PATIENT_PROVIDERS``: a kit order's line is for the kit's patient (None: not a kit's line).
+
+    Only a scheduled dispatch can be a kit's order: its flag (on the line's order, which the shop's
+    reads load with the lines) answers for every other order without a query.
+    """
+    if not line.order.scheduled_dispatch:
+        return None
     return KitOrder.objects.filter(order_id=line.order_id).values_list("patient_id", flat=True).first()
 
 

@@ -67,7 +67,12 @@ def orders_for_user(user) -> QuerySet[Order]:
     """The user's orders (``shop.access``), newest first, with lines (list pages need no more)."""
     return (
         orders_visible_to(user)
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        # Each line's prescription link comes with it: a line's cover needs it (no query per line).
+        .prefetch_related(
+            Prefetch(
+                "lines", queryset=OrderLine.objects.select_related("prescription_link__prescription").order_by("id")
+            )
+        )
         .order_by("-created_at", "-id")
     )
 

@@ -122,13 +122,21 @@ def line_prescription_problem(*, line: OrderLine, prescription: Prescription) ->
     )
 
 
+def _link_of(line: OrderLine) -> OrderLinePrescription | None:
+    """The line's link, read through its one-to-one (no query when the reads loaded it with the line)."""
+    try:
+        return line.prescription_link
+    except OrderLinePrescription.DoesNotExist:
+        return None
+
+
 def line_cover(*, line: OrderLine, on: date | None = None) -> LineCover:
     """Is ``line`` covered? Linked prescription first, then any covering one of the line's patient.
 
     A linked prescription that may not cover the line (``line_prescription_problem``) never counts;
     the line's own patient's prescriptions may still cover it.
     """
-    link = OrderLinePrescription.objects.filter(order_line=line).select_related("prescription").first()
+    link = _link_of(line)
     if link is None:
         return LineCover(
             line=line,
@@ -193,7 +201,11 @@ def _uncovered(*, line: OrderLine, rx: Prescription, patient_id: int, on: date |
 
 def order_rx_status(*, order: Order, on: date | None = None) -> list[LineCover]:
     """The cover of every prescription-required line of ``order``, in line order."""
-    lines = order.lines.filter(rx_required=True).select_related("product").order_by("pk")
+    lines = (
+        order.lines.filter(rx_required=True)
+        .select_related("product", "order", "prescription_link__prescription")
+        .order_by("pk")
+    )
     return [line_cover(line=line, on=on) for line in lines]
 
 

@@ -1,7 +1,12 @@
 """Orders API: shoppers see their own orders only, with lines, totals, status and event history."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.shop.fulfilment_helpers import make_order, make_product
 
 
 @pytest.fixture
@@ -91,3 +96,26 @@ def test_the_order_api_is_in_the_openapi_schema(client):
         "/api/v1/payments/stripe/webhook/",
     ):
         assert path in schema["paths"]
+
+
+def _queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_an_orders_detail_and_prescriptions_cost_the_same_queries_whatever_its_lines(owner):
+    """Each prescription line's cover reads its link with the line (no query per line)."""
+    client = APIClient()
+    client.force_authenticate(owner)
+    counts = []
+    for n in (1, 4):
+        order = make_order(owner, {make_product(name=f"Baclofen {n}-{i}"): 30 for i in range(n)})
+        counts.append(
+            (
+                _queries_for(client, reverse("shop-api:order-detail", args=[order.number])),
+                _queries_for(client, reverse("shop-api:order-prescriptions", args=[order.number])),
+            )
+        )
+    assert counts[0] == counts[1]
