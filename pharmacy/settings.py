@@ -124,10 +124,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Sign-in brute-force lockout (django-axes): AXES_FAILURE_LIMIT failed sign-ins for one username,
-# or from one address, within AXES_COOLOFF_MINUTES lock that username / address out for that long
-# (the sign-in page and the admin answer 429); a successful sign-in resets the count. The axes
-# backend comes first: it refuses a locked-out attempt before any password is checked.
+# Sign-in lockout (django-axes): AXES_FAILURE_LIMIT failures for a username or from an address within
+# AXES_COOLOFF_MINUTES lock it out that long (429, the locked_out page); a success resets the count.
+# The axes backend comes first: it refuses a locked-out attempt before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # Off in the test profile so the suite can sign in freely; the lockout tests switch it on.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=PHARMACY_ENV != "test")
@@ -138,6 +137,7 @@ AXES_COOLOFF_MESSAGE = f"Too many failed sign-in attempts; try again in {AXES_CO
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"  # the storefront layout, the message, a way on
 # The client address behind NUM_PROXIES trusted proxies (the same rule as the API throttle).
 AXES_CLIENT_IP_CALLABLE = "core.lockout.client_ip"
 LOGIN_URL = "login"

@@ -94,3 +94,12 @@ def test_a_success_resets_the_count(client):
     client.post("/accounts/logout/")
     assert fail(client, LOGIN, "maria", limit - 1).status_code == 200
     assert sign_in(client, LOGIN, "maria", DEFAULT_PASSWORD).status_code == 302
+
+
+def test_the_lockout_is_a_page_of_the_site_with_a_way_on(client):
+    UserFactory(username="maria")
+    response = fail(client, LOGIN, "maria", django_settings.AXES_FAILURE_LIMIT)
+    assert response.status_code == 429
+    assert "registration/locked_out.html" in [t.name for t in response.templates]
+    page = response.content.decode()
+    assert django_settings.AXES_COOLOFF_MESSAGE in page and 'href="/"' in page  # the message, and the catalogue
